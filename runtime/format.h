@@ -1,0 +1,16 @@
+/*
+ * A small printf for error messages (the runtime has no stdio).
+ * Conversions: %d %i %u %x (int), %ld %lu (long), %lld (long long),
+ * %zu (size_t), %s (NULL prints "(null)"), %c, %%.  Width/precision are not
+ * supported.  Always NUL-terminates when cap > 0; truncates silently.
+ */
+#ifndef TML_FORMAT_H
+#define TML_FORMAT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+size_t tml_vformat(char *dst, size_t cap, const char *fmt, va_list ap);
+size_t tml_format(char *dst, size_t cap, const char *fmt, ...);
+
+#endif

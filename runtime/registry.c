@@ -1,0 +1,28 @@
+/* The kernel table, expanded from ops.def. */
+#include "registry.h"
+
+#define TML_OP(name, code, sym) extern const tml_kernel sym;
+#include "ops.def"
+#undef TML_OP
+
+static const tml_kernel *const kernels[] = {
+#define TML_OP(name, code, sym) &sym,
+#include "ops.def"
+#undef TML_OP
+};
+
+/* Each registration must carry the code its ops.def line names. */
+static const int32_t codes[] = {
+#define TML_OP(name, code, sym) code,
+#include "ops.def"
+#undef TML_OP
+};
+
+const tml_kernel *tml_find_kernel(int32_t builtin)
+{
+    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
+        if (codes[i] == builtin)
+            return kernels[i];
+    }
+    return NULL;
+}

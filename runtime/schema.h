@@ -1,0 +1,89 @@
+/*
+ * Numbers from TFLite's schema.fbs (schema version 3) that the runtime
+ * reads: table field ids (the order of fields in each table), builtin
+ * operator codes and BuiltinOptions union types.
+ */
+#ifndef TML_SCHEMA_H
+#define TML_SCHEMA_H
+
+/* Model */
+enum { TML_F_MODEL_VERSION = 0, TML_F_MODEL_OPCODES = 1,
+       TML_F_MODEL_SUBGRAPHS = 2, TML_F_MODEL_DESCRIPTION = 3,
+       TML_F_MODEL_BUFFERS = 4 };
+/* OperatorCode */
+enum { TML_F_OPCODE_DEPRECATED_BUILTIN = 0, TML_F_OPCODE_CUSTOM = 1,
+       TML_F_OPCODE_VERSION = 2, TML_F_OPCODE_BUILTIN = 3 };
+/* SubGraph */
+enum { TML_F_SUBGRAPH_TENSORS = 0, TML_F_SUBGRAPH_INPUTS = 1,
+       TML_F_SUBGRAPH_OUTPUTS = 2, TML_F_SUBGRAPH_OPERATORS = 3,
+       TML_F_SUBGRAPH_NAME = 4 };
+/* Tensor */
+enum { TML_F_TENSOR_SHAPE = 0, TML_F_TENSOR_TYPE = 1,
+       TML_F_TENSOR_BUFFER = 2, TML_F_TENSOR_NAME = 3,
+       TML_F_TENSOR_QUANT = 4, TML_F_TENSOR_IS_VARIABLE = 5,
+       TML_F_TENSOR_SPARSITY = 6 };
+/* QuantizationParameters */
+enum { TML_F_QUANT_MIN = 0, TML_F_QUANT_MAX = 1, TML_F_QUANT_SCALE = 2,
+       TML_F_QUANT_ZERO_POINT = 3, TML_F_QUANT_DETAILS_TYPE = 4,
+       TML_F_QUANT_DETAILS = 5, TML_F_QUANT_DIM = 6 };
+/* Operator */
+enum { TML_F_OP_OPCODE_INDEX = 0, TML_F_OP_INPUTS = 1, TML_F_OP_OUTPUTS = 2,
+       TML_F_OP_OPTIONS_TYPE = 3, TML_F_OP_OPTIONS = 4,
+       TML_F_OP_CUSTOM_OPTIONS = 5, TML_F_OP_INTERMEDIATES = 8 };
+/* Buffer */
+enum { TML_F_BUFFER_DATA = 0, TML_F_BUFFER_OFFSET = 1,
+       TML_F_BUFFER_SIZE = 2 };
+
+/* BuiltinOperator codes >= this live only in OperatorCode.builtin_code. */
+#define TML_PLACEHOLDER_FOR_GREATER_OP_CODES 127
+
+/* BuiltinOptions union types */
+enum {
+    TML_OPT_NONE = 0,
+    TML_OPT_CONV_2D = 1,
+    TML_OPT_DEPTHWISE_CONV_2D = 2,
+    TML_OPT_POOL_2D = 5,
+    TML_OPT_FULLY_CONNECTED = 8,
+    TML_OPT_SOFTMAX = 9,
+    TML_OPT_CONCATENATION = 10,
+    TML_OPT_ADD = 11,
+    TML_OPT_RESHAPE = 17,
+    TML_OPT_MUL = 21,
+    TML_OPT_PAD = 22,
+    TML_OPT_TRANSPOSE = 26,
+    TML_OPT_REDUCER = 27,
+    TML_OPT_SUB = 28,
+    TML_OPT_SQUEEZE = 30,
+    TML_OPT_STRIDED_SLICE = 32,
+    TML_OPT_DEQUANTIZE = 38,
+    TML_OPT_LEAKY_RELU = 75,
+    TML_OPT_QUANTIZE = 89,
+    TML_OPT_HARD_SWISH = 91
+};
+
+/* Fields of the options tables the kernels read. */
+enum { TML_F_CONV_PADDING = 0, TML_F_CONV_STRIDE_W = 1,
+       TML_F_CONV_STRIDE_H = 2, TML_F_CONV_ACTIVATION = 3,
+       TML_F_CONV_DILATION_W = 4, TML_F_CONV_DILATION_H = 5 };
+enum { TML_F_DW_PADDING = 0, TML_F_DW_STRIDE_W = 1, TML_F_DW_STRIDE_H = 2,
+       TML_F_DW_DEPTH_MULTIPLIER = 3, TML_F_DW_ACTIVATION = 4,
+       TML_F_DW_DILATION_W = 5, TML_F_DW_DILATION_H = 6 };
+enum { TML_F_FC_ACTIVATION = 0, TML_F_FC_WEIGHTS_FORMAT = 1,
+       TML_F_FC_KEEP_NUM_DIMS = 2, TML_F_FC_ASYMMETRIC_INPUTS = 3 };
+enum { TML_F_POOL_PADDING = 0, TML_F_POOL_STRIDE_W = 1,
+       TML_F_POOL_STRIDE_H = 2, TML_F_POOL_FILTER_W = 3,
+       TML_F_POOL_FILTER_H = 4, TML_F_POOL_ACTIVATION = 5 };
+enum { TML_F_SOFTMAX_BETA = 0 };
+enum { TML_F_CONCAT_AXIS = 0, TML_F_CONCAT_ACTIVATION = 1 };
+enum { TML_F_ADD_ACTIVATION = 0, TML_F_ADD_POT_SCALE_INT16 = 1 };
+enum { TML_F_SUB_ACTIVATION = 0, TML_F_SUB_POT_SCALE_INT16 = 1 };
+enum { TML_F_MUL_ACTIVATION = 0 };
+enum { TML_F_RESHAPE_NEW_SHAPE = 0 };
+enum { TML_F_REDUCER_KEEP_DIMS = 0 };
+enum { TML_F_SQUEEZE_DIMS = 0 };
+enum { TML_F_SS_BEGIN_MASK = 0, TML_F_SS_END_MASK = 1,
+       TML_F_SS_ELLIPSIS_MASK = 2, TML_F_SS_NEW_AXIS_MASK = 3,
+       TML_F_SS_SHRINK_AXIS_MASK = 4, TML_F_SS_OFFSET = 5 };
+enum { TML_F_LEAKY_RELU_ALPHA = 0 };
+
+#endif
