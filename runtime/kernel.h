@@ -60,6 +60,7 @@ typedef struct tml_node {
     uint8_t options_type;     /* BuiltinOptions union type */
     uint8_t version;
     int16_t builtin;
+    uint8_t flags;            /* TML_KERNEL_* of the op (ops.def) */
 } tml_node;
 
 typedef tml_status (*tml_prepare_fn)(tml_interpreter *it, tml_node *node);

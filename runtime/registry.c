@@ -1,22 +1,37 @@
 /* The kernel table, expanded from ops.def. */
 #include "registry.h"
 
-#define TML_OP(name, code, sym) extern const tml_kernel sym;
+#define TML_OP(name, code, sym, flags) extern const tml_kernel sym;
 #include "ops.def"
 #undef TML_OP
 
 static const tml_kernel *const kernels[] = {
-#define TML_OP(name, code, sym) &sym,
+#define TML_OP(name, code, sym, flags) &sym,
 #include "ops.def"
 #undef TML_OP
 };
 
 /* Each registration must carry the code its ops.def line names. */
 static const int32_t codes[] = {
-#define TML_OP(name, code, sym) code,
+#define TML_OP(name, code, sym, flags) code,
 #include "ops.def"
 #undef TML_OP
 };
+
+static const uint8_t op_flags[] = {
+#define TML_OP(name, code, sym, flags) flags,
+#include "ops.def"
+#undef TML_OP
+};
+
+uint8_t tml_kernel_flags(int32_t builtin)
+{
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        if (codes[i] == builtin)
+            return op_flags[i];
+    }
+    return 0;
+}
 
 const tml_kernel *tml_find_kernel(int32_t builtin)
 {

@@ -157,6 +157,10 @@ tml_status tml_op_details(const tml_interpreter *it, int32_t op,
  * Inputs keep their data across invokes. */
 tml_status tml_set_input(tml_interpreter *it, int32_t i, const void *data,
                          size_t bytes);
+/* As tml_set_input, and the dtype must be the tensor's (tf.lite's
+ * set_tensor checks the numpy dtype the same way). */
+tml_status tml_set_input_typed(tml_interpreter *it, int32_t i, tml_dtype dtype,
+                               const void *data, size_t bytes);
 tml_status tml_invoke(tml_interpreter *it);
 tml_status tml_get_output(const tml_interpreter *it, int32_t i, void *out,
                           size_t bytes);

@@ -1,0 +1,73 @@
+/* Greedy arena planner; see planner.h for the algorithm and guarantees. */
+#include "planner.h"
+
+static int goes_before(const tml_plan_item *a, int32_t ia,
+                       const tml_plan_item *b, int32_t ib)
+{
+    if (a->size != b->size)
+        return a->size > b->size;
+    if (a->first != b->first)
+        return a->first < b->first;
+    return ia < ib;
+}
+
+static void sort_order(const tml_plan_item *items, int32_t n, int32_t *order)
+{
+    for (int32_t i = 0; i < n; i++)
+        order[i] = i;
+    /* Insertion sort: n is the number of tensors, tens to a few hundred. */
+    for (int32_t i = 1; i < n; i++) {
+        int32_t v = order[i];
+        int32_t j = i;
+        while (j > 0 && goes_before(&items[v], v, &items[order[j - 1]],
+                                    order[j - 1])) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
+}
+
+static int lifetimes_overlap(const tml_plan_item *a, const tml_plan_item *b)
+{
+    return a->first <= b->last && b->first <= a->last;
+}
+
+/* Lowest offset >= 0 where `it` fits among the placed items order[0..k). */
+static uint32_t lowest_fit(const tml_plan_item *items, const int32_t *order,
+                           int32_t k, const tml_plan_item *it)
+{
+    uint32_t offset = 0;
+    int moved = 1;
+    /* Each pass pushes the candidate past one conflicting buffer; it stops
+     * when a pass finds no conflict.  At most k passes. */
+    while (moved) {
+        moved = 0;
+        for (int32_t j = 0; j < k; j++) {
+            const tml_plan_item *p = &items[order[j]];
+            if (!lifetimes_overlap(p, it) || p->size == 0)
+                continue;
+            if (offset < p->offset + p->size && p->offset < offset + it->size) {
+                offset = p->offset + p->size;
+                moved = 1;
+            }
+        }
+    }
+    return offset;
+}
+
+size_t tml_plan(tml_plan_item *items, int32_t n, int32_t *order,
+                uint32_t align)
+{
+    for (int32_t i = 0; i < n; i++)
+        items[i].size = (items[i].size + align - 1) & ~(align - 1);
+    sort_order(items, n, order);
+    size_t total = 0;
+    for (int32_t k = 0; k < n; k++) {
+        tml_plan_item *it = &items[order[k]];
+        it->offset = it->size ? lowest_fit(items, order, k, it) : 0;
+        if (it->offset + (size_t)it->size > total)
+            total = it->offset + (size_t)it->size;
+    }
+    return total;
+}

@@ -1,0 +1,30 @@
+/*
+ * Arena planning: give every buffer (activation tensor or scratch) an
+ * offset so that two buffers alive at the same time never share a byte.
+ *
+ * Algorithm (as TFLite Micro's greedy planner): take buffers largest first
+ * (ties: earlier first use first, then lower index, so the plan is
+ * deterministic) and put each at the lowest offset that does not overlap
+ * any already placed buffer whose lifetime [first, last] intersects its
+ * own.  Not optimal in general (the problem is NP-hard); it is what TFLM
+ * does, so our arena is never larger than TFLM's for the same buffers.
+ */
+#ifndef TML_PLANNER_H
+#define TML_PLANNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tml_plan_item {
+    uint32_t size;    /* bytes, rounded up to the alignment by the planner */
+    int32_t first;    /* first op that uses it (writes it) */
+    int32_t last;     /* last op that uses it (reads it) */
+    uint32_t offset;  /* out */
+} tml_plan_item;
+
+/* order: caller-provided scratch of n int32.  Returns the bytes needed
+ * (the end of the highest buffer), a multiple of align (a power of two). */
+size_t tml_plan(tml_plan_item *items, int32_t n, int32_t *order,
+                uint32_t align);
+
+#endif
