@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what tinyml needs to build and test on Debian (12+), as root or
+# with sudo.  Idempotent: does nothing when every package is present.
+#   build:  gcc, cmake, pkg-config, cJSON
+#   tests:  cmocka, valgrind, clang + compiler-rt (libFuzzer, sanitizers),
+#           Debian's python3 with numpy and flatbuffers (/usr/bin/python3:
+#           the reference executor in ../shared/tools and test scripts)
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libcjson-dev libcmocka-dev
+  valgrind clang libclang-rt-14-dev
+  python3 python3-numpy python3-flatbuffers
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
