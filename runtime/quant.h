@@ -59,4 +59,40 @@ static inline float tml_clamp_f(float v, float lo, float hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
+/* ---- gemmlowp FixedPoint<int32_t, N> math (fixedpoint.h) ----
+ * A Q-format value with N integer bits is an int32 raw x meaning
+ * x / 2^(31 - N).  Products of Qa and Qb values are tml_srdhm() in Q(a+b).
+ * Sums are plain (wrapping) adds, as gemmlowp's Add on int32. */
+
+/* Number of leading zero bits of x; 32 for 0 (CountLeadingZeros). */
+int tml_clz32(uint32_t x);
+
+/* gemmlowp SaturatingRoundingMultiplyByPOT: exponent > 0 shifts left and
+ * saturates to [INT32_MIN, INT32_MAX]; exponent < 0 is tml_rdbpot. */
+int32_t tml_fp_mul_pot(int32_t x, int exponent);
+
+/* gemmlowp RoundingHalfSum: (a + b) / 2 rounded half away from zero. */
+int32_t tml_fp_rounding_half_sum(int32_t a, int32_t b);
+
+/* gemmlowp exp_on_negative_values: exp(a) for a <= 0 given in
+ * Q(integer_bits) (0 <= integer_bits <= 26), result in Q0. */
+int32_t tml_fp_exp_on_negative_values(int32_t a, int integer_bits);
+
+/* gemmlowp one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a), a in [0, 1) Q0,
+ * result Q0 (Newton-Raphson, 3 steps). */
+int32_t tml_fp_one_over_one_plus_x(int32_t a);
+
+/* gemmlowp one_minus_x_over_one_plus_x_for_x_in_0_1: (1 - a) / (1 + a). */
+int32_t tml_fp_one_minus_x_over_one_plus_x(int32_t a);
+
+/* gemmlowp logistic / tanh of a Q(integer_bits) value; result Q0. */
+int32_t tml_fp_logistic(int32_t a, int integer_bits);
+int32_t tml_fp_tanh(int32_t a, int integer_bits);
+
+/* TFLite GetReciprocal (kernels/internal/common.h): for x > 0 in
+ * Q(x_integer_digits), returns 1/x scaled into Q0 as
+ * 1/x = result * 2^-num_bits_over_unit. */
+int32_t tml_fp_get_reciprocal(int32_t x, int x_integer_digits,
+                              int *num_bits_over_unit);
+
 #endif
