@@ -1,16 +1,244 @@
-/* STUB: replaced by the real kernel. */
+/*
+ * MEAN (TFLite Micro's reduce.cc, EvalMeanHelper): average over the axes
+ * listed in a constant int32 tensor (negative counts from the end,
+ * duplicates ignored), keep_dims keeps them as size 1.
+ *
+ * float32: each output is the float sum of its inputs in row-major input
+ * order, divided by the count (reference_ops::Mean; TFLM's 4D H,W special
+ * case sums in the same order and divides by the same float, so one loop
+ * covers both).
+ * int8: reference_ops::QuantizedMeanOrSum: int32 sums of the raw values,
+ * minus zp_in * count, rescaled by in_scale / out_scale with 1/count folded
+ * into the multiplier (fewer rounding steps than dividing), plus zp_out,
+ * saturated.  TFLM has no separate int8 H,W path.
+ */
+#include <string.h>
+
 #include "kernel.h"
+#include "movement.h"
+#include "quant.h"
+#include "schema.h"
 
-static tml_status stub_prepare(tml_interpreter *it, tml_node *n)
+/* Output stride of each input axis: 0 for reduced axes, else the
+ * row-major stride among the kept axes. */
+static void out_strides(const tml_mean_params *p, int64_t *stride)
 {
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED, "not implemented yet");
+    int64_t s = 1;
+    for (int d = p->rank - 1; d >= 0; d--) {
+        stride[d] = p->reduce[d] ? 0 : s;
+        if (!p->reduce[d])
+            s *= p->dims[d];
+    }
 }
 
-static tml_status stub_eval(tml_interpreter *it, tml_node *n)
+static int64_t in_count(const tml_mean_params *p)
 {
-    (void)it;
-    (void)n;
-    return TML_ERROR_EVAL;
+    int64_t total = 1;
+    for (int d = 0; d < p->rank; d++)
+        total *= p->dims[d];
+    return total;
 }
 
-const tml_kernel tml_kernel_mean = { 40, 1, 1, stub_prepare, stub_eval };
+/* Advances the input index (last axis fastest) and the matching output
+ * offset. */
+static int64_t step(const tml_mean_params *p, const int64_t *stride,
+                    int32_t *idx, int64_t at)
+{
+    for (int d = p->rank - 1; d >= 0; d--) {
+        if (++idx[d] < p->dims[d])
+            return at + stride[d];
+        at -= stride[d] * (p->dims[d] - 1);
+        idx[d] = 0;
+    }
+    return at;
+}
+
+void tml_mean_f32(const tml_mean_params *p, const float *in, float *out)
+{
+    int64_t stride[TML_MAX_DIMS];
+    int32_t idx[TML_MAX_DIMS] = { 0 };
+    out_strides(p, stride);
+    for (int32_t o = 0; o < p->out_count; o++)
+        out[o] = 0.0f;
+    int64_t total = in_count(p);
+    int64_t at = 0;
+    for (int64_t i = 0; i < total; i++) {
+        out[at] += in[i];
+        at = step(p, stride, idx, at);
+    }
+    if (p->count <= 0)
+        return;
+    for (int32_t o = 0; o < p->out_count; o++)
+        out[o] = out[o] / (float)p->count;
+}
+
+void tml_mean_int8_rescale(int32_t multiplier, int shift, int32_t count,
+                           int32_t *out_multiplier, int *out_shift)
+{
+    /* shift = floor(log2(count)), capped so the product stays in int64 and
+     * the final shift stays >= -31 (TFLite's clamps). */
+    int s = 0;
+    while (s < 62 && ((int64_t)1 << (s + 1)) <= count)
+        s++;
+    if (s > 32)
+        s = 32;
+    if (s > 31 + shift)
+        s = 31 + shift;
+    *out_multiplier = (int32_t)(((int64_t)multiplier << s) / count);
+    *out_shift = shift - s;
+}
+
+void tml_mean_int8(const tml_mean_params *p, const int8_t *in, int8_t *out,
+                   int32_t *acc)
+{
+    int64_t stride[TML_MAX_DIMS];
+    int32_t idx[TML_MAX_DIMS] = { 0 };
+    out_strides(p, stride);
+    for (int32_t o = 0; o < p->out_count; o++)
+        acc[o] = 0;
+    int64_t total = in_count(p);
+    int64_t at = 0;
+    for (int64_t i = 0; i < total; i++) {
+        acc[at] += in[i];
+        at = step(p, stride, idx, at);
+    }
+    for (int32_t o = 0; o < p->out_count; o++) {
+        if (total == 0 || p->count == 0) {
+            out[o] = 0;   /* TFLite leaves the zeroed output */
+            continue;
+        }
+        /* int32 wrap-around as TFLite's int32 subtraction */
+        int32_t shifted = (int32_t)((uint32_t)acc[o] -
+                                    (uint32_t)p->input_zp * (uint32_t)p->count);
+        int32_t v = tml_mul_by_qm(shifted, p->multiplier, p->shift) +
+                    p->output_zp;
+        out[o] = (int8_t)tml_clamp_i32(v, -128, 127);
+    }
+}
+
+static tml_status check_output(tml_interpreter *it, tml_node *n,
+                               const tml_tensor *in, const tml_tensor *out,
+                               const tml_mean_params *p, int keep)
+{
+    int od = 0;
+    int ok = 1;
+    for (int d = 0; d < in->ndims && ok; d++) {
+        if (p->reduce[d] && !keep)
+            continue;
+        int32_t want = p->reduce[d] ? 1 : in->dims[d];
+        ok = od < out->ndims && out->dims[od] == want;
+        od++;
+    }
+    if (ok && od == out->ndims)
+        return TML_OK;
+    return tml_kernel_error(it, n, TML_ERROR_MODEL,
+        "output 0 tensor %d '%s': shape does not match the input reduced "
+        "over the axes (keep_dims %d)", (int)tml_tensor_index(it, out),
+        tml_tensor_name(it, out), keep);
+}
+
+static tml_status mean_types(tml_interpreter *it, tml_node *n,
+                             const tml_tensor *in, const tml_tensor *out)
+{
+    if (in->type != TML_FLOAT32 && in->type != TML_INT8)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+            "input 0 tensor %d '%s': expected float32 or int8, got %s",
+            (int)tml_tensor_index(it, in), tml_tensor_name(it, in),
+            tml_dtype_name((tml_dtype)in->type));
+    if (out->type != in->type)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+            "output 0 tensor %d '%s': expected %s as the input, got %s",
+            (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
+            tml_dtype_name((tml_dtype)in->type),
+            tml_dtype_name((tml_dtype)out->type));
+    if (in->type == TML_INT8 && (in->scale <= 0.0f || out->scale <= 0.0f))
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+            "int8 input and output need a positive scale, got %s tensor %d",
+            in->scale <= 0.0f ? "input" : "output",
+            (int)tml_tensor_index(it, in->scale <= 0.0f ? in : out));
+    return TML_OK;
+}
+
+static tml_status mean_prepare(tml_interpreter *it, tml_node *n)
+{
+    tml_tensor *in = tml_node_input(it, n, 0);
+    tml_tensor *axes = tml_node_input(it, n, 1);
+    tml_tensor *out = tml_node_output(it, n, 0);
+    if (in == NULL || axes == NULL || out == NULL || n->ninputs != 2 ||
+        n->noutputs != 1)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+            "expected 2 inputs and 1 output, got %d and %d",
+            (int)n->ninputs, (int)n->noutputs);
+    tml_status s = mean_types(it, n, in, out);
+    if (s != TML_OK)
+        return s;
+    if (!(axes->flags & TML_TENSOR_CONST))
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+            "input 1 (axis) tensor %d '%s': expected a constant tensor, "
+            "got one computed at run time",
+            (int)tml_tensor_index(it, axes), tml_tensor_name(it, axes));
+    if (axes->type != TML_INT32 || axes->ndims > 1)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+            "input 1 (axis) tensor %d '%s': expected an int32 vector",
+            (int)tml_tensor_index(it, axes), tml_tensor_name(it, axes));
+    tml_mean_params *p = tml_alloc_persistent(it, sizeof *p);
+    if (p == NULL)
+        return TML_ERROR_ARENA;
+    p->rank = in->ndims;
+    for (int d = 0; d < in->ndims; d++)
+        p->dims[d] = in->dims[d];
+    const int32_t *ax = axes->data;
+    int32_t nax = tml_num_elements(axes);
+    for (int32_t i = 0; i < nax; i++) {
+        int32_t a = ax[i] < 0 ? ax[i] + p->rank : ax[i];
+        if (a < 0 || a >= p->rank)
+            return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                "input 1 (axis) tensor %d '%s': axis %d is out of range for "
+                "rank %d", (int)tml_tensor_index(it, axes),
+                tml_tensor_name(it, axes), (int)ax[i], (int)p->rank);
+        p->reduce[a] = 1;
+    }
+    p->count = 1;
+    for (int d = 0; d < p->rank; d++) {
+        if (p->reduce[d])
+            p->count *= p->dims[d];
+    }
+    p->out_count = tml_num_elements(out);
+    int keep = tml_opt_int(it, n, TML_F_REDUCER_KEEP_DIMS, 1, 0) != 0;
+    s = check_output(it, n, in, out, p, keep);
+    if (s != TML_OK)
+        return s;
+    if (in->type == TML_INT8) {
+        int32_t m;
+        int sh;
+        tml_quantize_multiplier((double)in->scale / (double)out->scale, &m,
+                                &sh);
+        p->input_zp = in->zero_point;
+        p->output_zp = out->zero_point;
+        p->multiplier = m;
+        p->shift = sh;
+        if (p->count > 0)
+            tml_mean_int8_rescale(m, sh, p->count, &p->multiplier, &p->shift);
+        s = tml_request_scratch(it, n,
+                                sizeof(int32_t) * (size_t)p->out_count);
+        if (s != TML_OK)
+            return s;
+    }
+    n->user = p;
+    return TML_OK;
+}
+
+static tml_status mean_eval(tml_interpreter *it, tml_node *n)
+{
+    const tml_tensor *in = tml_node_input(it, n, 0);
+    tml_tensor *out = tml_node_output(it, n, 0);
+    const tml_mean_params *p = n->user;
+    if (in->type == TML_FLOAT32)
+        tml_mean_f32(p, in->data, out->data);
+    else
+        tml_mean_int8(p, in->data, out->data, tml_scratch(it, n));
+    return TML_OK;
+}
+
+/* Version 1 float32, 2 int8/uint8 (3 is int16, not run). */
+const tml_kernel tml_kernel_mean = { 40, 1, 2, mean_prepare, mean_eval };
