@@ -1,16 +1,453 @@
-/* STUB: replaced by the real kernel. */
-#include "kernel.h"
+/*
+ * CONV_2D (int8 per-channel and float32), and the prepare code it shares
+ * with DEPTHWISE_CONV_2D.  Semantics: TFLite Micro conv.cc / conv_common.cc
+ * with reference_integer_ops::ConvPerChannel and reference_ops::Conv; see
+ * conv_common.h.  Hybrid models (float32 input, int8 filter) go to
+ * hybrid.c.
+ */
+#include "conv_common.h"
 
-static tml_status stub_prepare(tml_interpreter *it, tml_node *n)
+#include "hybrid.h"
+#include "quant.h"
+#include "schema.h"
+
+/* ------------------------------------------------------------ the math */
+
+void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
+                   const int8_t *x, const tml_shape4 *filt, const int8_t *w,
+                   const int32_t *bias, const tml_shape4 *out, int8_t *y)
 {
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED, "not implemented yet");
+    const int32_t cin = in->c, cf = filt->c, cout = out->c;
+    const int32_t kh = filt->h, kw = filt->w;
+    const int32_t per_group = cout / (cin / cf);
+    /* With dilation 1 and no groups, the taps of one filter row are one
+     * contiguous run of input: one dot product per row. */
+    const int row_run = p->dilation_w == 1 && cf == cin;
+    const int32_t off = p->input_offset;
+
+    for (int32_t b = 0; b < out->n; b++) {
+        const int8_t *xb = x + (size_t)b * in->h * in->w * cin;
+        for (int32_t oy = 0; oy < out->h; oy++) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            int32_t ky0, ky1;
+            tml_tap_range(iy0, p->dilation_h, kh, in->h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < out->w; ox++) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                int32_t kx0, kx1;
+                tml_tap_range(ix0, p->dilation_w, kw, in->w, &kx0, &kx1);
+                for (int32_t oc = 0; oc < cout; oc++) {
+                    const int32_t g = oc / per_group;
+                    const int8_t *wc = w + (size_t)oc * kh * kw * cf;
+                    int32_t acc = 0;
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        const int32_t iy = iy0 + ky * p->dilation_h;
+                        const int8_t *xr = xb + (size_t)iy * in->w * cin + g * cf;
+                        const int8_t *wr = wc + (size_t)ky * kw * cf;
+                        if (row_run) {
+                            acc += tml_dot_off_i8(wr + kx0 * cf,
+                                                  xr + (size_t)(ix0 + kx0) * cin,
+                                                  (kx1 - kx0) * cf, off);
+                            continue;
+                        }
+                        for (int32_t kx = kx0; kx < kx1; kx++) {
+                            const int32_t ix = ix0 + kx * p->dilation_w;
+                            acc += tml_dot_off_i8(wr + kx * cf,
+                                                  xr + (size_t)ix * cin, cf, off);
+                        }
+                    }
+                    if (bias)
+                        acc += bias[oc];
+                    acc = tml_mul_by_qm(acc, p->out_mult[oc], p->out_shift[oc]);
+                    acc += p->output_offset;
+                    *y++ = (int8_t)tml_clamp_i32(acc, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
 }
 
-static tml_status stub_eval(tml_interpreter *it, tml_node *n)
+void tml_conv_f32(const tml_conv_params *p, const tml_shape4 *in,
+                  const float *x, const tml_shape4 *filt, const float *w,
+                  const float *bias, const tml_shape4 *out, float *y)
 {
-    (void)it;
-    (void)n;
-    return TML_ERROR_EVAL;
+    const int32_t cin = in->c, cf = filt->c, cout = out->c;
+    const int32_t kh = filt->h, kw = filt->w;
+    const int32_t per_group = cout / (cin / cf);
+    const int row_run = p->dilation_w == 1 && cf == cin;
+
+    for (int32_t b = 0; b < out->n; b++) {
+        const float *xb = x + (size_t)b * in->h * in->w * cin;
+        for (int32_t oy = 0; oy < out->h; oy++) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            int32_t ky0, ky1;
+            tml_tap_range(iy0, p->dilation_h, kh, in->h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < out->w; ox++) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                int32_t kx0, kx1;
+                tml_tap_range(ix0, p->dilation_w, kw, in->w, &kx0, &kx1);
+                for (int32_t oc = 0; oc < cout; oc++) {
+                    const int32_t g = oc / per_group;
+                    const float *wc = w + (size_t)oc * kh * kw * cf;
+                    /* One running sum in TFLite's order: ky, kx, ic. */
+                    float acc = 0.0f;
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        const int32_t iy = iy0 + ky * p->dilation_h;
+                        const float *xr = xb + (size_t)iy * in->w * cin + g * cf;
+                        const float *wr = wc + (size_t)ky * kw * cf;
+                        if (row_run) {
+                            acc = tml_dot_f32(acc, wr + kx0 * cf,
+                                              xr + (size_t)(ix0 + kx0) * cin,
+                                              (kx1 - kx0) * cf);
+                            continue;
+                        }
+                        for (int32_t kx = kx0; kx < kx1; kx++) {
+                            const int32_t ix = ix0 + kx * p->dilation_w;
+                            acc = tml_dot_f32(acc, wr + kx * cf,
+                                              xr + (size_t)ix * cin, cf);
+                        }
+                    }
+                    if (bias)
+                        acc += bias[oc];
+                    *y++ = tml_clamp_f(acc, p->fact_min, p->fact_max);
+                }
+            }
+        }
+    }
 }
 
-const tml_kernel tml_kernel_conv_2d = { 3, 1, 1, stub_prepare, stub_eval };
+/* ------------------------------------------------- shared prepare code */
+
+int tml_conv_out_size(int padding, int32_t in_size, int32_t filter_size,
+                      int32_t stride, int32_t dilation, int32_t *out_size,
+                      int32_t *pad)
+{
+    if (in_size < 0 || filter_size <= 0 || stride <= 0 || dilation <= 0)
+        return -1;
+    int64_t eff = (int64_t)(filter_size - 1) * dilation + 1;
+    int64_t out;
+    if (padding == TML_PAD_SAME)
+        out = ((int64_t)in_size + stride - 1) / stride;
+    else if (padding == TML_PAD_VALID)
+        out = ((int64_t)in_size + stride - eff) / stride;
+    else
+        return -1;
+    if (out < 0 || out > INT32_MAX)
+        return -1;
+    /* padding.h: total = (out - 1) * stride + effective filter - in, >= 0;
+     * the leading side gets the smaller half. */
+    int64_t total = (out - 1) * stride + eff - in_size;
+    if (total < 0)
+        total = 0;
+    *out_size = (int32_t)out;
+    *pad = (int32_t)(total / 2);
+    return 0;
+}
+
+void tml_conv_multipliers(float input_scale, const float *filter_scales,
+                          int32_t nscales, float output_scale,
+                          int32_t channels, int32_t *mult, int8_t *shift)
+{
+    for (int32_t c = 0; c < channels; c++) {
+        const float fs = nscales > 1 ? filter_scales[c] : filter_scales[0];
+        const double real = (double)input_scale * (double)fs /
+                            (double)output_scale;
+        int s;
+        tml_quantize_multiplier(real, &mult[c], &s);
+        shift[c] = (int8_t)s;
+    }
+}
+
+/* "input 0 tensor 3 'conv/x'" style prefix pieces for messages. */
+static tml_status bad_type(tml_interpreter *it, tml_node *n, const char *slot,
+                           const tml_tensor *t, const char *expected)
+{
+    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                            "%s tensor %d '%s': expected %s, got %s", slot,
+                            (int)tml_tensor_index(it, t), tml_tensor_name(it, t),
+                            expected, tml_dtype_name((tml_dtype)t->type));
+}
+
+static tml_status bad_shape(tml_interpreter *it, tml_node *n, const char *slot,
+                            const tml_tensor *t, const char *what,
+                            int32_t expected, int32_t got)
+{
+    return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                            "%s tensor %d '%s': expected %s %d, got %d", slot,
+                            (int)tml_tensor_index(it, t), tml_tensor_name(it, t),
+                            what, (int)expected, (int)got);
+}
+
+typedef struct conv_options {
+    int32_t padding, stride_h, stride_w, dilation_h, dilation_w;
+    int32_t activation, depth_multiplier;
+} conv_options;
+
+static tml_status read_options(tml_interpreter *it, tml_node *n, int depthwise,
+                               conv_options *o)
+{
+    const int want = depthwise ? TML_OPT_DEPTHWISE_CONV_2D : TML_OPT_CONV_2D;
+    if (n->options && n->options_type != want)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "builtin options type %d, expected %d",
+                                (int)n->options_type, want);
+    if (depthwise) {
+        o->padding = tml_opt_int(it, n, TML_F_DW_PADDING, 1, TML_PAD_SAME);
+        o->stride_w = tml_opt_int(it, n, TML_F_DW_STRIDE_W, 4, 0);
+        o->stride_h = tml_opt_int(it, n, TML_F_DW_STRIDE_H, 4, 0);
+        o->depth_multiplier = tml_opt_int(it, n, TML_F_DW_DEPTH_MULTIPLIER, 4, 0);
+        o->activation = tml_opt_int(it, n, TML_F_DW_ACTIVATION, 1, TML_ACT_NONE);
+        o->dilation_w = tml_opt_int(it, n, TML_F_DW_DILATION_W, 4, 1);
+        o->dilation_h = tml_opt_int(it, n, TML_F_DW_DILATION_H, 4, 1);
+    } else {
+        o->padding = tml_opt_int(it, n, TML_F_CONV_PADDING, 1, TML_PAD_SAME);
+        o->stride_w = tml_opt_int(it, n, TML_F_CONV_STRIDE_W, 4, 0);
+        o->stride_h = tml_opt_int(it, n, TML_F_CONV_STRIDE_H, 4, 0);
+        o->activation = tml_opt_int(it, n, TML_F_CONV_ACTIVATION, 1, TML_ACT_NONE);
+        o->dilation_w = tml_opt_int(it, n, TML_F_CONV_DILATION_W, 4, 1);
+        o->dilation_h = tml_opt_int(it, n, TML_F_CONV_DILATION_H, 4, 1);
+        o->depth_multiplier = 1;
+    }
+    if (o->padding != TML_PAD_SAME && o->padding != TML_PAD_VALID)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "padding %d, expected SAME (0) or VALID (1)",
+                                (int)o->padding);
+    if (o->stride_h <= 0 || o->stride_w <= 0)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "strides must be >= 1, got h %d w %d",
+                                (int)o->stride_h, (int)o->stride_w);
+    if (o->dilation_h <= 0 || o->dilation_w <= 0)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "dilations must be >= 1, got h %d w %d",
+                                (int)o->dilation_h, (int)o->dilation_w);
+    /* TFLite Micro treats TANH / SIGN_BIT as no clamp at all; refuse them
+     * rather than silently compute something else than TFLite. */
+    if (o->activation < TML_ACT_NONE || o->activation > TML_ACT_RELU6)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "fused activation %d not supported "
+                                "(NONE, RELU, RELU_N1_TO_1, RELU6)",
+                                (int)o->activation);
+    return TML_OK;
+}
+
+/* Shapes: rank 4 everywhere, output size from padding, channel counts. */
+static tml_status check_shapes(tml_interpreter *it, tml_node *n, int depthwise,
+                               const conv_options *o, const tml_tensor *in,
+                               const tml_tensor *filt, const tml_tensor *out,
+                               tml_conv_params *p)
+{
+    if (in->ndims != 4)
+        return bad_shape(it, n, "input 0", in, "rank", 4, in->ndims);
+    if (filt->ndims != 4)
+        return bad_shape(it, n, "input 1", filt, "rank", 4, filt->ndims);
+    if (out->ndims != 4)
+        return bad_shape(it, n, "output 0", out, "rank", 4, out->ndims);
+    tml_shape4 si, sf, so;
+    tml_shape4_of(in, &si);
+    tml_shape4_of(filt, &sf);
+    tml_shape4_of(out, &so);
+    if (so.n != si.n)
+        return bad_shape(it, n, "output 0", out, "batch", si.n, so.n);
+    int32_t oh, ow;
+    if (tml_conv_out_size(o->padding, si.h, sf.h, o->stride_h, o->dilation_h,
+                          &oh, &p->pad_h) != 0 ||
+        tml_conv_out_size(o->padding, si.w, sf.w, o->stride_w, o->dilation_w,
+                          &ow, &p->pad_w) != 0)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "filter %dx%d does not fit input %dx%d",
+                                (int)sf.h, (int)sf.w, (int)si.h, (int)si.w);
+    if (so.h != oh)
+        return bad_shape(it, n, "output 0", out, "height", oh, so.h);
+    if (so.w != ow)
+        return bad_shape(it, n, "output 0", out, "width", ow, so.w);
+    if (depthwise) {
+        if (sf.n != 1)
+            return bad_shape(it, n, "input 1", filt, "dim 0", 1, sf.n);
+        if (sf.c != so.c)
+            return bad_shape(it, n, "input 1", filt, "channels", so.c, sf.c);
+        /* TFLite Micro loops depth_multiplier times per input channel; a
+         * value that does not match the shapes would leave outputs unset. */
+        if (si.c <= 0 || so.c != si.c * o->depth_multiplier)
+            return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                    "output channels %d != input channels %d "
+                                    "* depth_multiplier %d", (int)so.c,
+                                    (int)si.c, (int)o->depth_multiplier);
+        return TML_OK;
+    }
+    if (sf.n != so.c)
+        return bad_shape(it, n, "input 1", filt, "output channels", so.c, sf.n);
+    if (sf.c <= 0 || si.c % sf.c != 0)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "input channels %d not a multiple of filter "
+                                "channels %d", (int)si.c, (int)sf.c);
+    if (so.c % (si.c / sf.c) != 0)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "output channels %d not a multiple of the %d "
+                                "groups", (int)so.c, (int)(si.c / sf.c));
+    return TML_OK;
+}
+
+static tml_status check_bias(tml_interpreter *it, tml_node *n,
+                             const tml_tensor *bias, int quantized,
+                             int32_t channels)
+{
+    if (!bias)
+        return TML_OK;
+    const tml_dtype want = quantized ? TML_INT32 : TML_FLOAT32;
+    if (bias->type != want)
+        return bad_type(it, n, "input 2", bias, quantized ? "int32" : "float32");
+    if (tml_num_elements(bias) != channels)
+        return bad_shape(it, n, "input 2", bias, "elements", channels,
+                         tml_num_elements(bias));
+    return TML_OK;
+}
+
+/* Per-channel requantization, as PopulateConvolutionQuantizationParams. */
+static tml_status quant_params(tml_interpreter *it, tml_node *n, int depthwise,
+                               const tml_tensor *in, const tml_tensor *filt,
+                               const tml_tensor *out, int32_t activation,
+                               tml_conv_params *p)
+{
+    const int32_t channels = depthwise ? filt->dims[3] : filt->dims[0];
+    const int qdim = depthwise ? 3 : 0;
+    tml_quant q;
+    tml_tensor_quant(it, filt, &q);
+    if (!(in->scale > 0.0f))
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "input 0 tensor %d '%s': int8 needs a scale",
+                                (int)tml_tensor_index(it, in),
+                                tml_tensor_name(it, in));
+    if (!(out->scale > 0.0f))
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "output 0 tensor %d '%s': int8 needs a scale",
+                                (int)tml_tensor_index(it, out),
+                                tml_tensor_name(it, out));
+    if (!q.scales || (q.count != 1 && q.count != channels))
+        return bad_shape(it, n, "input 1", filt, "scales (1 or channels)",
+                         channels, q.count);
+    if (q.count > 1 && q.dim != qdim)
+        return bad_shape(it, n, "input 1", filt, "quantized_dimension", qdim,
+                         q.dim);
+    /* TFLite int8 spec: weights symmetric, zero point 0. */
+    for (int32_t c = 0; q.zero_points && c < q.count; c++) {
+        if (q.zero_points[c] != 0)
+            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                    "input 1 tensor %d '%s': weight zero point "
+                                    "%d at channel %d, the int8 spec needs 0",
+                                    (int)tml_tensor_index(it, filt),
+                                    tml_tensor_name(it, filt),
+                                    (int)q.zero_points[c], (int)c);
+    }
+    int32_t *mult = (int32_t *)(p + 1);
+    int8_t *shift = (int8_t *)(mult + channels);
+    tml_conv_multipliers(in->scale, q.scales, q.count, out->scale, channels,
+                         mult, shift);
+    for (int32_t c = 0; c < channels; c++) {
+        if (shift[c] > 30)
+            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                    "channel %d: output multiplier too large "
+                                    "(input*filter/output scale >= 2^31)",
+                                    (int)c);
+    }
+    p->out_mult = mult;
+    p->out_shift = shift;
+    p->input_offset = -in->zero_point;
+    p->output_offset = out->zero_point;
+    tml_activation_range_q(activation, out->scale, out->zero_point, -128, 127,
+                           &p->act_min, &p->act_max);
+    return TML_OK;
+}
+
+tml_status tml_conv_prepare_common(tml_interpreter *it, tml_node *n,
+                                   int depthwise)
+{
+    if (n->ninputs < 2 || n->ninputs > 3 || n->noutputs != 1)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "expected 2 or 3 inputs and 1 output, got %d "
+                                "and %d", (int)n->ninputs, (int)n->noutputs);
+    tml_tensor *in = tml_node_input(it, n, 0);
+    tml_tensor *filt = tml_node_input(it, n, 1);
+    tml_tensor *bias = tml_node_input(it, n, 2);
+    tml_tensor *out = tml_node_output(it, n, 0);
+    if (!in || !filt)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "input and filter are required");
+    if (in->type == TML_FLOAT32 && filt->type == TML_INT8)
+        return depthwise ? tml_hybrid_depthwise_prepare(it, n)
+                         : tml_hybrid_conv_prepare(it, n);
+    if (in->type != TML_INT8 && in->type != TML_FLOAT32)
+        return bad_type(it, n, "input 0", in, "int8 or float32");
+    const int quantized = in->type == TML_INT8;
+    const char *want = quantized ? "int8" : "float32";
+    if (filt->type != in->type)
+        return bad_type(it, n, "input 1", filt, want);
+    if (out->type != in->type)
+        return bad_type(it, n, "output 0", out, want);
+
+    conv_options o = { 0, 0, 0, 0, 0, 0, 0 };
+    tml_status st = read_options(it, n, depthwise, &o);
+    if (st != TML_OK)
+        return st;
+    tml_conv_params shape_p = { 0 };
+    st = check_shapes(it, n, depthwise, &o, in, filt, out, &shape_p);
+    if (st != TML_OK)
+        return st;
+    st = check_bias(it, n, bias, quantized, out->dims[3]);
+    if (st != TML_OK)
+        return st;
+
+    const int32_t channels = out->dims[3];
+    size_t bytes = sizeof(tml_conv_params);
+    if (quantized)
+        bytes += (size_t)channels * (sizeof(int32_t) + sizeof(int8_t));
+    tml_conv_params *p = tml_alloc_persistent(it, bytes);
+    if (!p)
+        return TML_ERROR_ARENA;
+    p->stride_h = o.stride_h;
+    p->stride_w = o.stride_w;
+    p->dilation_h = o.dilation_h;
+    p->dilation_w = o.dilation_w;
+    p->pad_h = shape_p.pad_h;
+    p->pad_w = shape_p.pad_w;
+    p->depth_multiplier = o.depth_multiplier;
+    tml_activation_range_f(o.activation, &p->fact_min, &p->fact_max);
+    if (quantized) {
+        st = quant_params(it, n, depthwise, in, filt, out, o.activation, p);
+        if (st != TML_OK)
+            return st;
+    }
+    n->user = p;
+    return TML_OK;
+}
+
+/* ------------------------------------------------------ registration */
+
+static tml_status conv_prepare(tml_interpreter *it, tml_node *n)
+{
+    return tml_conv_prepare_common(it, n, 0);
+}
+
+static tml_status conv_eval(tml_interpreter *it, tml_node *n)
+{
+    const tml_tensor *in = tml_node_input(it, n, 0);
+    const tml_tensor *filt = tml_node_input(it, n, 1);
+    const tml_tensor *bias = tml_node_input(it, n, 2);
+    tml_tensor *out = tml_node_output(it, n, 0);
+    if (in->type == TML_FLOAT32 && filt->type == TML_INT8)
+        return tml_hybrid_conv_eval(it, n);
+    const tml_conv_params *p = n->user;
+    tml_shape4 si, sf, so;
+    tml_shape4_of(in, &si);
+    tml_shape4_of(filt, &sf);
+    tml_shape4_of(out, &so);
+    if (in->type == TML_INT8)
+        tml_conv_int8(p, &si, in->data, &sf, filt->data,
+                      bias ? bias->data : NULL, &so, out->data);
+    else
+        tml_conv_f32(p, &si, in->data, &sf, filt->data,
+                     bias ? bias->data : NULL, &so, out->data);
+    return TML_OK;
+}
+
+/* Versions (TFLite op_version.cc): 1 float, 2 hybrid, 3 int8, 5 hybrid
+ * per-channel, 6 grouped.  4 (int16) and 7 (int4) fail in prepare. */
+const tml_kernel tml_kernel_conv_2d = { 3, 1, 6, conv_prepare, conv_eval };

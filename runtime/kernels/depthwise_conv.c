@@ -1,16 +1,240 @@
-/* STUB: replaced by the real kernel. */
-#include "kernel.h"
+/*
+ * DEPTHWISE_CONV_2D (int8 per-channel and float32).  Semantics: TFLite
+ * Micro depthwise_conv.cc / depthwise_conv_common.cc with
+ * reference_integer_ops::DepthwiseConvPerChannel and
+ * reference_ops::DepthwiseConv; see conv_common.h.  Prepare is shared with
+ * CONV_2D (conv.c); hybrid models go to hybrid.c.
+ *
+ * Channels are independent, so the kernels run across a block of channels
+ * at once (contiguous in NHWC input, filter and output); each channel still
+ * adds its taps in TFLite's order (ky, kx) and float bias last.
+ */
+#include "conv_common.h"
 
-static tml_status stub_prepare(tml_interpreter *it, tml_node *n)
+#include "hybrid.h"
+#include "quant.h"
+
+enum { BLOCK = 16 };
+
+typedef struct window {
+    int32_t iy0, ix0;     /* input origin of the output pixel */
+    int32_t ky0, ky1, kx0, kx1;
+} window;
+
+static void requant_store(const tml_conv_params *p, const int32_t *acc,
+                          int32_t c0, int32_t count, int8_t *y)
 {
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED, "not implemented yet");
+    for (int32_t j = 0; j < count; j++) {
+        int32_t v = tml_mul_by_qm(acc[j], p->out_mult[c0 + j],
+                                  p->out_shift[c0 + j]);
+        v += p->output_offset;
+        y[j] = (int8_t)tml_clamp_i32(v, p->act_min, p->act_max);
+    }
 }
 
-static tml_status stub_eval(tml_interpreter *it, tml_node *n)
+/* depth_multiplier 1: output channel c reads input channel c. */
+static void dw_int8_m1(const tml_conv_params *p, const tml_shape4 *in,
+                       const int8_t *xb, const tml_shape4 *filt,
+                       const int8_t *w, const int32_t *bias, const window *win,
+                       int8_t *y)
 {
-    (void)it;
-    (void)n;
-    return TML_ERROR_EVAL;
+    const int32_t ch = filt->c, kw = filt->w;
+    const int16_t off = (int16_t)p->input_offset;
+    int32_t c0 = 0;
+    for (; c0 + BLOCK <= ch; c0 += BLOCK) {
+        int32_t acc[BLOCK];
+        for (int j = 0; j < BLOCK; j++)
+            acc[j] = bias ? bias[c0 + j] : 0;
+        for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
+            const int32_t iy = win->iy0 + ky * p->dilation_h;
+            for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
+                const int32_t ix = win->ix0 + kx * p->dilation_w;
+                const int8_t *xp = xb + ((size_t)iy * in->w + ix) * ch + c0;
+                const int8_t *wp = w + ((size_t)ky * kw + kx) * ch + c0;
+                /* |w| <= 128 and |x + off| <= 255: the product fits int16. */
+                for (int j = 0; j < BLOCK; j++)
+                    acc[j] += (int16_t)(wp[j] * (int16_t)(xp[j] + off));
+            }
+        }
+        requant_store(p, acc, c0, BLOCK, y + c0);
+    }
+    if (c0 == ch)
+        return;
+    int32_t acc[BLOCK];
+    const int32_t rest = ch - c0;
+    for (int32_t j = 0; j < rest; j++)
+        acc[j] = bias ? bias[c0 + j] : 0;
+    for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
+        const int32_t iy = win->iy0 + ky * p->dilation_h;
+        for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
+            const int32_t ix = win->ix0 + kx * p->dilation_w;
+            const int8_t *xp = xb + ((size_t)iy * in->w + ix) * ch + c0;
+            const int8_t *wp = w + ((size_t)ky * kw + kx) * ch + c0;
+            for (int32_t j = 0; j < rest; j++)
+                acc[j] += wp[j] * (xp[j] + p->input_offset);
+        }
+    }
+    requant_store(p, acc, c0, rest, y + c0);
 }
 
-const tml_kernel tml_kernel_depthwise_conv_2d = { 4, 1, 1, stub_prepare, stub_eval };
+/* Any depth_multiplier: output channel ic * m + k reads input channel ic. */
+static void dw_int8_any(const tml_conv_params *p, const tml_shape4 *in,
+                        const int8_t *xb, const tml_shape4 *filt,
+                        const int8_t *w, const int32_t *bias,
+                        const window *win, int8_t *y)
+{
+    const int32_t cout = filt->c, kw = filt->w, cin = in->c;
+    const int32_t m = p->depth_multiplier;
+    for (int32_t oc = 0; oc < cout; oc++) {
+        const int32_t ic = oc / m;
+        int32_t acc = bias ? bias[oc] : 0;
+        for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
+            const int32_t iy = win->iy0 + ky * p->dilation_h;
+            for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
+                const int32_t ix = win->ix0 + kx * p->dilation_w;
+                const int32_t xv = xb[((size_t)iy * in->w + ix) * cin + ic];
+                const int32_t wv = w[((size_t)ky * kw + kx) * cout + oc];
+                acc += wv * (xv + p->input_offset);
+            }
+        }
+        requant_store(p, &acc, oc, 1, y + oc);
+    }
+}
+
+static void window_at(const tml_conv_params *p, const tml_shape4 *in,
+                      const tml_shape4 *filt, int32_t oy, int32_t ox,
+                      window *win)
+{
+    win->iy0 = oy * p->stride_h - p->pad_h;
+    win->ix0 = ox * p->stride_w - p->pad_w;
+    tml_tap_range(win->iy0, p->dilation_h, filt->h, in->h, &win->ky0, &win->ky1);
+    tml_tap_range(win->ix0, p->dilation_w, filt->w, in->w, &win->kx0, &win->kx1);
+}
+
+void tml_depthwise_int8(const tml_conv_params *p, const tml_shape4 *in,
+                        const int8_t *x, const tml_shape4 *filt,
+                        const int8_t *w, const int32_t *bias,
+                        const tml_shape4 *out, int8_t *y)
+{
+    for (int32_t b = 0; b < out->n; b++) {
+        const int8_t *xb = x + (size_t)b * in->h * in->w * in->c;
+        for (int32_t oy = 0; oy < out->h; oy++) {
+            for (int32_t ox = 0; ox < out->w; ox++) {
+                window win;
+                window_at(p, in, filt, oy, ox, &win);
+                if (p->depth_multiplier == 1)
+                    dw_int8_m1(p, in, xb, filt, w, bias, &win, y);
+                else
+                    dw_int8_any(p, in, xb, filt, w, bias, &win, y);
+                y += out->c;
+            }
+        }
+    }
+}
+
+static void dw_f32_m1(const tml_conv_params *p, const tml_shape4 *in,
+                      const float *xb, const tml_shape4 *filt, const float *w,
+                      const float *bias, const window *win, float *y)
+{
+    const int32_t ch = filt->c, kw = filt->w;
+    for (int32_t c0 = 0; c0 < ch; c0 += BLOCK) {
+        const int32_t n = ch - c0 < BLOCK ? ch - c0 : BLOCK;
+        float acc[BLOCK];
+        for (int32_t j = 0; j < n; j++)
+            acc[j] = 0.0f;
+        for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
+            const int32_t iy = win->iy0 + ky * p->dilation_h;
+            for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
+                const int32_t ix = win->ix0 + kx * p->dilation_w;
+                const float *xp = xb + ((size_t)iy * in->w + ix) * ch + c0;
+                const float *wp = w + ((size_t)ky * kw + kx) * ch + c0;
+                if (n == BLOCK) {
+                    for (int j = 0; j < BLOCK; j++)
+                        acc[j] += xp[j] * wp[j];
+                } else {
+                    for (int32_t j = 0; j < n; j++)
+                        acc[j] += xp[j] * wp[j];
+                }
+            }
+        }
+        for (int32_t j = 0; j < n; j++) {
+            const float v = acc[j] + (bias ? bias[c0 + j] : 0.0f);
+            y[c0 + j] = tml_clamp_f(v, p->fact_min, p->fact_max);
+        }
+    }
+}
+
+static void dw_f32_any(const tml_conv_params *p, const tml_shape4 *in,
+                       const float *xb, const tml_shape4 *filt, const float *w,
+                       const float *bias, const window *win, float *y)
+{
+    const int32_t cout = filt->c, kw = filt->w, cin = in->c;
+    const int32_t m = p->depth_multiplier;
+    for (int32_t oc = 0; oc < cout; oc++) {
+        const int32_t ic = oc / m;
+        float acc = 0.0f;
+        for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
+            const int32_t iy = win->iy0 + ky * p->dilation_h;
+            for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
+                const int32_t ix = win->ix0 + kx * p->dilation_w;
+                acc += xb[((size_t)iy * in->w + ix) * cin + ic] *
+                       w[((size_t)ky * kw + kx) * cout + oc];
+            }
+        }
+        const float v = acc + (bias ? bias[oc] : 0.0f);
+        y[oc] = tml_clamp_f(v, p->fact_min, p->fact_max);
+    }
+}
+
+void tml_depthwise_f32(const tml_conv_params *p, const tml_shape4 *in,
+                       const float *x, const tml_shape4 *filt, const float *w,
+                       const float *bias, const tml_shape4 *out, float *y)
+{
+    for (int32_t b = 0; b < out->n; b++) {
+        const float *xb = x + (size_t)b * in->h * in->w * in->c;
+        for (int32_t oy = 0; oy < out->h; oy++) {
+            for (int32_t ox = 0; ox < out->w; ox++) {
+                window win;
+                window_at(p, in, filt, oy, ox, &win);
+                if (p->depth_multiplier == 1)
+                    dw_f32_m1(p, in, xb, filt, w, bias, &win, y);
+                else
+                    dw_f32_any(p, in, xb, filt, w, bias, &win, y);
+                y += out->c;
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------ registration */
+
+static tml_status dw_prepare(tml_interpreter *it, tml_node *n)
+{
+    return tml_conv_prepare_common(it, n, 1);
+}
+
+static tml_status dw_eval(tml_interpreter *it, tml_node *n)
+{
+    const tml_tensor *in = tml_node_input(it, n, 0);
+    const tml_tensor *filt = tml_node_input(it, n, 1);
+    const tml_tensor *bias = tml_node_input(it, n, 2);
+    tml_tensor *out = tml_node_output(it, n, 0);
+    if (in->type == TML_FLOAT32 && filt->type == TML_INT8)
+        return tml_hybrid_depthwise_eval(it, n);
+    const tml_conv_params *p = n->user;
+    tml_shape4 si, sf, so;
+    tml_shape4_of(in, &si);
+    tml_shape4_of(filt, &sf);
+    tml_shape4_of(out, &so);
+    if (in->type == TML_INT8)
+        tml_depthwise_int8(p, &si, in->data, &sf, filt->data,
+                           bias ? bias->data : NULL, &so, out->data);
+    else
+        tml_depthwise_f32(p, &si, in->data, &sf, filt->data,
+                          bias ? bias->data : NULL, &so, out->data);
+    return TML_OK;
+}
+
+/* Versions (TFLite op_version.cc): 1 float, 2 dilation, 3 int8, 4 hybrid,
+ * 6 hybrid per-channel.  5 (int16) and 7 (int4) fail in prepare. */
+const tml_kernel tml_kernel_depthwise_conv_2d = { 4, 1, 6, dw_prepare, dw_eval };

@@ -1,0 +1,167 @@
+/*
+ * The math layer of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED, and
+ * the prepare-time helpers the two convolutions share.
+ *
+ * Semantics are TFLite Micro's reference kernels (per-channel int8
+ * ConvPerChannel / DepthwiseConvPerChannel, int8 FullyConnected and
+ * FullyConnectedPerChannel, and the float32 versions), bit for bit for
+ * int8:
+ *   acc = bias[c] + sum over in-image taps of w * (x + input_offset)
+ *   y   = clamp(mul_by_qm(acc, mult[c], shift[c]) + output_offset)
+ * Taps that fall in the zero padding are skipped, exactly as TFLite does
+ * (so the padding holds the real value 0, not the quantized zero point).
+ * Float sums add the taps in TFLite's order (ky, kx, input channel) and
+ * the bias last, so float results match TFLite Micro's too.
+ *
+ * Layouts: activations NHWC, conv filters OHWI, depthwise filters
+ * 1HW(C*M), FC weights [out, in].
+ */
+#ifndef TML_KERNELS_CONV_COMMON_H
+#define TML_KERNELS_CONV_COMMON_H
+
+#include <stdint.h>
+
+#include "kernel.h"
+
+/* A 4-D shape.  Conv filters: n = output channels, c = input channels per
+ * group; depthwise filters: n = 1, c = output channels. */
+typedef struct tml_shape4 {
+    int32_t n, h, w, c;
+} tml_shape4;
+
+typedef struct tml_conv_params {
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;            /* leading padding (top, left) */
+    int32_t depth_multiplier;        /* depthwise only */
+    /* int8 only */
+    int32_t input_offset;            /* -input zero point */
+    int32_t output_offset;           /* output zero point */
+    int32_t act_min, act_max;        /* clamp, in the output's int8 units */
+    const int32_t *out_mult;         /* one per output channel */
+    const int8_t *out_shift;         /* QuantizeMultiplier's shift (>0: left) */
+    /* float only */
+    float fact_min, fact_max;
+} tml_conv_params;
+
+/* CONV_2D.  in->c must be a multiple of filt->c (grouped convolution when
+ * larger); out->c = filt->n, a multiple of the group count.  bias may be
+ * NULL. */
+void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
+                   const int8_t *x, const tml_shape4 *filt, const int8_t *w,
+                   const int32_t *bias, const tml_shape4 *out, int8_t *y);
+void tml_conv_f32(const tml_conv_params *p, const tml_shape4 *in,
+                  const float *x, const tml_shape4 *filt, const float *w,
+                  const float *bias, const tml_shape4 *out, float *y);
+
+/* DEPTHWISE_CONV_2D: out->c = in->c * depth_multiplier = filt->c;
+ * output channel ic * depth_multiplier + m reads input channel ic. */
+void tml_depthwise_int8(const tml_conv_params *p, const tml_shape4 *in,
+                        const int8_t *x, const tml_shape4 *filt,
+                        const int8_t *w, const int32_t *bias,
+                        const tml_shape4 *out, int8_t *y);
+void tml_depthwise_f32(const tml_conv_params *p, const tml_shape4 *in,
+                       const float *x, const tml_shape4 *filt, const float *w,
+                       const float *bias, const tml_shape4 *out, float *y);
+
+typedef struct tml_fc_params {
+    int32_t batches, accum_depth, out_depth;
+    /* int8 only */
+    int32_t input_offset, output_offset;
+    int32_t act_min, act_max;
+    const int32_t *out_mult;         /* per_channel ? out_depth : 1 entries */
+    const int8_t *out_shift;
+    int per_channel;
+    /* float only */
+    float fact_min, fact_max;
+} tml_fc_params;
+
+/* FULLY_CONNECTED: x is [batches, accum_depth], w [out_depth, accum_depth],
+ * y [batches, out_depth]; bias may be NULL. */
+void tml_fc_int8(const tml_fc_params *p, const int8_t *x, const int8_t *w,
+                 const int32_t *bias, int8_t *y);
+void tml_fc_f32(const tml_fc_params *p, const float *x, const float *w,
+                const float *bias, float *y);
+
+/* ---- prepare-time helpers (conv.c and depthwise_conv.c) ---- */
+
+/* TFLite's output size and leading padding for one spatial dimension
+ * (padding.h ComputeOutSize / ComputePaddingWithOffset).  Returns 0 and
+ * sets *out_size and *pad, or -1 when the arguments are invalid. */
+int tml_conv_out_size(int padding, int32_t in_size, int32_t filter_size,
+                      int32_t stride, int32_t dilation, int32_t *out_size,
+                      int32_t *pad);
+
+/* Per-channel output multipliers of a quantized convolution, as TFLite's
+ * PopulateConvolutionQuantizationParams: for each channel c,
+ *   real = (double)input_scale * (double)filter_scale[c] / output_scale
+ * (a single filter scale is broadcast).  Writes channels entries. */
+void tml_conv_multipliers(float input_scale, const float *filter_scales,
+                          int32_t nscales, float output_scale,
+                          int32_t channels, int32_t *mult, int8_t *shift);
+
+/* Checks a CONV_2D (depthwise = 0) or DEPTHWISE_CONV_2D (depthwise = 1)
+ * node and stores its tml_conv_params (with the per-channel multipliers
+ * after it) in node->user.  Hybrid nodes are handed to hybrid.c. */
+tml_status tml_conv_prepare_common(tml_interpreter *it, tml_node *n,
+                                   int depthwise);
+
+/* The NHWC shape of a rank-4 tensor. */
+static inline void tml_shape4_of(const tml_tensor *t, tml_shape4 *s)
+{
+    s->n = t->dims[0];
+    s->h = t->dims[1];
+    s->w = t->dims[2];
+    s->c = t->dims[3];
+}
+
+/* Valid tap range [lo, hi) of one spatial dimension: taps k with
+ * 0 <= origin + k * dilation < size.  TFLite skips the others (zero
+ * padding contributes nothing, not even the input offset). */
+static inline void tml_tap_range(int32_t origin, int32_t dilation,
+                                 int32_t taps, int32_t size, int32_t *lo,
+                                 int32_t *hi)
+{
+    int32_t a = 0, b = taps;
+    if (origin < 0)
+        a = (-origin + dilation - 1) / dilation;
+    if (origin + (taps - 1) * dilation >= size)
+        b = (size - origin + dilation - 1) / dilation;
+    if (b < a)
+        b = a;
+    *lo = a;
+    *hi = b;
+}
+
+/* ---- inner products shared by the kernels ---- */
+
+/* sum w[i] * (x[i] + off) in int32.  |off| <= 128 (an int8 zero point), so
+ * x + off fits int16 and each product fits int16 too (|w| <= 128,
+ * |x + off| <= 255); the fixed 16-wide blocks let the compiler use SIMD. */
+static inline int32_t tml_dot_off_i8(const int8_t *w, const int8_t *x,
+                                     int32_t n, int32_t off)
+{
+    int32_t acc = 0;
+    int32_t i = 0;
+    const int16_t o = (int16_t)off;
+    for (; i + 16 <= n; i += 16) {
+        int32_t blk = 0;
+        for (int j = 0; j < 16; j++)
+            blk += (int16_t)(w[i + j] * (int16_t)(x[i + j] + o));
+        acc += blk;
+    }
+    for (; i < n; i++)
+        acc += w[i] * (x[i] + off);
+    return acc;
+}
+
+/* acc + w[0]*x[0] + w[1]*x[1] + ... in this order (TFLite's). */
+static inline float tml_dot_f32(float acc, const float *w, const float *x,
+                                int32_t n)
+{
+    for (int32_t i = 0; i < n; i++)
+        acc += x[i] * w[i];
+    return acc;
+}
+
+#endif
