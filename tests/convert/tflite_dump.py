@@ -1,0 +1,94 @@
+"""Dump a TFLite file with the flatbuffers python runtime (independent of
+tinyml's reader): one line per fact, for tests/convert/test_writer_python.sh.
+usage: /usr/bin/python3 tflite_dump.py MODEL.tflite"""
+import sys
+from flatbuffers import encode, number_types as N
+from flatbuffers.table import Table
+from flatbuffers.util import BufferHasIdentifier
+
+
+def root(buf):
+    return Table(buf, encode.Get(N.UOffsetTFlags.packer_type, buf, 0))
+
+
+def off(t, i):
+    return t.Offset(4 + 2 * i)
+
+
+def tables(t, i):
+    o = off(t, i)
+    if not o:
+        return []
+    n, s = t.VectorLen(o), t.Vector(o)
+    return [Table(t.Bytes, t.Indirect(s + 4 * k)) for k in range(n)]
+
+
+def vec(t, i, f=N.Int32Flags):
+    o = off(t, i) if t else 0
+    if not o:
+        return None
+    n, s = t.VectorLen(o), t.Vector(o)
+    return [t.Get(f, s + f.bytewidth * k) for k in range(n)]
+
+
+def vec_start(t, i):
+    o = off(t, i)
+    return t.Vector(o) if o else None
+
+
+def sc(t, i, f, d=0):
+    o = off(t, i) if t else 0
+    return t.Get(f, o + t.Pos) if o else d
+
+
+def sub(t, i):
+    o = off(t, i)
+    return Table(t.Bytes, t.Indirect(o + t.Pos)) if o else None
+
+
+def string(t, i):
+    o = off(t, i)
+    return t.String(o + t.Pos).decode() if o else None
+
+
+def main(path):
+    buf = bytearray(open(path, 'rb').read())
+    print('identifier', 'TFL3' if BufferHasIdentifier(buf, 0, b'TFL3') else 'none')
+    print('size_mod16', len(buf) % 16)
+    m = root(buf)
+    print('version', sc(m, 0, N.Uint32Flags))
+    print('description', string(m, 3))
+    for k, oc in enumerate(tables(m, 1)):
+        print('opcode', k, 'deprecated', sc(oc, 0, N.Int8Flags),
+              'builtin', sc(oc, 3, N.Int32Flags), 'version', sc(oc, 2, N.Int32Flags, 1))
+    bufs = tables(m, 4)
+    for k, b in enumerate(bufs):
+        data = vec(b, 0, N.Uint8Flags)
+        start = vec_start(b, 0)
+        print('buffer', k, 'bytes', 0 if data is None else len(data),
+              'align16', 'n/a' if start is None else start % 16 == 0,
+              'sum', 0 if data is None else sum(data))
+    sgs = tables(m, 2)
+    print('subgraphs', len(sgs))
+    sg = sgs[0]
+    print('subgraph name', string(sg, 4))
+    for k, t in enumerate(tables(sg, 0)):
+        q = sub(t, 4)
+        scales = vec(q, 2, N.Float32Flags) if q else None
+        zps = vec(q, 3, N.Int64Flags) if q else None
+        print('tensor', k, string(t, 3), 'type', sc(t, 1, N.Int8Flags),
+              'shape', vec(t, 0), 'buffer', sc(t, 2, N.Uint32Flags),
+              'scales', None if scales is None else ['%.9g' % s for s in scales],
+              'zps', zps, 'qdim', sc(q, 6, N.Int32Flags) if q else None)
+    for k, o in enumerate(tables(sg, 3)):
+        opt = sub(o, 4)
+        print('op', k, 'opcode', sc(o, 0, N.Uint32Flags), 'in', vec(o, 1),
+              'out', vec(o, 2), 'options_type', sc(o, 3, N.Uint8Flags),
+              'options_fields', None if opt is None else
+              [off(opt, i) != 0 for i in range(8)])
+    print('inputs', vec(sg, 1))
+    print('outputs', vec(sg, 2))
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])
