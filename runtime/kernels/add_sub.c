@@ -1,17 +1,373 @@
-/* STUB: replaced by the real kernel. */
+/*
+ * ADD and SUB (see add_sub.h).
+ *
+ * Versions (TFLite op_version.cc): ADD 1 float32, 2 int8; SUB 1 float32,
+ * 2 int8, 3 broadcast over more than 4 dims.  int16 / int32 / int64 are
+ * not supported.
+ */
+#include "add_sub.h"
+
 #include "kernel.h"
+#include "quant.h"
+#include "schema.h"
 
-static tml_status stub_prepare(tml_interpreter *it, tml_node *n)
+int tml_bcast_init(tml_bcast *b, const int32_t *dims1, int nd1,
+                   const int32_t *dims2, int nd2, const int32_t *dimso, int ndo)
 {
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED, "not implemented yet");
+    int nd = ndo;
+    nd = nd1 > nd ? nd1 : nd;
+    nd = nd2 > nd ? nd2 : nd;
+    if (nd > TML_MAX_DIMS)
+        return -1;
+    int32_t shape[TML_MAX_DIMS], s1[TML_MAX_DIMS], s2[TML_MAX_DIMS];
+    int32_t acc1 = 1, acc2 = 1;
+    /* Right-align the shapes (missing leading dims are 1); walk from the
+     * innermost axis so each input's contiguous stride accumulates. */
+    for (int i = nd - 1; i >= 0; i--) {
+        int32_t d1 = i - (nd - nd1) >= 0 ? dims1[i - (nd - nd1)] : 1;
+        int32_t d2 = i - (nd - nd2) >= 0 ? dims2[i - (nd - nd2)] : 1;
+        int32_t dout = i - (nd - ndo) >= 0 ? dimso[i - (nd - ndo)] : 1;
+        if (dout != (d1 == 1 ? d2 : d1) || (d2 != 1 && d2 != dout))
+            return -1;
+        shape[i] = dout;
+        s1[i] = (d1 == 1 && dout != 1) ? 0 : acc1;
+        s2[i] = (d2 == 1 && dout != 1) ? 0 : acc2;
+        acc1 *= d1;
+        acc2 *= d2;
+    }
+    /* Drop unit axes, then fuse neighbours with the same broadcast pattern:
+     * for contiguous inputs their strides chain (outer = inner * size). */
+    int k = 0;
+    for (int i = 0; i < nd; i++) {
+        if (shape[i] == 1)
+            continue;
+        if (k > 0 && (b->stride1[k - 1] == 0) == (s1[i] == 0) &&
+            (b->stride2[k - 1] == 0) == (s2[i] == 0)) {
+            b->shape[k - 1] *= shape[i];
+            b->stride1[k - 1] = s1[i];
+            b->stride2[k - 1] = s2[i];
+            continue;
+        }
+        b->shape[k] = shape[i];
+        b->stride1[k] = s1[i];
+        b->stride2[k] = s2[i];
+        k++;
+    }
+    if (k == 0) {   /* every axis is 1: one element */
+        b->shape[0] = 1;
+        b->stride1[0] = 1;
+        b->stride2[0] = 1;
+        k = 1;
+    }
+    b->ndims = k;
+    return 0;
 }
 
-static tml_status stub_eval(tml_interpreter *it, tml_node *n)
+/* C99 twin of TFLite's QuantizeMultiplierSmallerThanOneExp: 0 < real < 1. */
+static int quantize_smaller_than_one(double real, int32_t *m, int32_t *shift)
 {
-    (void)it;
-    (void)n;
-    return TML_ERROR_EVAL;
+    if (!(real > 0.0 && real < 1.0))
+        return -1;
+    int s;
+    tml_quantize_multiplier(real, m, &s);
+    *shift = s;
+    return 0;
 }
 
-const tml_kernel tml_kernel_add = { 0, 1, 1, stub_prepare, stub_eval };
-const tml_kernel tml_kernel_sub = { 41, 1, 1, stub_prepare, stub_eval };
+int tml_addsub_quantize(tml_addsub_params *p, int is_sub, float scale1,
+                        int32_t zp1, float scale2, int32_t zp2,
+                        float scale_out, int32_t zp_out)
+{
+    double real1, real2, real_out;
+    float max_scale = scale1 > scale2 ? scale1 : scale2;
+    p->left_shift = 20;
+    if (is_sub) {
+        /* sub_common.cc computes these in float, then widens. */
+        float twice_max = 2.0f * max_scale;
+        float r1 = scale1 / twice_max;
+        float r2 = scale2 / twice_max;
+        float denom = (float)(1 << 20) * scale_out;
+        float ro = twice_max / denom;
+        real1 = (double)r1;
+        real2 = (double)r2;
+        real_out = (double)ro;
+    } else {
+        /* add_common.cc: in double. */
+        double twice_max = 2.0 * (double)max_scale;
+        real1 = (double)scale1 / twice_max;
+        real2 = (double)scale2 / twice_max;
+        real_out = twice_max / ((double)(1 << 20) * (double)scale_out);
+    }
+    if (quantize_smaller_than_one(real1, &p->input1_multiplier, &p->input1_shift) ||
+        quantize_smaller_than_one(real2, &p->input2_multiplier, &p->input2_shift) ||
+        quantize_smaller_than_one(real_out, &p->output_multiplier, &p->output_shift))
+        return -1;
+    p->input1_offset = -zp1;
+    p->input2_offset = -zp2;
+    p->output_offset = zp_out;
+    p->is_sub = is_sub;
+    return 0;
+}
+
+/* One int8 element: TFLite AddFunc / the SUB lambda. */
+static inline int8_t addsub_one(const tml_addsub_params *p, int32_t x1, int32_t x2)
+{
+    int32_t a = tml_mul_by_qm_inl((x1 + p->input1_offset) * (1 << 20),
+                                  p->input1_multiplier, p->input1_shift);
+    int32_t b = tml_mul_by_qm_inl((x2 + p->input2_offset) * (1 << 20),
+                                  p->input2_multiplier, p->input2_shift);
+    int32_t raw = p->is_sub ? a - b : a + b;
+    int32_t v = tml_mul_by_qm_inl(raw, p->output_multiplier, p->output_shift) +
+                p->output_offset;
+    return (int8_t)tml_clamp_i32(v, p->act_min, p->act_max);
+}
+
+/* The innermost run of n outputs; s1 / s2 are 0 (broadcast) or 1. */
+static void run_int8(const tml_addsub_params *p, int32_t n, const int8_t *in1,
+                     int32_t s1, const int8_t *in2, int32_t s2, int8_t *out)
+{
+    if (s1 == 0) {
+        /* The scalar side is scaled once (TFLite's AddScalarBroadcast). */
+        int32_t a = tml_mul_by_qm_inl((in1[0] + p->input1_offset) * (1 << 20),
+                                      p->input1_multiplier, p->input1_shift);
+        for (int32_t i = 0; i < n; i++) {
+            int32_t b = tml_mul_by_qm_inl((in2[i] + p->input2_offset) * (1 << 20),
+                                          p->input2_multiplier, p->input2_shift);
+            int32_t raw = p->is_sub ? a - b : a + b;
+            int32_t v = tml_mul_by_qm_inl(raw, p->output_multiplier, p->output_shift) +
+                        p->output_offset;
+            out[i] = (int8_t)tml_clamp_i32(v, p->act_min, p->act_max);
+        }
+    } else if (s2 == 0) {
+        int32_t b = tml_mul_by_qm_inl((in2[0] + p->input2_offset) * (1 << 20),
+                                      p->input2_multiplier, p->input2_shift);
+        for (int32_t i = 0; i < n; i++) {
+            int32_t a = tml_mul_by_qm_inl((in1[i] + p->input1_offset) * (1 << 20),
+                                          p->input1_multiplier, p->input1_shift);
+            int32_t raw = p->is_sub ? a - b : a + b;
+            int32_t v = tml_mul_by_qm_inl(raw, p->output_multiplier, p->output_shift) +
+                        p->output_offset;
+            out[i] = (int8_t)tml_clamp_i32(v, p->act_min, p->act_max);
+        }
+    } else {
+        for (int32_t i = 0; i < n; i++)
+            out[i] = addsub_one(p, in1[i], in2[i]);
+    }
+}
+
+static void run_f32(const tml_addsub_params *p, int32_t n, const float *in1,
+                    int32_t s1, const float *in2, int32_t s2, float *out)
+{
+    const float lo = p->act_min_f, hi = p->act_max_f;
+    if (p->is_sub) {
+        for (int32_t i = 0; i < n; i++)
+            out[i] = tml_clamp_f(in1[i * s1] - in2[i * s2], lo, hi);
+    } else {
+        for (int32_t i = 0; i < n; i++)
+            out[i] = tml_clamp_f(in1[i * s1] + in2[i * s2], lo, hi);
+    }
+}
+
+void tml_bcast_walk(const tml_bcast *b, size_t elem_size, const void *ctx,
+                    const void *in1, const void *in2, void *out, tml_bcast_run run)
+{
+    const uint8_t *a = in1, *c = in2;
+    uint8_t *o = out;
+    int32_t idx[TML_MAX_DIMS] = { 0 };
+    const int32_t last = b->ndims - 1;
+    const int32_t inner = b->shape[last];
+    int32_t outer = 1;
+    for (int32_t d = 0; d < last; d++)
+        outer *= b->shape[d];
+    /* Odometer over every axis but the innermost, which run() covers. */
+    for (int32_t k = 0; k < outer; k++, o += (size_t)inner * elem_size) {
+        run(ctx, inner, a, b->stride1[last], c, b->stride2[last], o);
+        for (int32_t d = last - 1; d >= 0; d--) {
+            a += (size_t)b->stride1[d] * elem_size;
+            c += (size_t)b->stride2[d] * elem_size;
+            if (++idx[d] < b->shape[d])
+                break;
+            a -= (size_t)b->stride1[d] * (size_t)b->shape[d] * elem_size;
+            c -= (size_t)b->stride2[d] * (size_t)b->shape[d] * elem_size;
+            idx[d] = 0;
+        }
+    }
+}
+
+static void run_int8_cb(const void *ctx, int32_t n, const void *in1, int32_t s1,
+                        const void *in2, int32_t s2, void *out)
+{
+    run_int8(ctx, n, in1, s1, in2, s2, out);
+}
+
+static void run_f32_cb(const void *ctx, int32_t n, const void *in1, int32_t s1,
+                       const void *in2, int32_t s2, void *out)
+{
+    run_f32(ctx, n, in1, s1, in2, s2, out);
+}
+
+void tml_addsub_int8(const tml_addsub_params *p, const tml_bcast *b, int32_t n,
+                     const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    if (!b)
+        run_int8(p, n, in1, 1, in2, 1, out);
+    else
+        tml_bcast_walk(b, 1, p, in1, in2, out, run_int8_cb);
+}
+
+void tml_addsub_f32(const tml_addsub_params *p, const tml_bcast *b, int32_t n,
+                    const float *in1, const float *in2, float *out)
+{
+    if (!b)
+        run_f32(p, n, in1, 1, in2, 1, out);
+    else
+        tml_bcast_walk(b, sizeof(float), p, in1, in2, out, run_f32_cb);
+}
+
+/* ---------------------------------------------------------- registration */
+
+/* Op data: the parameters and, when the inputs' shapes differ, the
+ * broadcast plan (NULL otherwise). */
+typedef struct addsub_data {
+    tml_addsub_params p;
+    tml_bcast *bcast;
+} addsub_data;
+
+static tml_status dtype_error(tml_interpreter *it, tml_node *n, const char *role,
+                              const tml_tensor *t, const char *want)
+{
+    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                            "%s tensor %d '%s': expected %s, got %s", role,
+                            (int)tml_tensor_index(it, t), tml_tensor_name(it, t),
+                            want, tml_dtype_name((tml_dtype)t->type));
+}
+
+/* Shared by ADD, SUB and MUL: two inputs of one dtype (int8 or float32),
+ * an output of the same dtype, a known fused activation, and shapes that
+ * broadcast to the output.  *bcast is NULL for equal input shapes. */
+tml_status tml_binary_prepare(tml_interpreter *it, tml_node *n, int options_type,
+                              int activation_field, int *activation,
+                              tml_bcast **bcast)
+{
+    tml_tensor *in1 = tml_node_input(it, n, 0);
+    tml_tensor *in2 = tml_node_input(it, n, 1);
+    tml_tensor *out = tml_node_output(it, n, 0);
+    if (!in1 || !in2 || !out || n->ninputs != 2 || n->noutputs != 1)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "expected 2 inputs and 1 output, got %d and %d",
+                                (int)n->ninputs, (int)n->noutputs);
+    if (in1->type != TML_INT8 && in1->type != TML_FLOAT32)
+        return dtype_error(it, n, "input 0", in1, "int8 or float32");
+    const char *want = in1->type == TML_INT8 ? "int8 like input 0" : "float32 like input 0";
+    if (in2->type != in1->type)
+        return dtype_error(it, n, "input 1", in2, want);
+    if (out->type != in1->type)
+        return dtype_error(it, n, "output 0", out, want);
+    if (n->options_type != options_type && n->options_type != TML_OPT_NONE)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "expected options type %d, got %d",
+                                options_type, (int)n->options_type);
+    *activation = tml_opt_int(it, n, activation_field, 1, TML_ACT_NONE);
+    if (*activation != TML_ACT_NONE && *activation != TML_ACT_RELU &&
+        *activation != TML_ACT_RELU6 && *activation != TML_ACT_RELU_N1_TO_1)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "fused activation %d is not supported", *activation);
+    if (in1->type == TML_INT8) {
+        const tml_tensor *ts[3] = { in1, in2, out };
+        for (int i = 0; i < 3; i++) {
+            if (!(ts[i]->scale > 0.0f))
+                return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                        "%s tensor %d '%s': int8 needs a positive "
+                                        "per-tensor scale",
+                                        i == 2 ? "output 0" : (i == 0 ? "input 0" : "input 1"),
+                                        (int)tml_tensor_index(it, ts[i]),
+                                        tml_tensor_name(it, ts[i]));
+        }
+    }
+
+    *bcast = NULL;
+    if (tml_same_shape(in1, in2)) {
+        if (tml_num_elements(out) != tml_num_elements(in1))
+            return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                    "output 0 tensor %d '%s': expected %d elements like "
+                                    "the inputs, got %d",
+                                    (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
+                                    (int)tml_num_elements(in1), (int)tml_num_elements(out));
+        return TML_OK;
+    }
+    tml_bcast b;
+    if (tml_bcast_init(&b, in1->dims, in1->ndims, in2->dims, in2->ndims,
+                       out->dims, out->ndims) != 0)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "input shapes (rank %d and %d) do not broadcast to "
+                                "output 0 tensor %d '%s'",
+                                (int)in1->ndims, (int)in2->ndims,
+                                (int)tml_tensor_index(it, out), tml_tensor_name(it, out));
+    *bcast = tml_alloc_persistent(it, sizeof b);
+    if (!*bcast)
+        return TML_ERROR_ARENA;
+    **bcast = b;
+    return TML_OK;
+}
+
+static tml_status addsub_prepare(tml_interpreter *it, tml_node *n, int is_sub)
+{
+    int activation;
+    tml_bcast *bcast;
+    tml_status s = tml_binary_prepare(it, n, is_sub ? TML_OPT_SUB : TML_OPT_ADD,
+                                      is_sub ? TML_F_SUB_ACTIVATION : TML_F_ADD_ACTIVATION,
+                                      &activation, &bcast);
+    if (s != TML_OK)
+        return s;
+    addsub_data *d = tml_alloc_persistent(it, sizeof *d);
+    if (!d)
+        return TML_ERROR_ARENA;
+    d->bcast = bcast;
+    d->p.is_sub = is_sub;
+    const tml_tensor *in1 = tml_node_input(it, n, 0);
+    const tml_tensor *in2 = tml_node_input(it, n, 1);
+    const tml_tensor *out = tml_node_output(it, n, 0);
+    if (in1->type == TML_INT8) {
+        if (tml_addsub_quantize(&d->p, is_sub, in1->scale, in1->zero_point,
+                                in2->scale, in2->zero_point, out->scale,
+                                out->zero_point) != 0)
+            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                    "output 0 tensor %d '%s': scale too small for the "
+                                    "int8 %s (rescale multiplier >= 1)",
+                                    (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
+                                    is_sub ? "SUB" : "ADD");
+        tml_activation_range_q(activation, out->scale, out->zero_point, -128, 127,
+                               &d->p.act_min, &d->p.act_max);
+    } else {
+        tml_activation_range_f(activation, &d->p.act_min_f, &d->p.act_max_f);
+    }
+    n->user = d;
+    return TML_OK;
+}
+
+static tml_status add_prepare(tml_interpreter *it, tml_node *n)
+{
+    return addsub_prepare(it, n, 0);
+}
+
+static tml_status sub_prepare(tml_interpreter *it, tml_node *n)
+{
+    return addsub_prepare(it, n, 1);
+}
+
+static tml_status addsub_eval(tml_interpreter *it, tml_node *n)
+{
+    const addsub_data *d = n->user;
+    const tml_tensor *in1 = tml_node_input(it, n, 0);
+    const tml_tensor *in2 = tml_node_input(it, n, 1);
+    tml_tensor *out = tml_node_output(it, n, 0);
+    int32_t count = tml_num_elements(out);
+    if (in1->type == TML_INT8)
+        tml_addsub_int8(&d->p, d->bcast, count, in1->data, in2->data, out->data);
+    else
+        tml_addsub_f32(&d->p, d->bcast, count, in1->data, in2->data, out->data);
+    return TML_OK;
+}
+
+const tml_kernel tml_kernel_add = { 0, 1, 2, add_prepare, addsub_eval };
+const tml_kernel tml_kernel_sub = { 41, 1, 3, sub_prepare, addsub_eval };

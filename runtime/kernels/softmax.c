@@ -1,16 +1,179 @@
-/* STUB: replaced by the real kernel. */
+/*
+ * SOFTMAX (see softmax.h).  Versions: 1 float32, 2 int8 (TFLite
+ * op_version.cc); int16 (v3) and int8 -> int16 are not supported.
+ */
+#include "softmax.h"
+
+#include <math.h>
+
 #include "kernel.h"
+#include "quant.h"
+#include "schema.h"
 
-static tml_status stub_prepare(tml_interpreter *it, tml_node *n)
+/* TFLite's int8 softmax: exp input in Q5.26, sum of exps in Q12.19. */
+enum { SCALED_DIFF_INTEGER_BITS = 5, ACCUM_INTEGER_BITS = 12 };
+
+/* Row elements whose exp is kept on the stack between the two passes;
+ * longer rows recompute the rest (as TFLite does for all of them). */
+enum { EXP_CACHE = 64 };
+
+void tml_softmax_params_int8(double beta, double input_scale,
+                             tml_softmax_params *p)
 {
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED, "not implemented yet");
+    /* PreprocessSoftmaxScaling (double rounding build): the multiplier is
+     * capped at 2^31 - 1; QuantizeMultiplierGreaterThanOne. */
+    double real = beta * input_scale *
+                  (double)(1 << (31 - SCALED_DIFF_INTEGER_BITS));
+    const double max_real = 2147483647.0;
+    if (real > max_real)
+        real = max_real;
+    int shift;
+    tml_quantize_multiplier(real, &p->input_multiplier, &shift);
+    p->input_left_shift = shift;
+    /* CalculateInputRadius(5, shift, 31): floor(31 * 2^26 / 2^shift). */
+    double radius = 31.0 * (double)((int64_t)1 << (31 - SCALED_DIFF_INTEGER_BITS)) /
+                    (double)((int64_t)1 << (shift < 0 ? 0 : shift));
+    p->diff_min = -(int32_t)radius;   /* radius >= 0: truncation is floor */
+    p->beta = (float)beta;
 }
 
-static tml_status stub_eval(tml_interpreter *it, tml_node *n)
+/* exp(beta * scale * diff) in Q0 for diff = input - row max <= 0. */
+static int32_t exp_of_diff(const tml_softmax_params *p, int32_t diff)
 {
-    (void)it;
-    (void)n;
-    return TML_ERROR_EVAL;
+    /* MultiplyByQuantizedMultiplierGreaterThanOne: shift >= 0. */
+    int32_t scaled = tml_srdhm((int32_t)((uint32_t)diff << p->input_left_shift),
+                               p->input_multiplier);
+    return tml_fp_exp_on_negative_values(scaled, SCALED_DIFF_INTEGER_BITS);
 }
 
-const tml_kernel tml_kernel_softmax = { 25, 1, 1, stub_prepare, stub_eval };
+void tml_softmax_int8(const tml_softmax_params *p, int32_t rows, int32_t depth,
+                      const int8_t *in, int8_t *out)
+{
+    int32_t cache[EXP_CACHE];
+    const int32_t diff_min = p->diff_min;
+    for (int32_t r = 0; r < rows; r++, in += depth, out += depth) {
+        int32_t max = -128;
+        for (int32_t c = 0; c < depth; c++)
+            max = in[c] > max ? in[c] : max;
+
+        /* Sum of Rescale<12>(exp) (wrapping add, as gemmlowp's). */
+        uint32_t sum = 0;
+        for (int32_t c = 0; c < depth; c++) {
+            int32_t diff = in[c] - max;
+            int32_t e = diff >= diff_min ? exp_of_diff(p, diff) : 0;
+            if (c < EXP_CACHE)
+                cache[c] = e;
+            sum += (uint32_t)tml_rdbpot(e, ACCUM_INTEGER_BITS);
+        }
+
+        int num_bits_over_unit;
+        int32_t scale = tml_fp_get_reciprocal((int32_t)sum, ACCUM_INTEGER_BITS,
+                                              &num_bits_over_unit);
+        /* exponent = num_bits_over_unit + 31 - 8; the row max contributes
+         * exp(0) so sum >= 1 and exponent is in [0, 31]. */
+        int exponent = num_bits_over_unit + 31 - 8;
+        for (int32_t c = 0; c < depth; c++) {
+            int32_t diff = in[c] - max;
+            if (diff < diff_min) {
+                out[c] = -128;
+                continue;
+            }
+            int32_t e = c < EXP_CACHE ? cache[c] : exp_of_diff(p, diff);
+            int32_t v = tml_rdbpot(tml_srdhm(scale, e), exponent) - 128;
+            out[c] = (int8_t)tml_clamp_i32(v, -128, 127);
+        }
+    }
+}
+
+void tml_softmax_f32(const tml_softmax_params *p, int32_t rows, int32_t depth,
+                     const float *in, float *out)
+{
+    const float beta = p->beta;
+    for (int32_t r = 0; r < rows; r++, in += depth, out += depth) {
+        float max = -3.4028234663852886e38f;
+        for (int32_t c = 0; c < depth; c++)
+            max = max < in[c] ? in[c] : max;
+        float sum = 0.0f;
+        for (int32_t c = 0; c < depth; c++) {
+            float e = expf((in[c] - max) * beta);
+            out[c] = e;
+            sum += e;
+        }
+        for (int32_t c = 0; c < depth; c++)
+            out[c] = out[c] / sum;
+    }
+}
+
+/* ---------------------------------------------------------- registration */
+
+static tml_status tensor_error(tml_interpreter *it, tml_node *n, const char *role,
+                               const tml_tensor *t, const char *want)
+{
+    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                            "%s tensor %d '%s': expected %s, got %s", role,
+                            (int)tml_tensor_index(it, t), tml_tensor_name(it, t),
+                            want, tml_dtype_name((tml_dtype)t->type));
+}
+
+static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
+{
+    tml_tensor *in = tml_node_input(it, n, 0);
+    tml_tensor *out = tml_node_output(it, n, 0);
+    if (!in || !out || n->ninputs != 1 || n->noutputs != 1)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "expected 1 input and 1 output, got %d and %d",
+                                (int)n->ninputs, (int)n->noutputs);
+    if (in->type != TML_INT8 && in->type != TML_FLOAT32)
+        return tensor_error(it, n, "input 0", in, "int8 or float32");
+    if (out->type != in->type)
+        return tensor_error(it, n, "output 0", out,
+                            in->type == TML_INT8 ? "int8" : "float32");
+    if (in->ndims < 1 || !tml_same_shape(in, out))
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "output 0 tensor %d '%s': expected the input's shape "
+                                "(rank %d), got rank %d or other dims",
+                                (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
+                                (int)in->ndims, (int)out->ndims);
+    float beta = tml_opt_float(it, n, TML_F_SOFTMAX_BETA, 0.0f);
+
+    tml_softmax_params *p = tml_alloc_persistent(it, sizeof *p);
+    if (!p)
+        return TML_ERROR_ARENA;
+    if (in->type == TML_INT8) {
+        /* TFLite's int8 softmax contract: output scale exactly 1/256,
+         * zero point -128. */
+        if (out->zero_point != -128 || out->scale != 1.0f / 256.0f)
+            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                    "output 0 tensor %d '%s': int8 softmax needs scale "
+                                    "1/256 and zero point -128, got zero point %d",
+                                    (int)tml_tensor_index(it, out),
+                                    tml_tensor_name(it, out), (int)out->zero_point);
+        double real = (double)beta * (double)in->scale *
+                      (double)(1 << (31 - SCALED_DIFF_INTEGER_BITS));
+        if (!(real > 1.0))
+            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                    "input 0 tensor %d '%s': beta * scale is too small "
+                                    "for the int8 softmax (TFLite needs > 2^-26)",
+                                    (int)tml_tensor_index(it, in), tml_tensor_name(it, in));
+        tml_softmax_params_int8((double)beta, (double)in->scale, p);
+    } else {
+        p->beta = beta;
+    }
+    n->user = p;
+    return TML_OK;
+}
+
+static tml_status softmax_eval(tml_interpreter *it, tml_node *n)
+{
+    const tml_tensor *in = tml_node_input(it, n, 0);
+    tml_tensor *out = tml_node_output(it, n, 0);
+    int32_t depth = tml_dim(in, in->ndims - 1);
+    int32_t rows = depth > 0 ? tml_num_elements(in) / depth : 0;
+    if (in->type == TML_INT8)
+        tml_softmax_int8(n->user, rows, depth, in->data, out->data);
+    else
+        tml_softmax_f32(n->user, rows, depth, in->data, out->data);
+    return TML_OK;
+}
+
+const tml_kernel tml_kernel_softmax = { 25, 1, 2, softmax_prepare, softmax_eval };
