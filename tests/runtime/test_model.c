@@ -1,0 +1,787 @@
+/*
+ * The flatbuffer verifier and model view (runtime/model.c) on the real
+ * MLPerf Tiny models, and on hand-corrupted copies of kws_ref_model with
+ * the exact error line each must give.
+ *
+ * Expected counts and values were read from the files independently with
+ * the Python flatbuffers package (and /work/shared/goldens/ manifests).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fb.h"
+#include "model.h"
+#include "schema.h"
+#include "test_util.h"
+
+#define KWS "models/mlperf-tiny/kws_ref_model.tflite"
+
+/* ---- helpers: load, navigate and patch a model file ---- */
+
+static uint8_t *load(const char *rel, size_t *size)
+{
+    uint8_t *buf = tml_test_read_shared(rel, size);
+    if (!buf) {
+        fprintf(stderr, "missing %s/%s\n", tml_test_shared_dir(), rel);
+        skip();
+    }
+    return buf;
+}
+
+static tml_fb fb_over(const uint8_t *buf, size_t size)
+{
+    tml_fb fb = { buf, (uint32_t)size, 0 };
+    return fb;
+}
+
+static uint32_t root_of(const uint8_t *buf)
+{
+    return tml_fb_u32(buf);
+}
+
+/* Element i of the vector-of-tables field of a table. */
+static uint32_t elem_table(tml_fb *fb, uint32_t table, int field, uint32_t i)
+{
+    uint32_t n, data, t;
+    assert_int_equal(tml_fb_field_vector(fb, table, field, 4, 4, &n, &data),
+                     TML_FB_OK);
+    assert_true(i < n);
+    assert_int_equal(tml_fb_vector_table(fb, data, i, &t), TML_FB_OK);
+    return t;
+}
+
+/* File offset of the length word of a vector field. */
+static uint32_t vec_ref(tml_fb *fb, uint32_t table, int field)
+{
+    uint32_t ref;
+    assert_int_equal(tml_fb_field_ref(fb, table, field, &ref), TML_FB_OK);
+    assert_true(ref != 0);
+    return ref;
+}
+
+/* File offset of element i of a vector field. */
+static uint32_t vec_elem(tml_fb *fb, uint32_t table, int field,
+                         uint32_t esize, uint32_t i)
+{
+    uint32_t ref = vec_ref(fb, table, field);
+    assert_true(i < tml_fb_u32(fb->base + ref));
+    return ref + 4 + esize * i;
+}
+
+/* File offset of a scalar field that must be present. */
+static uint32_t field_at(tml_fb *fb, uint32_t table, int field, uint32_t size)
+{
+    uint32_t pos;
+    assert_int_equal(tml_fb_field(fb, table, field, size, &pos), TML_FB_OK);
+    assert_true(pos != 0);
+    return pos;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t subgraph0(tml_fb *fb)
+{
+    return elem_table(fb, root_of(fb->base), TML_F_MODEL_SUBGRAPHS, 0);
+}
+
+static uint32_t tensor_table(tml_fb *fb, uint32_t i)
+{
+    return elem_table(fb, subgraph0(fb), TML_F_SUBGRAPH_TENSORS, i);
+}
+
+static uint32_t op_table(tml_fb *fb, uint32_t i)
+{
+    return elem_table(fb, subgraph0(fb), TML_F_SUBGRAPH_OPERATORS, i);
+}
+
+/* Loads buf and expects failure `status` with exactly `msg`. */
+static void expect_error(const uint8_t *buf, size_t size, tml_status status,
+                         const char *msg)
+{
+    tml_model m;
+    char err[TML_ERROR_SIZE];
+    memset(err, 'x', sizeof err);
+    assert_int_equal(tml_model_load(&m, buf, size, err, sizeof err), status);
+    assert_string_equal(err, msg);
+    /* A failed load leaves no half-filled view behind. */
+    assert_null(m.base);
+    assert_int_equal(m.ntensors, 0);
+}
+
+static void load_ok(tml_model *m, const uint8_t *buf, size_t size)
+{
+    char err[TML_ERROR_SIZE];
+    tml_status st = tml_model_load(m, buf, size, err, sizeof err);
+    if (st != TML_OK)
+        fprintf(stderr, "load failed: %s\n", err);
+    assert_int_equal(st, TML_OK);
+    assert_string_equal(err, "");
+}
+
+/* ---- the real models ---- */
+
+typedef struct expect {
+    const char *file;
+    int32_t ntensors, nops, nbuffers, nopcodes, nconst;
+    uint32_t const_bytes;
+    int32_t op0_builtin, op0_in[3], op0_out;
+    int32_t last_builtin, last_in, last_out;
+    int32_t in_dtype;
+    const char *in_name;
+    int32_t in_ndims, in_dims[4];
+    float in_scale;
+    int64_t in_zp;
+    const char *out_name;
+    int32_t out_ndims, out_dims[2];
+} expect;
+
+static const expect k_models[] = {
+    { "ad01_fp32.tflite", 31, 10, 33, 1, 20, 1063456, 9, { 0, 11, 1 }, 21,
+      9, 29, 30, TML_FLOAT32, "input_1", 2, { 1, 640 }, 0.0f, 0,
+      "Identity", 2, { 1, 640 } },
+    { "ad01_int8.tflite", 31, 10, 33, 1, 20, 270880, 9, { 0, 11, 1 }, 21,
+      9, 29, 30, TML_INT8, "input_1", 2, { 1, 640 }, 0.3910152316093445f, 89,
+      "Identity", 2, { 1, 640 } },
+    { "kws_ref_model.tflite", 35, 13, 37, 6, 21, 24376, 3, { 0, 17, 3 }, 22,
+      25, 33, 34, TML_INT8, "input_1", 4, { 1, 49, 10, 1 },
+      0.5847029089927673f, 83, "Identity", 2, { 1, 12 } },
+    { "kws_ref_model_float32.tflite", 35, 13, 37, 6, 21, 33592, 3,
+      { 0, 17, 3 }, 22, 25, 33, 34, TML_FLOAT32, "input_1", 4,
+      { 1, 49, 10, 1 }, 0.0f, 0, "Identity", 2, { 1, 12 } },
+    { "pretrainedResnet.tflite", 38, 16, 40, 6, 21, 310832, 3, { 0, 8, 3 },
+      22, 25, 36, 37, TML_FLOAT32, "input_1", 4, { 1, 32, 32, 3 }, 0.0f, 0,
+      "Identity", 2, { 1, 10 } },
+    { "pretrainedResnet_quant.tflite", 38, 16, 40, 8, 21, 78752, 3,
+      { 0, 8, 3 }, 22, 25, 36, 37, TML_INT8, "input_1_int8", 4,
+      { 1, 32, 32, 3 }, 1.0f, -128, "Identity_int8", 2, { 1, 10 } },
+    { "vww_96_float.tflite", 89, 31, 91, 6, 57, 843408, 3, { 0, 44, 3 }, 58,
+      25, 87, 88, TML_FLOAT32, "input_1", 4, { 1, 96, 96, 3 }, 0.0f, 0,
+      "Identity", 2, { 1, 2 } },
+    { "vww_96_int8.tflite", 89, 31, 91, 8, 57, 219072, 3, { 0, 44, 3 }, 58,
+      25, 87, 88, TML_INT8, "input_1_int8", 4, { 1, 96, 96, 3 },
+      0.003921568859368563f, -128, "Identity_int8", 2, { 1, 2 } },
+};
+
+static void check_model(const expect *e)
+{
+    char rel[256];
+    size_t size;
+    tml_model m;
+    tml_model_tensor t;
+    tml_model_op op;
+
+    snprintf(rel, sizeof rel, "models/mlperf-tiny/%s", e->file);
+    uint8_t *buf = load(rel, &size);
+    load_ok(&m, buf, size);
+    assert_ptr_equal(m.base, buf);
+    assert_int_equal(m.size, size);
+    assert_int_equal(m.version, 3);
+    assert_int_equal(m.ntensors, e->ntensors);
+    assert_int_equal(m.nops, e->nops);
+    assert_int_equal(m.nbuffers, e->nbuffers);
+    assert_int_equal(m.nopcodes, e->nopcodes);
+    assert_int_equal(m.ninputs, 1);
+    assert_int_equal(m.noutputs, 1);
+    assert_string_equal(tml_model_description(&m), "MLIR Converted.");
+
+    /* Constant tensors: data inside the file, exactly shape x dtype. */
+    int32_t nconst = 0;
+    uint32_t const_bytes = 0;
+    for (int32_t i = 0; i < m.ntensors; i++) {
+        tml_model_get_tensor(&m, i, &t);
+        assert_non_null(t.dims);
+        assert_non_null(t.name);
+        if (!t.data)
+            continue;
+        nconst++;
+        const_bytes += t.data_size;
+        assert_int_equal(t.data_size, t.bytes);
+        assert_true(t.data > buf && t.data + t.data_size <= buf + size);
+    }
+    assert_int_equal(nconst, e->nconst);
+    assert_int_equal(const_bytes, e->const_bytes);
+
+    tml_model_get_op(&m, 0, &op);
+    assert_int_equal(op.builtin, e->op0_builtin);
+    assert_int_equal(op.ninputs, 3);
+    assert_memory_equal(op.inputs, e->op0_in, sizeof e->op0_in);
+    assert_int_equal(op.noutputs, 1);
+    assert_int_equal(op.outputs[0], e->op0_out);
+    assert_true(op.version >= 1);
+    assert_null(op.custom_name);
+    tml_model_get_op(&m, m.nops - 1, &op);
+    assert_int_equal(op.builtin, e->last_builtin);
+    assert_true(op.ninputs >= 1);
+    assert_int_equal(op.inputs[0], e->last_in);
+    assert_int_equal(op.outputs[0], e->last_out);
+
+    /* Input and output details, as in the goldens' manifest.json. */
+    assert_int_equal(tml_model_inputs(&m)[0], 0);
+    tml_model_get_tensor(&m, tml_model_inputs(&m)[0], &t);
+    assert_string_equal(t.name, e->in_name);
+    assert_int_equal(t.type, e->in_dtype);
+    assert_int_equal(t.ndims, e->in_ndims);
+    assert_memory_equal(t.dims, e->in_dims, sizeof(int32_t) * e->in_ndims);
+    assert_null(t.data);
+    if (e->in_scale != 0.0f) {
+        assert_int_equal(t.nscales, 1);
+        assert_true(t.scales[0] == e->in_scale);
+        assert_non_null(t.zero_points);
+        assert_int_equal(t.zero_points[0], e->in_zp);
+    } else {
+        assert_null(t.scales);
+        assert_int_equal(t.nscales, 0);
+    }
+    assert_int_equal(tml_model_outputs(&m)[0], e->last_out);
+    tml_model_get_tensor(&m, tml_model_outputs(&m)[0], &t);
+    assert_string_equal(t.name, e->out_name);
+    assert_int_equal(t.ndims, e->out_ndims);
+    assert_memory_equal(t.dims, e->out_dims, sizeof(int32_t) * e->out_ndims);
+    free(buf);
+}
+
+static void test_all_shared_models_load(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof k_models / sizeof k_models[0]; i++)
+        check_model(&k_models[i]);
+}
+
+static void test_kws_details(void **state)
+{
+    size_t size;
+    tml_model m;
+    tml_model_tensor t;
+    tml_model_op op;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    load_ok(&m, buf, size);
+
+    tml_model_get_tensor(&m, 0, &t);
+    assert_int_equal(t.bytes, 490);
+    assert_true(t.scales[0] == 0.5847029089927673f);
+    assert_int_equal(t.quant_dim, 0);
+    assert_int_equal(t.is_variable, 0);
+
+    /* Per-channel conv weights: 64 scales along dim 0 (OHWI). */
+    tml_model_get_tensor(&m, 17, &t);
+    assert_string_equal(t.name, "functional_1/conv2d/Conv2D");
+    int32_t dims17[4] = { 64, 10, 4, 1 };
+    assert_int_equal(t.ndims, 4);
+    assert_memory_equal(t.dims, dims17, sizeof dims17);
+    assert_int_equal(t.type, TML_INT8);
+    assert_int_equal(t.buffer, 18);
+    assert_int_equal(t.data_size, 2560);
+    assert_int_equal(t.nscales, 64);
+    assert_int_equal(t.quant_dim, 0);
+    assert_true(t.scales[0] == 0.0013318449491634965f);
+    assert_true(t.scales[1] == 0.0007400733884423971f);
+    assert_int_equal(t.zero_points[63], 0);
+
+    /* Depthwise weights 1HWC: quantized along dim 3. */
+    tml_model_get_tensor(&m, 5, &t);
+    assert_int_equal(t.nscales, 64);
+    assert_int_equal(t.quant_dim, 3);
+    assert_int_equal(t.data_size, 576);
+
+    /* int32 bias, 4-aligned in the file. */
+    tml_model_get_tensor(&m, 1, &t);
+    assert_int_equal(t.type, TML_INT32);
+    assert_int_equal(t.data_size, 48);
+    assert_int_equal((uintptr_t)t.data % 4, 0);
+
+    /* Operator codes: CONV_2D v3, DEPTHWISE_CONV_2D v3, AVERAGE_POOL_2D
+     * v2, RESHAPE v1, FULLY_CONNECTED v4, SOFTMAX v2. */
+    static const int32_t builtins[13] = { 3, 4, 3, 4, 3, 4, 3, 4, 3, 1, 22,
+                                          9, 25 };
+    static const int32_t versions[13] = { 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 1,
+                                          4, 2 };
+    static const uint8_t opt_types[13] = { 1, 2, 1, 2, 1, 2, 1, 2, 1, 5, 0,
+                                           8, 9 };
+    for (int32_t i = 0; i < 13; i++) {
+        tml_model_get_op(&m, i, &op);
+        assert_int_equal(op.builtin, builtins[i]);
+        assert_int_equal(op.version, versions[i]);
+        assert_int_equal(op.options_type, opt_types[i]);
+    }
+    tml_model_get_op(&m, 10, &op);   /* RESHAPE: no options table */
+    assert_int_equal(op.options, 0);
+    int32_t in10[2] = { 31, 2 };
+    assert_int_equal(op.ninputs, 2);
+    assert_memory_equal(op.inputs, in10, sizeof in10);
+
+    /* Conv options: padding SAME (absent = default 0), stride 2x2, RELU. */
+    tml_model_get_op(&m, 0, &op);
+    assert_true(op.options != 0);
+    assert_null(tml_model_table_field(&m, op.options, TML_F_CONV_PADDING, 1));
+    const uint8_t *p = tml_model_table_field(&m, op.options,
+                                             TML_F_CONV_STRIDE_W, 4);
+    assert_non_null(p);
+    assert_int_equal(tml_fb_u32(p), 2);
+    p = tml_model_table_field(&m, op.options, TML_F_CONV_STRIDE_H, 4);
+    assert_int_equal(tml_fb_u32(p), 2);
+    p = tml_model_table_field(&m, op.options, TML_F_CONV_ACTIVATION, 1);
+    assert_int_equal(p[0], 1);
+    /* A read past the table's inline data is refused. */
+    assert_null(tml_model_table_field(&m, op.options, TML_F_CONV_STRIDE_W,
+                                      4096));
+    /* Field ids beyond the vtable are absent. */
+    assert_null(tml_model_table_field(&m, op.options, 40, 4));
+    const int32_t *vec = NULL;
+    assert_int_equal(tml_model_table_int_vector(&m, op.options, 0, &vec), 0);
+
+    /* Pool options: VALID, stride 5x25, filter 5x25. */
+    tml_model_get_op(&m, 9, &op);
+    p = tml_model_table_field(&m, op.options, TML_F_POOL_PADDING, 1);
+    assert_int_equal(p[0], 1);
+    p = tml_model_table_field(&m, op.options, TML_F_POOL_FILTER_H, 4);
+    assert_int_equal(tml_fb_u32(p), 25);
+    /* Softmax beta 1.0f. */
+    tml_model_get_op(&m, 12, &op);
+    p = tml_model_table_field(&m, op.options, TML_F_SOFTMAX_BETA, 4);
+    assert_int_equal(tml_fb_u32(p), 0x3f800000u);
+
+    /* Out-of-range accessor calls give empty views, not crashes. */
+    tml_model_get_tensor(&m, 35, &t);
+    assert_int_equal(t.ndims, 0);
+    assert_string_equal(t.name, "");
+    tml_model_get_op(&m, -1, &op);
+    assert_int_equal(op.ninputs, 0);
+    assert_null(tml_model_table_field(&m, 0, 0, 4));
+    free(buf);
+}
+
+static void test_optional_input_allowed(void **state)
+{
+    size_t size;
+    tml_model m;
+    tml_model_op op;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    /* Bias of op 0 marked optional (-1): valid for inputs. */
+    put32(buf + vec_elem(&fb, op_table(&fb, 0), TML_F_OP_INPUTS, 4, 2),
+          0xffffffffu);
+    load_ok(&m, buf, size);
+    tml_model_get_op(&m, 0, &op);
+    assert_int_equal(op.inputs[2], -1);
+    free(buf);
+}
+
+/* ---- corrupted copies: exact messages ---- */
+
+static void test_truncated(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    expect_error(buf, 5, TML_ERROR_MODEL,
+                 "truncated: model is 5 bytes, need at least 8");
+    expect_error(buf, 0, TML_ERROR_MODEL,
+                 "truncated: model is 0 bytes, need at least 8");
+    /* Cut in the middle: the root table's vtable or a vector runs past
+     * the end. */
+    tml_model m;
+    char err[TML_ERROR_SIZE];
+    assert_int_equal(tml_model_load(&m, buf, size / 2, err, sizeof err),
+                     TML_ERROR_MODEL);
+    assert_non_null(strstr(err, "out of bounds"));
+    free(buf);
+}
+
+static void test_bad_root_offset(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    put32(buf, 0x100000);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "root table offset 1048576 out of range (model is 53936 "
+                 "bytes)");
+    put32(buf, 6);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "root table: misaligned at offset 6");
+    free(buf);
+}
+
+static void test_wrong_version(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    put32(buf + field_at(&fb, root_of(buf), TML_F_MODEL_VERSION, 4), 2);
+    expect_error(buf, size, TML_ERROR_MODEL, "schema version 2, expected 3");
+    free(buf);
+}
+
+static void test_buffer_index_out_of_range(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    put32(buf + field_at(&fb, tensor_table(&fb, 12), TML_F_TENSOR_BUFFER, 4),
+          40);
+    /* Names are cut to 40 bytes in messages. */
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 12 'functional_1/activation_6/Relu;functiona': "
+                 "buffer 40 out of range (model has 37)");
+    free(buf);
+}
+
+static void test_op_tensor_index_out_of_range(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    uint32_t op3 = op_table(&fb, 3);
+    put32(buf + vec_elem(&fb, op3, TML_F_OP_INPUTS, 4, 2), 99);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "operator 3: input 2 is tensor 99, out of range (subgraph "
+                 "has 35 tensors)");
+    put32(buf + vec_elem(&fb, op3, TML_F_OP_INPUTS, 4, 2), 7);
+    /* -1 means "optional, absent" for inputs only. */
+    put32(buf + vec_elem(&fb, op3, TML_F_OP_OUTPUTS, 4, 0), 0xffffffffu);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "operator 3: output 0 is tensor -1, out of range (subgraph "
+                 "has 35 tensors)");
+    free(buf);
+}
+
+static void test_opcode_index_out_of_range(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    put32(buf + field_at(&fb, op_table(&fb, 5), TML_F_OP_OPCODE_INDEX, 4), 6);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "operator 5: opcode index 6 out of range (model has 6 "
+                 "operator codes)");
+    free(buf);
+}
+
+static void test_subgraph_io_out_of_range(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    put32(buf + vec_elem(&fb, subgraph0(&fb), TML_F_SUBGRAPH_OUTPUTS, 4, 0),
+          35);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "subgraph 0: output 0 is tensor 35, out of range (subgraph "
+                 "has 35 tensors)");
+    free(buf);
+}
+
+static void test_negative_dim(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    put32(buf + vec_elem(&fb, tensor_table(&fb, 0), TML_F_TENSOR_SHAPE, 4, 1),
+          (uint32_t)-5);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 0 'input_1': dim 1 is -5, must be >= 0");
+    free(buf);
+}
+
+static void test_bytes_mismatch(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    /* FC weights [12, 64] int8 in 768 bytes; claim 13 rows. */
+    put32(buf + vec_elem(&fb, tensor_table(&fb, 16), TML_F_TENSOR_SHAPE, 4, 0),
+          13);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 16 'functional_1/dense/MatMul': buffer 17 holds 768 "
+                 "bytes, shape and type need 832");
+    free(buf);
+}
+
+static void test_huge_shape(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    uint32_t t0 = tensor_table(&fb, 0);
+    put32(buf + vec_elem(&fb, t0, TML_F_TENSOR_SHAPE, 4, 1), 0x7fffffff);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 0 'input_1': 21474836470 elements of 1 bytes, more "
+                 "than 2^31 - 1 bytes");
+    /* Four dims of 2^31 - 1 overflow even uint64. */
+    for (uint32_t d = 0; d < 4; d++)
+        put32(buf + vec_elem(&fb, t0, TML_F_TENSOR_SHAPE, 4, d), 0x7fffffff);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 0 'input_1': element count overflows at dim 2 "
+                 "(2147483647)");
+    /* A zero dim makes the tensor empty whatever the others say. */
+    put32(buf + vec_elem(&fb, t0, TML_F_TENSOR_SHAPE, 4, 0), 0);
+    tml_model m;
+    load_ok(&m, buf, size);
+    free(buf);
+}
+
+static void test_rank_and_types(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    uint32_t t0 = tensor_table(&fb, 0);
+    uint32_t shape = vec_ref(&fb, t0, TML_F_TENSOR_SHAPE);
+    put32(buf + shape, 7);
+    expect_error(buf, size, TML_ERROR_UNSUPPORTED,
+                 "tensor 0 'input_1': rank 7, at most 6 supported");
+    put32(buf + shape, 4);
+    uint8_t *type = buf + field_at(&fb, t0, TML_F_TENSOR_TYPE, 1);
+    *type = TML_STRING;
+    expect_error(buf, size, TML_ERROR_UNSUPPORTED,
+                 "tensor 0 'input_1': STRING tensors are not supported");
+    *type = 8;
+    expect_error(buf, size, TML_ERROR_UNSUPPORTED,
+                 "tensor 0 'input_1': type COMPLEX64 (8) is not supported");
+    *type = 100;
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 0 'input_1': unknown tensor type 100");
+    *type = 0xff;
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 0 'input_1': unknown tensor type -1");
+    free(buf);
+}
+
+static void test_quantization_consistency(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    uint32_t quant;
+    assert_int_equal(tml_fb_field_table(&fb, tensor_table(&fb, 17),
+                                        TML_F_TENSOR_QUANT, &quant), 0);
+    uint32_t scales = vec_ref(&fb, quant, TML_F_QUANT_SCALE);
+    put32(buf + scales, 63);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 17 'functional_1/conv2d/Conv2D': 63 quantization "
+                 "scales but 64 zero points");
+    put32(buf + scales, 64);
+
+    /* Depthwise weights [1,3,3,64], quantized_dimension 3. */
+    assert_int_equal(tml_fb_field_table(&fb, tensor_table(&fb, 5),
+                                        TML_F_TENSOR_QUANT, &quant), 0);
+    uint8_t *qdim = buf + field_at(&fb, quant, TML_F_QUANT_DIM, 4);
+    put32(qdim, 2);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 5 'functional_1/batch_normalization_1/Fused': 64 "
+                 "quantization scales, dim 2 is 3");
+    put32(qdim, 4);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 5 'functional_1/batch_normalization_1/Fused': "
+                 "quantized_dimension 4 out of range (rank 4)");
+    put32(qdim, (uint32_t)-1);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 5 'functional_1/batch_normalization_1/Fused': "
+                 "quantized_dimension -1 out of range (rank 4)");
+    free(buf);
+}
+
+static void test_no_subgraphs(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    put32(buf + vec_ref(&fb, root_of(buf), TML_F_MODEL_SUBGRAPHS), 0);
+    expect_error(buf, size, TML_ERROR_MODEL, "model has no subgraphs");
+    free(buf);
+}
+
+static void test_structural_errors(void **state)
+{
+    size_t size;
+    char msg[TML_ERROR_SIZE];
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    uint32_t t0 = tensor_table(&fb, 0);
+
+    /* Name without its NUL. */
+    uint32_t name = vec_ref(&fb, t0, TML_F_TENSOR_NAME);
+    assert_int_equal(tml_fb_u32(buf + name), 7);   /* "input_1" */
+    buf[name + 4 + 7] = 'X';
+    snprintf(msg, sizeof msg,
+             "tensor 0: name: string not NUL-terminated at offset %u", name);
+    expect_error(buf, size, TML_ERROR_MODEL, msg);
+    buf[name + 4 + 7] = 0;
+
+    /* Shape vector longer than the file. */
+    uint32_t shape = vec_ref(&fb, t0, TML_F_TENSOR_SHAPE);
+    put32(buf + shape, 0x40000000u);
+    snprintf(msg, sizeof msg,
+             "tensor 0 'input_1': shape: out of bounds at offset %u", shape);
+    expect_error(buf, size, TML_ERROR_MODEL, msg);
+    put32(buf + shape, 4);
+
+    /* Tensor table whose vtable lies before the file start. */
+    uint8_t saved[4];
+    memcpy(saved, buf + t0, 4);
+    put32(buf + t0, 0x7ffffff0u);
+    snprintf(msg, sizeof msg,
+             "tensor 0: table: vtable out of bounds at offset %u", t0);
+    expect_error(buf, size, TML_ERROR_MODEL, msg);
+    memcpy(buf + t0, saved, 4);
+
+    /* Odd vtable size. */
+    int32_t soff = (int32_t)tml_fb_u32(buf + t0);
+    uint32_t vt = (uint32_t)((int64_t)t0 - soff);
+    uint8_t vsize = buf[vt];
+    buf[vt] = 5;
+    snprintf(msg, sizeof msg,
+             "tensor 0: table: vtable size is odd or < 4 at offset %u", vt);
+    expect_error(buf, size, TML_ERROR_MODEL, msg);
+    buf[vt] = vsize;
+
+    /* Inline size too small for the fields the vtable lists. */
+    uint8_t isize[2] = { buf[vt + 2], buf[vt + 3] };
+    tml_model m;
+    char err[TML_ERROR_SIZE];
+    buf[vt + 2] = 4;
+    buf[vt + 3] = 0;
+    assert_int_equal(tml_model_load(&m, buf, size, err, sizeof err),
+                     TML_ERROR_MODEL);
+    assert_non_null(strstr(err, "field extends past its table"));
+    buf[vt + 2] = isize[0];
+    buf[vt + 3] = isize[1];
+    load_ok(&m, buf, size);
+    free(buf);
+}
+
+static void test_custom_without_name(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    /* Operator code 0 is CONV_2D in builtin_code and in the deprecated
+     * field; make both say CUSTOM (32). */
+    uint32_t oc = elem_table(&fb, root_of(buf), TML_F_MODEL_OPCODES, 0);
+    uint32_t pos;
+    assert_int_equal(tml_fb_field(&fb, oc, TML_F_OPCODE_DEPRECATED_BUILTIN, 1,
+                                  &pos), 0);
+    if (pos)
+        buf[pos] = 32;
+    assert_int_equal(tml_fb_field(&fb, oc, TML_F_OPCODE_BUILTIN, 4, &pos), 0);
+    if (pos)
+        put32(buf + pos, 32);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "operator code 0: CUSTOM operator without a custom_code "
+                 "name");
+    /* builtin = max(deprecated, builtin_code): 127 wins over 32. */
+    if (pos) {
+        put32(buf + pos, 0);
+        uint32_t dep;
+        assert_int_equal(tml_fb_field(&fb, oc, TML_F_OPCODE_DEPRECATED_BUILTIN,
+                                      1, &dep), 0);
+        if (dep) {
+            buf[dep] = 3;
+            tml_model m;
+            tml_model_op op;
+            load_ok(&m, buf, size);
+            tml_model_get_op(&m, 0, &op);
+            assert_int_equal(op.builtin, 3);
+        }
+    }
+    free(buf);
+}
+
+static void test_opcode_version_zero(void **state)
+{
+    size_t size;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    uint32_t oc = elem_table(&fb, root_of(buf), TML_F_MODEL_OPCODES, 1);
+    put32(buf + field_at(&fb, oc, TML_F_OPCODE_VERSION, 4), 0);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "operator code 1: version 0, must be >= 1");
+    free(buf);
+}
+
+static void test_arguments_and_alignment(void **state)
+{
+    size_t size;
+    tml_model m;
+    char err[TML_ERROR_SIZE];
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    assert_int_equal(tml_model_load(&m, NULL, size, err, sizeof err),
+                     TML_ERROR_ARGUMENT);
+    assert_string_equal(err, "model or model data is NULL");
+    assert_int_equal(tml_model_load(NULL, buf, size, err, sizeof err),
+                     TML_ERROR_ARGUMENT);
+    /* No message buffer: still a status, no write. */
+    assert_int_equal(tml_model_load(&m, buf, 3, NULL, 0), TML_ERROR_MODEL);
+
+    uint8_t *shifted = malloc(size + 16);
+    assert_non_null(shifted);
+    uint8_t *at2 = shifted + ((16 - (uintptr_t)shifted % 16) % 16) + 2;
+    memcpy(at2, buf, size);
+    expect_error(at2, size, TML_ERROR_MODEL,
+                 "model data is not 4-byte aligned in memory (address mod 4 "
+                 "= 2)");
+    free(shifted);
+
+    /* A short error buffer still gets a NUL-terminated prefix. */
+    char small[8];
+    assert_int_equal(tml_model_load(&m, buf, 5, small, sizeof small),
+                     TML_ERROR_MODEL);
+    assert_string_equal(small, "truncat");
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_all_shared_models_load),
+        cmocka_unit_test(test_kws_details),
+        cmocka_unit_test(test_optional_input_allowed),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_bad_root_offset),
+        cmocka_unit_test(test_wrong_version),
+        cmocka_unit_test(test_buffer_index_out_of_range),
+        cmocka_unit_test(test_op_tensor_index_out_of_range),
+        cmocka_unit_test(test_opcode_index_out_of_range),
+        cmocka_unit_test(test_subgraph_io_out_of_range),
+        cmocka_unit_test(test_negative_dim),
+        cmocka_unit_test(test_bytes_mismatch),
+        cmocka_unit_test(test_huge_shape),
+        cmocka_unit_test(test_rank_and_types),
+        cmocka_unit_test(test_quantization_consistency),
+        cmocka_unit_test(test_no_subgraphs),
+        cmocka_unit_test(test_structural_errors),
+        cmocka_unit_test(test_custom_without_name),
+        cmocka_unit_test(test_opcode_version_zero),
+        cmocka_unit_test(test_arguments_and_alignment),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
