@@ -5,6 +5,7 @@
 #include "softmax.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "kernel.h"
 #include "quant.h"
@@ -142,12 +143,21 @@ static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
     if (in->type == TML_INT8) {
         /* TFLite's int8 softmax contract: output scale exactly 1/256,
          * zero point -128. */
-        if (out->zero_point != -128 || out->scale != 1.0f / 256.0f)
+        if (out->zero_point != -128)
             return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                    "output 0 tensor %d '%s': int8 softmax needs scale "
-                                    "1/256 and zero point -128, got zero point %d",
+                                    "output 0 tensor %d '%s': int8 softmax needs zero "
+                                    "point -128, got %d",
                                     (int)tml_tensor_index(it, out),
                                     tml_tensor_name(it, out), (int)out->zero_point);
+        if (out->scale != 1.0f / 256.0f) {
+            uint32_t bits;
+            memcpy(&bits, &out->scale, sizeof bits);
+            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                    "output 0 tensor %d '%s': int8 softmax needs scale "
+                                    "1/256 (float bits 0x3b800000), got 0x%x",
+                                    (int)tml_tensor_index(it, out),
+                                    tml_tensor_name(it, out), (unsigned)bits);
+        }
         double real = (double)beta * (double)in->scale *
                       (double)(1 << (31 - SCALED_DIFF_INTEGER_BITS));
         if (!(real > 1.0))

@@ -1,0 +1,296 @@
+/*
+ * SOFTMAX: int8 (TFLite Micro's gemmlowp path) and float32.
+ *
+ * Hand cases: expected bytes from a float model (round(256 * p) - 128,
+ * clamped), cross-checked by tracing TFLite's fixed-point steps (an
+ * independent transcription gave the same bytes for every case below).
+ * Goldens: the SOFTMAX of each mlperf-tiny model, fed the TFLite Micro
+ * output of the op before it, must reproduce TFLite Micro's bytes.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "runtime/kernels/softmax.h"
+#include "test_util.h"
+
+/* ---- math layer ---- */
+
+static void test_params_for_scale_one_sixteenth(void **state)
+{
+    (void)state;
+    /* beta * scale * 2^26 = 2^22 = 0.5 * 2^23: multiplier 2^30, shift 23;
+     * radius floor(31 * 2^26 / 2^23) = 248. */
+    tml_softmax_params p;
+    tml_softmax_params_int8(1.0, 1.0 / 16.0, &p);
+    assert_int_equal(p.input_multiplier, 1 << 30);
+    assert_int_equal(p.input_left_shift, 23);
+    assert_int_equal(p.diff_min, -248);
+}
+
+static void run_int8(const int8_t *in, int32_t rows, int32_t depth, double scale,
+                     double beta, int8_t *out)
+{
+    tml_softmax_params p;
+    tml_softmax_params_int8(beta, scale, &p);
+    tml_softmax_int8(&p, rows, depth, in, out);
+}
+
+static void test_int8_equal_inputs_split_evenly(void **state)
+{
+    (void)state;
+    const int8_t in[2] = { 5, 5 };
+    int8_t out[2];
+    run_int8(in, 1, 2, 0.1, 1.0, out);
+    /* p = 0.5 -> 128 - 128 = 0 */
+    assert_int_equal(out[0], 0);
+    assert_int_equal(out[1], 0);
+}
+
+static void test_int8_single_element_saturates(void **state)
+{
+    (void)state;
+    const int8_t in[1] = { 3 };
+    int8_t out[1];
+    run_int8(in, 1, 1, 0.5, 1.0, out);
+    /* p = 1 -> 256 - 128 = 128, clamped to 127 */
+    assert_int_equal(out[0], 127);
+}
+
+static void test_int8_below_diff_min_is_zero(void **state)
+{
+    (void)state;
+    /* scale 1/16: diff -250 < diff_min -248, so that exp is skipped */
+    const int8_t in[2] = { 127, -123 };
+    int8_t out[2];
+    run_int8(in, 1, 2, 1.0 / 16.0, 1.0, out);
+    assert_int_equal(out[0], 127);
+    assert_int_equal(out[1], -128);
+}
+
+static void test_int8_rows(void **state)
+{
+    (void)state;
+    /* scale 1/16: row 0 is exp(0, -1, -2, -3); row 1 equal values. */
+    const int8_t in[8] = { 0, -16, -32, -48, 7, 7, 7, 7 };
+    int8_t out[8];
+    run_int8(in, 2, 4, 1.0 / 16.0, 1.0, out);
+    /* p = 0.6439, 0.2369, 0.0871, 0.0321 -> 164.8, 60.6, 22.3, 8.2 */
+    const int8_t want[8] = { 37, -67, -106, -120, -64, -64, -64, -64 };
+    assert_memory_equal(out, want, sizeof want);
+}
+
+static void test_int8_mixed(void **state)
+{
+    (void)state;
+    const int8_t in[6] = { 10, -3, 7, 0, -20, 1 };
+    int8_t out[6];
+    run_int8(in, 1, 6, 0.25, 1.0, out);
+    const int8_t want[6] = { 23, -122, -57, -116, -128, -112 };
+    assert_memory_equal(out, want, sizeof want);
+
+    const int8_t in2[4] = { -128, 127, 0, 64 };
+    int8_t out2[4];
+    run_int8(in2, 1, 4, 0.05, 1.0, out2);
+    const int8_t want2[4] = { -128, 117, -128, -117 };
+    assert_memory_equal(out2, want2, sizeof want2);
+}
+
+static void test_int8_two_elements_hand_traced(void **state)
+{
+    (void)state;
+    /* scale 1/16, diff -16 -> exactly -1.0 in Q5.26 (-2^26).
+     * exp: -1 = -3/4 - 1/4: exp(-1/4 interval) * exp(-1/4) * exp(-1/2).
+     * p = 1 / (1 + e^-1) = 0.7311 -> 187.2 -> 59; 0.2689 -> 68.8 -> -59. */
+    const int8_t in[2] = { 0, -16 };
+    int8_t out[2];
+    run_int8(in, 1, 2, 1.0 / 16.0, 1.0, out);
+    assert_int_equal(out[0], 59);
+    assert_int_equal(out[1], -59);
+}
+
+static void test_f32(void **state)
+{
+    (void)state;
+    tml_softmax_params p = { 0, 0, 0, 1.0f };
+    const float in[6] = { 1.0f, 2.0f, 3.0f, -1.0f, -1.0f, -1.0f };
+    float out[6];
+    tml_softmax_f32(&p, 2, 3, in, out);
+    double s = exp(-2.0) + exp(-1.0) + 1.0;
+    assert_float_equal(out[0], exp(-2.0) / s, 1e-7);
+    assert_float_equal(out[1], exp(-1.0) / s, 1e-7);
+    assert_float_equal(out[2], 1.0 / s, 1e-7);
+    for (int i = 3; i < 6; i++)
+        assert_float_equal(out[i], 1.0 / 3.0, 1e-7);
+
+    p.beta = 0.5f;   /* exp(beta * (x - max)) */
+    tml_softmax_f32(&p, 1, 3, in, out);
+    s = exp(-1.0) + exp(-0.5) + 1.0;
+    assert_float_equal(out[0], exp(-1.0) / s, 1e-7);
+    assert_float_equal(out[2], 1.0 / s, 1e-7);
+}
+
+/* ---- through the interpreter (one-op models) ---- */
+
+static tml_test_op softmax_op(tml_dtype type, int32_t depth, float in_scale,
+                              int32_t in_zp, float out_scale, int32_t out_zp,
+                              float beta)
+{
+    tml_test_op op;
+    memset(&op, 0, sizeof op);
+    op.builtin = 25;
+    op.version = type == TML_INT8 ? 2 : 1;
+    op.options = tml_tfl_softmax_options(beta);
+    op.ninputs = 1;
+    op.noutputs = 1;
+    op.inputs[0].type = type;
+    op.inputs[0].ndims = 2;
+    op.inputs[0].dims[0] = 1;
+    op.inputs[0].dims[1] = depth;
+    op.inputs[0].scale = in_scale;
+    op.inputs[0].zero_point = in_zp;
+    op.outputs[0] = op.inputs[0];
+    op.outputs[0].scale = out_scale;
+    op.outputs[0].zero_point = out_zp;
+    return op;
+}
+
+static void test_op_int8(void **state)
+{
+    (void)state;
+    tml_test_op op = softmax_op(TML_INT8, 4, 1.0f / 16.0f, 3, 1.0f / 256.0f, -128, 1.0f);
+    const int8_t in[4] = { 3, -13, -29, -45 };   /* zp 3: 0, -1, -2, -3 */
+    int8_t out[4];
+    char err[256] = "";
+    assert_int_equal(tml_test_run_single_op(&op, (const void *[]){ in },
+                                            (void *[]){ out }, err, sizeof err),
+                     TML_OK);
+    const int8_t want[4] = { 37, -67, -106, -120 };
+    assert_memory_equal(out, want, sizeof want);
+}
+
+static void test_op_rejects_bad_output_quantization(void **state)
+{
+    (void)state;
+    tml_test_op op = softmax_op(TML_INT8, 4, 0.1f, 0, 1.0f / 128.0f, -128, 1.0f);
+    tml_test_runner r;
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_ERROR_UNSUPPORTED);
+    assert_string_equal(tml_test_runner_error(&r),
+                        "op 0 SOFTMAX: output 0 tensor 1 'output0': int8 softmax "
+                        "needs scale 1/256 (float bits 0x3b800000), got 0x3c000000");
+    tml_test_runner_close(&r);
+}
+
+static void test_op_rejects_int16(void **state)
+{
+    (void)state;
+    tml_test_op op = softmax_op(TML_INT16, 4, 0.1f, 0, 1.0f / 32768.0f, 0, 1.0f);
+    op.version = 3;
+    tml_test_runner r;
+    tml_status s = tml_test_runner_open(&r, &op, 0);
+    assert_int_not_equal(s, TML_OK);
+    /* Version 3 (int16) is outside the kernel's range: refused at create. */
+    assert_non_null(strstr(tml_test_runner_error(&r), "SOFTMAX"));
+    tml_test_runner_close(&r);
+
+    op.version = 2;
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_ERROR_UNSUPPORTED);
+    assert_string_equal(tml_test_runner_error(&r),
+                        "op 0 SOFTMAX: input 0 tensor 0 'input0': expected int8 "
+                        "or float32, got int16");
+    tml_test_runner_close(&r);
+}
+
+/* ---- TFLite Micro goldens ---- */
+
+static void *golden(const char *model, int op, int tensor, size_t *size)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "goldens/%s/seed1.ops/op%03d.t%03d.bin", model, op,
+             tensor);
+    return tml_test_read_shared(rel, size);
+}
+
+typedef struct softmax_golden {
+    const char *model;
+    tml_dtype type;
+    int32_t depth;
+    float in_scale;
+    int32_t in_zp;
+    int in_op, in_tensor, op, out_tensor;
+} softmax_golden;
+
+static const softmax_golden goldens[] = {
+    { "kws_ref_model", TML_INT8, 12, 0.14469251036643982f, 14, 11, 33, 12, 34 },
+    { "pretrainedResnet_quant", TML_INT8, 10, 0.17185351252555847f, 24, 14, 36, 15, 37 },
+    { "vww_96_int8", TML_INT8, 2, 0.014636218547821045f, -5, 29, 87, 30, 88 },
+    { "pretrainedResnet", TML_FLOAT32, 10, 0.0f, 0, 14, 36, 15, 37 },
+    { "vww_96_float", TML_FLOAT32, 2, 0.0f, 0, 29, 87, 30, 88 },
+};
+
+static void test_goldens(void **state)
+{
+    (void)state;
+    int checked = 0;
+    for (size_t g = 0; g < sizeof goldens / sizeof goldens[0]; g++) {
+        const softmax_golden *sg = &goldens[g];
+        size_t in_size = 0, want_size = 0;
+        void *in = golden(sg->model, sg->in_op, sg->in_tensor, &in_size);
+        void *want = golden(sg->model, sg->op, sg->out_tensor, &want_size);
+        if (!in || !want) {
+            free(in);
+            free(want);
+            continue;
+        }
+        int int8 = sg->type == TML_INT8;
+        tml_test_op op = softmax_op(sg->type, sg->depth, sg->in_scale, sg->in_zp,
+                                    int8 ? 0.00390625f : 0.0f, int8 ? -128 : 0, 1.0f);
+        assert_int_equal(in_size, tml_test_tensor_bytes(&op.inputs[0]));
+        assert_int_equal(want_size, in_size);
+        uint8_t out[64];
+        char err[256] = "";
+        tml_status s = tml_test_run_single_op(&op, (const void *[]){ in },
+                                              (void *[]){ out }, err, sizeof err);
+        if (s != TML_OK)
+            fail_msg("%s: %s", sg->model, err);
+        if (int8) {
+            assert_memory_equal(out, want, want_size);
+        } else {
+            const float *o = (const float *)(void *)out, *w = want;
+            for (int32_t i = 0; i < sg->depth; i++)
+                assert_float_equal(o[i], w[i], 1e-5 * fabs(w[i]) + 1e-7);
+        }
+        checked++;
+        free(in);
+        free(want);
+    }
+    if (checked == 0)
+        skip();
+    assert_int_equal(checked, 5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_params_for_scale_one_sixteenth),
+        cmocka_unit_test(test_int8_equal_inputs_split_evenly),
+        cmocka_unit_test(test_int8_single_element_saturates),
+        cmocka_unit_test(test_int8_below_diff_min_is_zero),
+        cmocka_unit_test(test_int8_rows),
+        cmocka_unit_test(test_int8_mixed),
+        cmocka_unit_test(test_int8_two_elements_hand_traced),
+        cmocka_unit_test(test_f32),
+        cmocka_unit_test(test_op_int8),
+        cmocka_unit_test(test_op_rejects_bad_output_quantization),
+        cmocka_unit_test(test_op_rejects_int16),
+        cmocka_unit_test(test_goldens),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
