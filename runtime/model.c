@@ -495,6 +495,32 @@ static tml_status check_quant(ver *v, uint32_t table,
     return TML_OK;
 }
 
+/* Tensor fields the runtime does not use, checked for bounds. */
+static int check_tensor_extras(tml_fb *fb, uint32_t t, const char **what)
+{
+    uint32_t n, data, quant, details;
+    int rc;
+
+    *what = "shape_signature";
+    if ((rc = tml_fb_field_vector(fb, t, TML_F_TENSOR_SHAPE_SIGNATURE, 4, 4,
+                                  &n, &data)))
+        return rc;
+    *what = "quantization";
+    if ((rc = tml_fb_field_table(fb, t, TML_F_TENSOR_QUANT, &quant)) ||
+        !quant)
+        return rc;
+    *what = "quantization min";
+    if ((rc = tml_fb_field_vector(fb, quant, TML_F_QUANT_MIN, 4, 4, &n,
+                                  &data)))
+        return rc;
+    *what = "quantization max";
+    if ((rc = tml_fb_field_vector(fb, quant, TML_F_QUANT_MAX, 4, 4, &n,
+                                  &data)))
+        return rc;
+    *what = "quantization details";
+    return tml_fb_field_table(fb, quant, TML_F_QUANT_DETAILS, &details);
+}
+
 static tml_status verify_tensor(ver *v, uint32_t tensors, uint32_t i)
 {
     tml_model_tensor t;
@@ -508,6 +534,8 @@ static tml_status verify_tensor(ver *v, uint32_t tensors, uint32_t i)
     int rc = tml_fb_vector_table(&v->fb, tensors, i, &table);
     if (!rc)
         rc = read_tensor(&v->fb, table, &t, &sparsity, &what);
+    if (!rc)
+        rc = check_tensor_extras(&v->fb, table, &what);
     if (rc && t.name) {
         /* The name is read first: show it when a later field failed. */
         safe_name(name, sizeof name, t.name);
@@ -729,6 +757,63 @@ static tml_status verify_subgraphs(ver *v, uint32_t root, tml_model *m)
     return TML_OK;
 }
 
+/* A vector of TensorMap tables {name, tensor_index}. */
+static int check_tensor_maps(ver *v, uint32_t sig, int field)
+{
+    uint32_t n, data, t, str;
+    int rc = tml_fb_field_vector(&v->fb, sig, field, 4, 4, &n, &data);
+    if (rc)
+        return rc;
+    if (!charge(v, n)) {
+        v->fb.where = sig;   /* aliased vectors: report as out of bounds */
+        return TML_FB_BOUNDS;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if ((rc = tml_fb_vector_table(&v->fb, data, i, &t)) ||
+            (rc = tml_fb_field_string(&v->fb, t, TML_F_TENSORMAP_NAME, &str)))
+            return rc;
+    return TML_FB_OK;
+}
+
+static int verify_signature_def(ver *v, uint32_t sig, const char **what)
+{
+    uint32_t str;
+    int rc;
+    *what = "inputs";
+    if ((rc = check_tensor_maps(v, sig, TML_F_SIGNATURE_INPUTS)))
+        return rc;
+    *what = "outputs";
+    if ((rc = check_tensor_maps(v, sig, TML_F_SIGNATURE_OUTPUTS)))
+        return rc;
+    *what = "signature_key";
+    return tml_fb_field_string(&v->fb, sig, TML_F_SIGNATURE_KEY, &str);
+}
+
+/* external_buffer_groups [{name}] and external_buffers [{..., packing}]. */
+static tml_status verify_external_buffers(ver *v, uint32_t root)
+{
+    static const int fields[2] = { TML_F_MODEL_EXTERNAL_BUFFER_GROUPS,
+                                   TML_F_MODEL_EXTERNAL_BUFFERS };
+    static const int strings[2] = { TML_F_EXTERNAL_GROUP_NAME,
+                                    TML_F_EXTERNAL_BUFFER_PACKING };
+    static const char *const names[2] = { "external_buffer_groups",
+                                          "external_buffers" };
+    for (int k = 0; k < 2; k++) {
+        uint32_t n, data, t, str;
+        int rc = tml_fb_field_vector(&v->fb, root, fields[k], 4, 4, &n,
+                                     &data);
+        if (rc)
+            return fb_fail(v, rc, names[k]);
+        if (!charge(v, n))
+            return over_budget(v);
+        for (uint32_t i = 0; i < n; i++)
+            if ((rc = tml_fb_vector_table(&v->fb, data, i, &t)) ||
+                (rc = tml_fb_field_string(&v->fb, t, strings[k], &str)))
+                return fb_fail(v, rc, names[k]);
+    }
+    return TML_OK;
+}
+
 /* Model fields the runtime does not read: description, metadata and
  * signature tables, checked for bounds. */
 static tml_status verify_model_extras(ver *v, uint32_t root)
@@ -776,12 +861,14 @@ static tml_status verify_model_extras(ver *v, uint32_t root)
         return over_budget(v);
     for (uint32_t i = 0; i < n; i++) {
         uint32_t t;
+        const char *what = "table";
         set_where(v, "signature_def %u: ", i);
-        if ((rc = tml_fb_vector_table(&v->fb, data, i, &t)))
-            return fb_fail(v, rc, "table");
+        if ((rc = tml_fb_vector_table(&v->fb, data, i, &t)) ||
+            (rc = verify_signature_def(v, t, &what)))
+            return fb_fail(v, rc, what);
     }
     v->where[0] = '\0';
-    return TML_OK;
+    return verify_external_buffers(v, root);
 }
 
 tml_status tml_model_load(tml_model *m, const void *data, size_t size,
