@@ -11,7 +11,8 @@
 const char *tml_test_shared_dir(void)
 {
     const char *d = getenv("TINYML_SHARED");
-    return d && *d ? d : "../shared";
+    /* Default: ../shared beside the checkout, wherever the test runs. */
+    return d && *d ? d : TML_SOURCE_DIR "/../shared";
 }
 
 void *tml_test_read_shared(const char *rel, size_t *size)
