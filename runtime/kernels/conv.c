@@ -13,54 +13,101 @@
 
 /* ------------------------------------------------------------ the math */
 
+size_t tml_conv_int8_scratch_bytes(const tml_shape4 *filt)
+{
+    return (size_t)tml_conv_patch_len(filt) * sizeof(int16_t);
+}
+
+/* One output pixel's input patch for group g, in filter order (ky, kx, ic),
+ * as int16 x + input_offset; taps in the padding are 0 so they add nothing,
+ * exactly as TFLite skips them.  Zero-filled up to a multiple of 16. */
+static void gather_patch(const tml_conv_params *p, const tml_shape4 *in,
+                         const int8_t *xb, const tml_shape4 *filt, int32_t g,
+                         int32_t iy0, int32_t ix0, int16_t *patch)
+{
+    const int32_t cf = filt->c, kw = filt->w;
+    const int16_t off = (int16_t)p->input_offset;
+    int32_t ky0, ky1, kx0, kx1;
+    tml_tap_range(iy0, p->dilation_h, filt->h, in->h, &ky0, &ky1);
+    tml_tap_range(ix0, p->dilation_w, kw, in->w, &kx0, &kx1);
+    const int32_t len = tml_conv_patch_len(filt);
+    int16_t *dst = patch;
+    /* Rows above the image, and the left padding of the first row. */
+    int32_t zeros = (ky0 * kw + kx0) * cf;
+    for (int32_t ky = ky0; ky < ky1; ky++) {
+        for (int32_t i = 0; i < zeros; i++)
+            *dst++ = 0;
+        const int8_t *xr = xb + ((size_t)(iy0 + ky * p->dilation_h) * in->w)
+                                    * in->c + (size_t)g * cf;
+        if (p->dilation_w == 1) {
+            /* The valid taps of a row are one contiguous run of input. */
+            const int8_t *src = xr + (size_t)(ix0 + kx0) * in->c;
+            if (cf == in->c) {
+                const int32_t run = (kx1 - kx0) * cf;
+                for (int32_t i = 0; i < run; i++)
+                    dst[i] = (int16_t)(src[i] + off);
+                dst += run;
+            } else {
+                for (int32_t kx = kx0; kx < kx1; kx++, src += in->c) {
+                    for (int32_t i = 0; i < cf; i++)
+                        dst[i] = (int16_t)(src[i] + off);
+                    dst += cf;
+                }
+            }
+        } else {
+            for (int32_t kx = kx0; kx < kx1; kx++) {
+                const int8_t *src = xr + (size_t)(ix0 + kx * p->dilation_w) * in->c;
+                for (int32_t i = 0; i < cf; i++)
+                    dst[i] = (int16_t)(src[i] + off);
+                dst += cf;
+            }
+        }
+        /* Right padding of this row and left padding of the next. */
+        zeros = (kw - kx1 + kx0) * cf;
+    }
+    while (dst < patch + len)
+        *dst++ = 0;
+}
+
 void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
                    const int8_t *x, const tml_shape4 *filt, const int8_t *w,
-                   const int32_t *bias, const tml_shape4 *out, int8_t *y)
+                   const int32_t *bias, const tml_shape4 *out, int8_t *y,
+                   int16_t *patch)
 {
-    const int32_t cin = in->c, cf = filt->c, cout = out->c;
-    const int32_t kh = filt->h, kw = filt->w;
-    const int32_t per_group = cout / (cin / cf);
-    /* With dilation 1 and no groups, the taps of one filter row are one
-     * contiguous run of input: one dot product per row. */
-    const int row_run = p->dilation_w == 1 && cf == cin;
-    const int32_t off = p->input_offset;
+    const int32_t cout = out->c;
+    const int32_t groups = in->c / filt->c;
+    const int32_t per_group = cout / groups;
+    const int32_t taps = filt->h * filt->w * filt->c;   /* one filter */
+    const int32_t len = tml_conv_patch_len(filt);      /* taps rounded up */
+    const int8_t *w_end = w + (size_t)cout * taps;
 
     for (int32_t b = 0; b < out->n; b++) {
-        const int8_t *xb = x + (size_t)b * in->h * in->w * cin;
+        const int8_t *xb = x + (size_t)b * in->h * in->w * in->c;
         for (int32_t oy = 0; oy < out->h; oy++) {
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            int32_t ky0, ky1;
-            tml_tap_range(iy0, p->dilation_h, kh, in->h, &ky0, &ky1);
             for (int32_t ox = 0; ox < out->w; ox++) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                int32_t kx0, kx1;
-                tml_tap_range(ix0, p->dilation_w, kw, in->w, &kx0, &kx1);
-                for (int32_t oc = 0; oc < cout; oc++) {
-                    const int32_t g = oc / per_group;
-                    const int8_t *wc = w + (size_t)oc * kh * kw * cf;
-                    int32_t acc = 0;
-                    for (int32_t ky = ky0; ky < ky1; ky++) {
-                        const int32_t iy = iy0 + ky * p->dilation_h;
-                        const int8_t *xr = xb + (size_t)iy * in->w * cin + g * cf;
-                        const int8_t *wr = wc + (size_t)ky * kw * cf;
-                        if (row_run) {
-                            acc += tml_dot_off_i8(wr + kx0 * cf,
-                                                  xr + (size_t)(ix0 + kx0) * cin,
-                                                  (kx1 - kx0) * cf, off);
-                            continue;
-                        }
-                        for (int32_t kx = kx0; kx < kx1; kx++) {
-                            const int32_t ix = ix0 + kx * p->dilation_w;
-                            acc += tml_dot_off_i8(wr + kx * cf,
-                                                  xr + (size_t)ix * cin, cf, off);
-                        }
+                int32_t oc = 0;
+                for (int32_t g = 0; g < groups; g++) {
+                    gather_patch(p, in, xb, filt, g, iy0, ix0, patch);
+                    for (int32_t k = 0; k < per_group; k++, oc++) {
+                        const int8_t *wc = w + (size_t)oc * taps;
+                        /* The padded patch is zero past `taps`, so reading
+                         * on into the next filter adds nothing; only the
+                         * last filter must stop at its end. */
+                        int32_t acc = wc + len <= w_end
+                                          ? tml_dot_i8_i16(wc, patch, len)
+                                          : tml_dot_i8_i16_tail(wc, patch, taps);
+                        if (bias)
+                            acc += bias[oc];
+                        acc = tml_mul_by_qm_inl(acc, p->out_mult[oc],
+                                                p->out_shift[oc]);
+                        acc += p->output_offset;
+                        y[oc] = (int8_t)tml_clamp_i32(acc, p->act_min,
+                                                      p->act_max);
                     }
-                    if (bias)
-                        acc += bias[oc];
-                    acc = tml_mul_by_qm(acc, p->out_mult[oc], p->out_shift[oc]);
-                    acc += p->output_offset;
-                    *y++ = (int8_t)tml_clamp_i32(acc, p->act_min, p->act_max);
                 }
+                y += cout;
             }
         }
     }
@@ -342,6 +389,12 @@ static tml_status quant_params(tml_interpreter *it, tml_node *n, int depthwise,
     tml_conv_multipliers(in->scale, q.scales, q.count, out->scale, channels,
                          mult, shift);
     for (int32_t c = 0; c < channels; c++) {
+        if (mult[c] < 0)
+            return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                    "input 1 tensor %d '%s': negative scale "
+                                    "at channel %d",
+                                    (int)tml_tensor_index(it, filt),
+                                    tml_tensor_name(it, filt), (int)c);
         if (shift[c] > 30)
             return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
                                     "channel %d: output multiplier too large "
@@ -423,7 +476,16 @@ tml_status tml_conv_prepare_common(tml_interpreter *it, tml_node *n,
 
 static tml_status conv_prepare(tml_interpreter *it, tml_node *n)
 {
-    return tml_conv_prepare_common(it, n, 0);
+    tml_status st = tml_conv_prepare_common(it, n, 0);
+    if (st != TML_OK)
+        return st;
+    const tml_tensor *in = tml_node_input(it, n, 0);
+    const tml_tensor *filt = tml_node_input(it, n, 1);
+    if (in->type != TML_INT8)
+        return TML_OK;
+    tml_shape4 sf;
+    tml_shape4_of(filt, &sf);
+    return tml_request_scratch(it, n, tml_conv_int8_scratch_bytes(&sf));
 }
 
 static tml_status conv_eval(tml_interpreter *it, tml_node *n)
@@ -441,7 +503,8 @@ static tml_status conv_eval(tml_interpreter *it, tml_node *n)
     tml_shape4_of(out, &so);
     if (in->type == TML_INT8)
         tml_conv_int8(p, &si, in->data, &sf, filt->data,
-                      bias ? bias->data : NULL, &so, out->data);
+                      bias ? bias->data : NULL, &so, out->data,
+                      tml_scratch(it, n));
     else
         tml_conv_f32(p, &si, in->data, &sf, filt->data,
                      bias ? bias->data : NULL, &so, out->data);

@@ -19,6 +19,7 @@
 #ifndef TML_KERNELS_CONV_COMMON_H
 #define TML_KERNELS_CONV_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernel.h"
@@ -46,10 +47,13 @@ typedef struct tml_conv_params {
 
 /* CONV_2D.  in->c must be a multiple of filt->c (grouped convolution when
  * larger); out->c = filt->n, a multiple of the group count.  bias may be
- * NULL. */
+ * NULL.  The int8 version needs a scratch `patch` of
+ * tml_conv_int8_scratch_bytes(filt) bytes (one output pixel's inputs). */
+size_t tml_conv_int8_scratch_bytes(const tml_shape4 *filt);
 void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
                    const int8_t *x, const tml_shape4 *filt, const int8_t *w,
-                   const int32_t *bias, const tml_shape4 *out, int8_t *y);
+                   const int32_t *bias, const tml_shape4 *out, int8_t *y,
+                   int16_t *patch);
 void tml_conv_f32(const tml_conv_params *p, const tml_shape4 *in,
                   const float *x, const tml_shape4 *filt, const float *w,
                   const float *bias, const tml_shape4 *out, float *y);
@@ -136,22 +140,51 @@ static inline void tml_tap_range(int32_t origin, int32_t dilation,
 /* ---- inner products shared by the kernels ---- */
 
 /* sum w[i] * (x[i] + off) in int32.  |off| <= 128 (an int8 zero point), so
- * x + off fits int16 and each product fits int16 too (|w| <= 128,
- * |x + off| <= 255); the fixed 16-wide blocks let the compiler use SIMD. */
+ * x + off fits int16. */
 static inline int32_t tml_dot_off_i8(const int8_t *w, const int8_t *x,
                                      int32_t n, int32_t off)
 {
     int32_t acc = 0;
     int32_t i = 0;
     const int16_t o = (int16_t)off;
+    /* Fixed 16-wide blocks: GCC vectorizes these wherever the dot is
+     * inlined (a masked loop bound is not always enough here). */
     for (; i + 16 <= n; i += 16) {
         int32_t blk = 0;
         for (int j = 0; j < 16; j++)
-            blk += (int16_t)(w[i + j] * (int16_t)(x[i + j] + o));
+            blk += (int32_t)w[i + j] * (int16_t)(x[i + j] + o);
         acc += blk;
     }
     for (; i < n; i++)
         acc += w[i] * (x[i] + off);
+    return acc;
+}
+
+/* Elements of one filter's patch, rounded up to a multiple of 16. */
+static inline int32_t tml_conv_patch_len(const tml_shape4 *filt)
+{
+    return (filt->h * filt->w * filt->c + 15) & ~15;
+}
+
+/* sum w[i] * x[i] for n a multiple of 16: the masked bound tells the
+ * compiler so, which lets it keep the sum in SIMD registers throughout. */
+static inline int32_t tml_dot_i8_i16(const int8_t *w, const int16_t *x,
+                                     int32_t n)
+{
+    int32_t acc = 0;
+    const int32_t n16 = n & ~15;
+    for (int32_t i = 0; i < n16; i++)
+        acc += (int32_t)w[i] * x[i];
+    return acc;
+}
+
+/* The same for any n. */
+static inline int32_t tml_dot_i8_i16_tail(const int8_t *w, const int16_t *x,
+                                          int32_t n)
+{
+    int32_t acc = tml_dot_i8_i16(w, x, n);
+    for (int32_t i = n & ~15; i < n; i++)
+        acc += (int32_t)w[i] * x[i];
     return acc;
 }
 

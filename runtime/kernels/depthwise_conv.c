@@ -25,7 +25,7 @@ static void requant_store(const tml_conv_params *p, const int32_t *acc,
                           int32_t c0, int32_t count, int8_t *y)
 {
     for (int32_t j = 0; j < count; j++) {
-        int32_t v = tml_mul_by_qm(acc[j], p->out_mult[c0 + j],
+        int32_t v = tml_mul_by_qm_inl(acc[j], p->out_mult[c0 + j],
                                   p->out_shift[c0 + j]);
         v += p->output_offset;
         y[j] = (int8_t)tml_clamp_i32(v, p->act_min, p->act_max);

@@ -27,7 +27,7 @@ void tml_fc_int8(const tml_fc_params *p, const int8_t *x, const int8_t *w,
             if (bias)
                 acc += bias[oc];
             const int q = p->per_channel ? (int)oc : 0;
-            acc = tml_mul_by_qm(acc, p->out_mult[q], p->out_shift[q]);
+            acc = tml_mul_by_qm_inl(acc, p->out_mult[q], p->out_shift[q]);
             acc += p->output_offset;
             *y++ = (int8_t)tml_clamp_i32(acc, p->act_min, p->act_max);
         }
