@@ -184,10 +184,26 @@ static void store_int(int type, void *data, int32_t i, int32_t v)
     }
 }
 
-/* The integer pairs TFLite Micro's QUANTIZE requantizes. */
-static int requant_pair_supported(int in, int out)
+/* The outputs TFLite Micro's QUANTIZE gives each input dtype (float32:
+ * AffineQuantize; integers: Requantize); NULL when the input is none of
+ * them. */
+static const char *supported_outputs(int in)
 {
     switch (in) {
+    case TML_FLOAT32: return "int8 or int16";
+    case TML_INT8: return "int8, uint8, int16 or int32";
+    case TML_UINT8: return "int8";
+    case TML_INT16: return "int8, int16 or int32";
+    case TML_INT32: return "int8 or int16";
+    default: return NULL;
+    }
+}
+
+static int pair_supported(int in, int out)
+{
+    switch (in) {
+    case TML_FLOAT32:
+        return out == TML_INT8 || out == TML_INT16;
     case TML_INT8:
         return out == TML_INT8 || out == TML_UINT8 || out == TML_INT16 ||
                out == TML_INT32;
@@ -205,17 +221,23 @@ static int requant_pair_supported(int in, int out)
 static int is_8bit(int type) { return type == TML_INT8 || type == TML_UINT8; }
 
 static tml_status unsupported_pair(tml_interpreter *it, tml_node *n,
-                                   const tml_tensor *in, const tml_tensor *out,
-                                   const char *expected)
+                                   const tml_tensor *in, const tml_tensor *out)
 {
+    const char *outs = supported_outputs(in->type);
+    if (!outs)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "input 0 tensor %d '%s': expected float32, "
+                                "int8, uint8, int16 or int32, got %s",
+                                (int)tml_tensor_index(it, in),
+                                tml_tensor_name(it, in),
+                                tml_dtype_name(in->type));
     return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                            "input 0 tensor %d '%s' %s -> output 0 tensor "
-                            "%d '%s' %s: expected %s",
-                            (int)tml_tensor_index(it, in),
-                            tml_tensor_name(it, in), tml_dtype_name(in->type),
+                            "output 0 tensor %d '%s': expected %s for a %s "
+                            "input, got %s",
                             (int)tml_tensor_index(it, out),
-                            tml_tensor_name(it, out),
-                            tml_dtype_name(out->type), expected);
+                            tml_tensor_name(it, out), outs,
+                            tml_dtype_name(in->type),
+                            tml_dtype_name(out->type));
 }
 
 static tml_status quantize_prepare(tml_interpreter *it, tml_node *n)
@@ -224,14 +246,9 @@ static tml_status quantize_prepare(tml_interpreter *it, tml_node *n)
     tml_status s = tml_unary_tensors(it, n, 0, &in, &out);
     if (s != TML_OK)
         return s;
-    const char *expected = "float32 -> int8/int16, int8 -> int8/uint8/"
-                           "int16/int32, uint8 -> int8, int16 -> int8/"
-                           "int16/int32, int32 -> int8/int16";
+    if (!pair_supported(in->type, out->type))
+        return unsupported_pair(it, n, in, out);
     const int from_float = in->type == TML_FLOAT32;
-    if (from_float && out->type != TML_INT8 && out->type != TML_INT16)
-        return unsupported_pair(it, n, in, out, expected);
-    if (!from_float && !requant_pair_supported(in->type, out->type))
-        return unsupported_pair(it, n, in, out, expected);
     if ((s = tml_check_quant(it, n, "output 0", out)) != TML_OK)
         return s;
     if (!from_float && (s = tml_check_quant(it, n, "input 0", in)) != TML_OK)
