@@ -19,6 +19,7 @@
 #include "kernel.h"
 #include "model.h"
 #include "planner.h"
+#include "arena_plan.h"
 #include "registry.h"
 
 enum { STATE_EMPTY = 0, STATE_CREATED = 1, STATE_ALLOCATED = 2 };
@@ -371,139 +372,6 @@ tml_status tml_create(tml_interpreter *it, const void *model, size_t size,
 
 /* ------------------------------------------------------------ allocate */
 
-/* Tensor whose buffer a view op's output shares, following view chains. */
-static int32_t view_root(const tml_interpreter *it, const int32_t *producer,
-                         int32_t t)
-{
-    for (int guard = 0; guard < it->model.nops; guard++) {
-        int32_t p = producer[t];
-        if (p < 0)
-            return t;
-        const tml_node *n = &it->nodes[p];
-        if (!(n->flags & TML_KERNEL_VIEW) || n->ninputs < 1 ||
-            n->inputs[0] < 0)
-            return t;
-        t = n->inputs[0];
-    }
-    return t;
-}
-
-/* Working memory for planning, carved from the free middle of the arena. */
-typedef struct plan_work {
-    int32_t *producer;   /* ntensors: op writing each tensor, -1 none */
-    int32_t *item_of;    /* ntensors: plan item of each tensor, -1 none */
-    tml_plan_item *items;/* ntensors + nops */
-    int32_t *order;      /* ntensors + nops */
-    int32_t nitems;
-} plan_work;
-
-static tml_status carve_work(tml_interpreter *it, plan_work *w)
-{
-    size_t nt = (size_t)it->model.ntensors, no = (size_t)it->model.nops;
-    size_t bytes = align_up(nt * 4) * 2 + align_up((nt + no) * sizeof(tml_plan_item)) +
-                   align_up((nt + no) * 4);
-    size_t free_bytes = it->arena_size - it->persistent_bytes;
-    if (bytes > free_bytes)
-        return fail(it, TML_ERROR_ARENA, "arena too small: planning needs %zu "
-                    "bytes, %zu free", bytes, free_bytes);
-    /* Place the work area at the top of the free region, right under the
-     * persistent data, so that it is out of the way of nothing: it is
-     * dead once offsets are assigned. */
-    uint8_t *p = it->arena + free_bytes - bytes;
-    w->producer = (int32_t *)p;
-    p += align_up(nt * 4);
-    w->item_of = (int32_t *)p;
-    p += align_up(nt * 4);
-    w->items = (tml_plan_item *)p;
-    p += align_up((nt + no) * sizeof(tml_plan_item));
-    w->order = (int32_t *)p;
-    w->nitems = 0;
-    return TML_OK;
-}
-
-static void find_lifetimes(tml_interpreter *it, plan_work *w)
-{
-    const tml_model *m = &it->model;
-    int32_t last_op = m->nops > 0 ? m->nops - 1 : 0;
-    for (int32_t t = 0; t < m->ntensors; t++) {
-        w->producer[t] = -1;
-        w->item_of[t] = -1;
-    }
-    for (int32_t i = 0; i < m->nops; i++) {
-        for (int k = 0; k < it->nodes[i].noutputs; k++)
-            w->producer[it->nodes[i].outputs[k]] = i;
-    }
-    /* One item per buffer-owning tensor (view outputs share their root). */
-    for (int32_t t = 0; t < m->ntensors; t++) {
-        const tml_tensor *tt = &it->tensors[t];
-        if ((tt->flags & TML_TENSOR_CONST) || view_root(it, w->producer, t) != t)
-            continue;
-        if (!(tt->flags & TML_TENSOR_INPUT) && w->producer[t] < 0)
-            continue;   /* no op writes it, so (dataflow check) none reads it */
-        tml_plan_item *item = &w->items[w->nitems];
-        item->size = tt->bytes;
-        item->first = (tt->flags & TML_TENSOR_INPUT) ? 0 : w->producer[t];
-        item->last = item->first;
-        /* Inputs keep their data across invokes; outputs stay readable. */
-        if (tt->flags & (TML_TENSOR_INPUT | TML_TENSOR_OUTPUT))
-            item->last = last_op;
-        w->item_of[t] = w->nitems++;
-    }
-    /* Extend each buffer's life to its last reader, through views. */
-    for (int32_t i = 0; i < m->nops; i++) {
-        const tml_node *n = &it->nodes[i];
-        for (int k = 0; k < n->ninputs; k++) {
-            int32_t t = n->inputs[k];
-            if (t < 0 || (it->tensors[t].flags & TML_TENSOR_CONST))
-                continue;
-            int32_t root = view_root(it, w->producer, t);
-            if (root != t && (it->tensors[root].flags & TML_TENSOR_CONST))
-                continue;
-            tml_plan_item *item = &w->items[w->item_of[root]];
-            if (item->last < i)
-                item->last = i;
-        }
-    }
-    /* A view that is a model output keeps its root alive to the end. */
-    for (int32_t t = 0; t < m->ntensors; t++) {
-        int32_t root = view_root(it, w->producer, t);
-        if (root == t || (it->tensors[root].flags & TML_TENSOR_CONST))
-            continue;
-        if (it->tensors[t].flags & TML_TENSOR_OUTPUT)
-            w->items[w->item_of[root]].last = last_op;
-    }
-    /* Scratch buffers live during their op only. */
-    for (int32_t i = 0; i < m->nops; i++) {
-        tml_node *n = &it->nodes[i];
-        if (n->scratch < 0)
-            continue;
-        tml_plan_item *item = &w->items[w->nitems++];
-        item->size = (uint32_t)n->scratch;
-        item->first = item->last = i;
-    }
-}
-
-static void assign_offsets(tml_interpreter *it, plan_work *w)
-{
-    const tml_model *m = &it->model;
-    for (int32_t t = 0; t < m->ntensors; t++) {
-        if (it->tensors[t].flags & TML_TENSOR_CONST)
-            continue;
-        int32_t root = view_root(it, w->producer, t);
-        if (it->tensors[root].flags & TML_TENSOR_CONST)
-            it->tensors[t].data = it->tensors[root].data;
-        else if (w->item_of[root] >= 0)
-            it->tensors[t].data = it->arena + w->items[w->item_of[root]].offset;
-    }
-    int32_t k = 0;
-    for (int32_t t = 0; t < m->ntensors; t++)
-        k += w->item_of[t] >= 0;
-    for (int32_t i = 0; i < m->nops; i++) {
-        if (it->nodes[i].scratch >= 0)
-            it->nodes[i].scratch = (int32_t)w->items[k++].offset;
-    }
-}
-
 static tml_status prepare_all(tml_interpreter *it)
 {
     for (int32_t i = 0; i < it->model.nops; i++) {
@@ -534,22 +402,17 @@ tml_status tml_allocate(tml_interpreter *it)
     tml_status s = prepare_all(it);
     if (s != TML_OK)
         return s;
-    plan_work w = { 0 };
-    s = carve_work(it, &w);
+    s = tml_plan_arena(it);
     if (s != TML_OK)
         return s;
-    find_lifetimes(it, &w);
-    size_t planned = tml_plan(w.items, w.nitems, w.order, TML_ALIGN);
-    it->planned_bytes = planned;
-    it->needed_bytes = planned + it->persistent_bytes;
-    if (planned > it->arena_size - it->persistent_bytes)
-        return fail(it, TML_ERROR_ARENA, "arena too small: model needs %zu "
-                    "bytes (%zu persistent + %zu activations), arena has %zu",
-                    it->needed_bytes, it->persistent_bytes, planned,
-                    it->arena_size);
-    assign_offsets(it, &w);
     it->state = STATE_ALLOCATED;
     return TML_OK;
+}
+
+void tml_set_reuse_inputs(tml_interpreter *it, int reuse)
+{
+    if (it && it->state == STATE_CREATED)
+        it->reuse_inputs = reuse != 0;
 }
 
 size_t tml_arena_needed(const tml_interpreter *it)

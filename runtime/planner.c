@@ -1,9 +1,26 @@
 /* Greedy arena planner; see planner.h for the algorithm and guarantees. */
 #include "planner.h"
 
-static int goes_before(const tml_plan_item *a, int32_t ia,
-                       const tml_plan_item *b, int32_t ib)
+/* The orders the planner tries, each a full greedy placement. */
+enum { BY_SIZE, BY_FIRST_USE, BY_LIFETIME, BY_AREA, STRATEGIES };
+
+static uint64_t key(const tml_plan_item *a, int strategy)
 {
+    uint64_t life = (uint64_t)(a->last - a->first + 1);
+    switch (strategy) {
+    case BY_FIRST_USE: return (uint64_t)(0x7fffffff - a->first);
+    case BY_LIFETIME: return life;
+    case BY_AREA: return life * a->size;
+    default: return a->size;
+    }
+}
+
+static int goes_before(const tml_plan_item *a, int32_t ia,
+                       const tml_plan_item *b, int32_t ib, int strategy)
+{
+    uint64_t ka = key(a, strategy), kb = key(b, strategy);
+    if (ka != kb)
+        return ka > kb;
     if (a->size != b->size)
         return a->size > b->size;
     if (a->first != b->first)
@@ -11,7 +28,8 @@ static int goes_before(const tml_plan_item *a, int32_t ia,
     return ia < ib;
 }
 
-static void sort_order(const tml_plan_item *items, int32_t n, int32_t *order)
+static void sort_order(const tml_plan_item *items, int32_t n, int32_t *order,
+                       int strategy)
 {
     for (int32_t i = 0; i < n; i++)
         order[i] = i;
@@ -20,7 +38,7 @@ static void sort_order(const tml_plan_item *items, int32_t n, int32_t *order)
         int32_t v = order[i];
         int32_t j = i;
         while (j > 0 && goes_before(&items[v], v, &items[order[j - 1]],
-                                    order[j - 1])) {
+                                    order[j - 1], strategy)) {
             order[j] = order[j - 1];
             j--;
         }
@@ -56,12 +74,10 @@ static uint32_t lowest_fit(const tml_plan_item *items, const int32_t *order,
     return offset;
 }
 
-size_t tml_plan(tml_plan_item *items, int32_t n, int32_t *order,
-                uint32_t align)
+static size_t place(tml_plan_item *items, int32_t n, int32_t *order,
+                    int strategy)
 {
-    for (int32_t i = 0; i < n; i++)
-        items[i].size = (items[i].size + align - 1) & ~(align - 1);
-    sort_order(items, n, order);
+    sort_order(items, n, order, strategy);
     size_t total = 0;
     for (int32_t k = 0; k < n; k++) {
         tml_plan_item *it = &items[order[k]];
@@ -70,4 +86,23 @@ size_t tml_plan(tml_plan_item *items, int32_t n, int32_t *order,
             total = it->offset + (size_t)it->size;
     }
     return total;
+}
+
+size_t tml_plan(tml_plan_item *items, int32_t n, int32_t *order,
+                uint32_t align)
+{
+    for (int32_t i = 0; i < n; i++)
+        items[i].size = (items[i].size + align - 1) & ~(align - 1);
+    /* Greedy placement is order-sensitive: try each order, keep the
+     * smallest (ties: the earlier strategy, TFLM's size order first). */
+    int best = BY_SIZE;
+    size_t best_total = (size_t)-1;
+    for (int s = 0; s < STRATEGIES; s++) {
+        size_t total = place(items, n, order, s);
+        if (total < best_total) {
+            best_total = total;
+            best = s;
+        }
+    }
+    return place(items, n, order, best);
 }

@@ -119,6 +119,7 @@ typedef struct tml_interpreter {
     struct tml_node *nodes;
     int32_t state;
     int32_t current_op;         /* for error messages */
+    int32_t reuse_inputs;       /* see tml_set_reuse_inputs() */
     tml_observer observer;
     void *observer_user;
     char error[TML_ERROR_SIZE];
@@ -138,6 +139,13 @@ tml_status tml_allocate(tml_interpreter *it);
 
 /* Bytes of arena the model needs (persistent + planned); after allocate. */
 size_t tml_arena_needed(const tml_interpreter *it);
+
+/* Before tml_allocate(): let the planner reuse an input tensor's memory
+ * after the last operator that reads it, as TFLite Micro does.  The arena
+ * shrinks (by up to the input's size), but inputs no longer keep their data
+ * across invokes: set them again before every tml_invoke().  Default 0:
+ * inputs are kept, as in tf.lite.Interpreter. */
+void tml_set_reuse_inputs(tml_interpreter *it, int reuse);
 
 int32_t tml_input_count(const tml_interpreter *it);
 int32_t tml_output_count(const tml_interpreter *it);

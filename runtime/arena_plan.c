@@ -1,0 +1,205 @@
+/*
+ * Arena planning for a prepared graph; see arena_plan.h.
+ *
+ * Buffers are shared in two ways before placement:
+ *  - a VIEW op's output (RESHAPE, SQUEEZE) is its input's buffer;
+ *  - an INPLACE op's output takes the buffer of an input with the same
+ *    dtype and byte size when nothing reads that buffer after this op and
+ *    it is neither a model output nor a kept model input.
+ * Each group of tensors sharing a buffer is one planner item whose life runs
+ * from the group's first write to its last read.  Model outputs live to
+ * the end; model inputs too unless tml_set_reuse_inputs() was called.
+ */
+#include "arena_plan.h"
+
+#include <string.h>
+
+#include "format.h"
+#include "planner.h"
+#include "registry.h"
+
+#define ALIGN 8u
+
+/* Working memory, carved from the free middle of the arena: it is dead
+ * once the offsets are assigned. */
+typedef struct work {
+    int32_t *root;       /* ntensors: tensor owning the buffer */
+    int32_t *first;      /* ntensors: first op alive (per root after grouping) */
+    int32_t *last;       /* ntensors: last op alive */
+    uint8_t *gflags;     /* ntensors: TML_TENSOR_* of every group member */
+    int32_t *item_of;    /* ntensors: planner item of a root, -1 none */
+    tml_plan_item *items;/* ntensors + nops */
+    int32_t *order;      /* ntensors + nops */
+    int32_t nitems;
+} work;
+
+static size_t al(size_t v) { return (v + ALIGN - 1) & ~(size_t)(ALIGN - 1); }
+
+static tml_status carve(tml_interpreter *it, work *w)
+{
+    size_t nt = (size_t)it->model.ntensors, no = (size_t)it->model.nops;
+    size_t bytes = al(nt * 4) * 4 + al(nt) + al((nt + no) * sizeof(tml_plan_item)) +
+                   al((nt + no) * 4);
+    size_t free_bytes = it->arena_size - it->persistent_bytes;
+    if (bytes > free_bytes) {
+        tml_format(it->error, sizeof it->error, "arena too small: planning "
+                   "needs %zu bytes, %zu free", bytes, free_bytes);
+        return TML_ERROR_ARENA;
+    }
+    uint8_t *p = it->arena + free_bytes - bytes;
+    w->root = (int32_t *)p;
+    p += al(nt * 4);
+    w->first = (int32_t *)p;
+    p += al(nt * 4);
+    w->last = (int32_t *)p;
+    p += al(nt * 4);
+    w->item_of = (int32_t *)p;
+    p += al(nt * 4);
+    w->gflags = p;
+    p += al(nt);
+    w->items = (tml_plan_item *)p;
+    p += al((nt + no) * sizeof(tml_plan_item));
+    w->order = (int32_t *)p;
+    w->nitems = 0;
+    return TML_OK;
+}
+
+static int is_const(const tml_interpreter *it, int32_t t)
+{
+    return (it->tensors[t].flags & TML_TENSOR_CONST) != 0;
+}
+
+/* Per-tensor lifetimes, before any sharing. */
+static void raw_lifetimes(tml_interpreter *it, work *w)
+{
+    int32_t nt = it->model.ntensors, last_op = it->model.nops - 1;
+    for (int32_t t = 0; t < nt; t++) {
+        w->root[t] = t;
+        w->first[t] = -1;
+        w->last[t] = -1;
+        w->gflags[t] = it->tensors[t].flags;
+        w->item_of[t] = -1;
+        if (it->tensors[t].flags & TML_TENSOR_INPUT)
+            w->first[t] = w->last[t] = 0;
+    }
+    for (int32_t i = 0; i < it->model.nops; i++) {
+        const tml_node *n = &it->nodes[i];
+        for (int k = 0; k < n->noutputs; k++)
+            w->first[n->outputs[k]] = w->last[n->outputs[k]] = i;
+        for (int k = 0; k < n->ninputs; k++) {
+            int32_t t = n->inputs[k];
+            if (t >= 0 && w->last[t] < i)
+                w->last[t] = i;
+        }
+    }
+    for (int32_t t = 0; t < nt; t++) {
+        uint8_t f = it->tensors[t].flags;
+        if ((f & TML_TENSOR_OUTPUT) || ((f & TML_TENSOR_INPUT) && !it->reuse_inputs))
+            w->last[t] = last_op;
+    }
+}
+
+/* May op n write its output into input k's buffer (group root r)? */
+static int can_share_inplace(const tml_interpreter *it, const work *w,
+                             const tml_node *n, int32_t op, int32_t in)
+{
+    int32_t r = w->root[in];
+    const tml_tensor *a = &it->tensors[in], *out = &it->tensors[n->outputs[0]];
+    if (is_const(it, r) || a->type != out->type || a->bytes != out->bytes)
+        return 0;
+    if (w->gflags[r] & TML_TENSOR_OUTPUT)
+        return 0;
+    if ((w->gflags[r] & TML_TENSOR_INPUT) && !it->reuse_inputs)
+        return 0;
+    return w->last[r] == op;   /* nothing reads the buffer after this op */
+}
+
+/* Chooses the buffer each op output writes to, in op order. */
+static void group_buffers(tml_interpreter *it, work *w)
+{
+    for (int32_t i = 0; i < it->model.nops; i++) {
+        const tml_node *n = &it->nodes[i];
+        if (n->noutputs < 1)
+            continue;
+        int32_t out = n->outputs[0];
+        int32_t r = -1;
+        if ((n->flags & TML_KERNEL_VIEW) && n->ninputs >= 1 && n->inputs[0] >= 0)
+            r = w->root[n->inputs[0]];
+        for (int k = 0; r < 0 && (n->flags & TML_KERNEL_INPLACE) && k < n->ninputs; k++) {
+            if (n->inputs[k] >= 0 && can_share_inplace(it, w, n, i, n->inputs[k]))
+                r = w->root[n->inputs[k]];
+        }
+        if (r < 0)
+            continue;
+        w->root[out] = r;
+        if (is_const(it, r))
+            continue;
+        w->gflags[r] |= it->tensors[out].flags;
+        if (w->last[out] > w->last[r])
+            w->last[r] = w->last[out];
+    }
+}
+
+static void make_items(tml_interpreter *it, work *w)
+{
+    for (int32_t t = 0; t < it->model.ntensors; t++) {
+        if (w->root[t] != t || is_const(it, t) || w->first[t] < 0)
+            continue;   /* shares a buffer, constant, or never written */
+        tml_plan_item *item = &w->items[w->nitems];
+        item->size = it->tensors[t].bytes;
+        item->first = w->first[t];
+        item->last = w->last[t];
+        w->item_of[t] = w->nitems++;
+    }
+    for (int32_t i = 0; i < it->model.nops; i++) {
+        if (it->nodes[i].scratch < 0)
+            continue;
+        tml_plan_item *item = &w->items[w->nitems++];
+        item->size = (uint32_t)it->nodes[i].scratch;
+        item->first = item->last = i;
+    }
+}
+
+static void assign(tml_interpreter *it, const work *w)
+{
+    int32_t k = 0;
+    for (int32_t t = 0; t < it->model.ntensors; t++) {
+        k += w->item_of[t] >= 0;
+        if (is_const(it, t))
+            continue;
+        int32_t r = w->root[t];
+        if (is_const(it, r))
+            it->tensors[t].data = it->tensors[r].data;
+        else if (w->item_of[r] >= 0)
+            it->tensors[t].data = it->arena + w->items[w->item_of[r]].offset;
+        else
+            it->tensors[t].data = NULL;
+    }
+    for (int32_t i = 0; i < it->model.nops; i++) {
+        if (it->nodes[i].scratch >= 0)
+            it->nodes[i].scratch = (int32_t)w->items[k++].offset;
+    }
+}
+
+tml_status tml_plan_arena(tml_interpreter *it)
+{
+    work w;
+    tml_status s = carve(it, &w);
+    if (s != TML_OK)
+        return s;
+    raw_lifetimes(it, &w);
+    group_buffers(it, &w);
+    make_items(it, &w);
+    size_t planned = tml_plan(w.items, w.nitems, w.order, ALIGN);
+    it->planned_bytes = planned;
+    it->needed_bytes = planned + it->persistent_bytes;
+    if (planned > it->arena_size - it->persistent_bytes) {
+        tml_format(it->error, sizeof it->error, "arena too small: model needs "
+                   "%zu bytes (%zu persistent + %zu activations), arena has %zu",
+                   it->needed_bytes, it->persistent_bytes, planned,
+                   it->arena_size);
+        return TML_ERROR_ARENA;
+    }
+    assign(it, &w);
+    return TML_OK;
+}
