@@ -224,6 +224,16 @@ static tml_status expand(tml_interpreter *it, tml_node *n,
     return st;
 }
 
+/* "[a, b, c]" into buf. */
+static void format_shape(char *buf, size_t cap, const int32_t *dims, int rank)
+{
+    size_t at = tml_format(buf, cap, "[");
+    for (int d = 0; d < rank && at < cap; d++)
+        at += tml_format(buf + at, cap - at, d ? ", %d" : "%d", (int)dims[d]);
+    if (at < cap)
+        tml_format(buf + at, cap - at, "]");
+}
+
 static tml_status check_output(tml_interpreter *it, tml_node *n,
                                const tml_tensor *out, const int32_t *dims,
                                int rank)
@@ -233,16 +243,12 @@ static tml_status check_output(tml_interpreter *it, tml_node *n,
         ok = out->dims[d] == dims[d];
     if (ok)
         return TML_OK;
-    char want[64];
-    size_t at = 0;
-    want[0] = 0;
-    for (int d = 0; d < rank && at + 12 < sizeof want; d++)
-        at += tml_format(want + at, sizeof want - at, d ? ", %d" : "%d",
-                         (int)dims[d]);
+    char want[48], got[48];
+    format_shape(want, sizeof want, dims, rank);
+    format_shape(got, sizeof got, out->dims, out->ndims);
     return tml_kernel_error(it, n, TML_ERROR_MODEL,
-        "output 0 tensor %d '%s': expected shape [%s] (rank %d), got rank %d",
-        (int)tml_tensor_index(it, out), tml_tensor_name(it, out), want, rank,
-        (int)out->ndims);
+        "output 0 tensor %d '%s': expected shape %s, got %s",
+        (int)tml_tensor_index(it, out), tml_tensor_name(it, out), want, got);
 }
 
 static int supported_type(int t)
