@@ -27,7 +27,9 @@ static const char k_help[] =
     "      median microseconds per invoke, arena bytes, and TFLite Micro's\n"
     "      figures from baselines.json beside ours\n"
     "\n"
-    "exit codes: 0 success, 1 the model failed to run, 2 bad usage or input\n"
+    "exit codes: 0 success; 1 the model loaded but failed to run (invoke\n"
+    "  error, or it needs more than 1 GB of arena); 2 bad usage or bad input\n"
+    "  (unreadable, malformed or unsupported model, bad data file)\n"
     "'tinyml <command> --help' describes one command.\n";
 
 int main(int argc, char **argv)
