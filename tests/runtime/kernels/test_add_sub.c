@@ -1,0 +1,428 @@
+/*
+ * ADD and SUB, int8 and float32, with broadcasting.
+ *
+ * int8 hand cases use power-of-two scales so every rescale step is exact
+ * and the expected bytes follow from the real arithmetic (x.5 rounds half
+ * away from zero, TFLite's RoundingDivideByPOT).  Broadcasting is checked
+ * against a naive reference that maps each output index to input indices
+ * with modulo arithmetic.  Goldens: the three ADDs of the ResNet models,
+ * fed TFLite Micro's outputs of their producers.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "runtime/kernels/add_sub.h"
+#include "test_util.h"
+
+enum { ADD = 0, SUB = 41 };
+
+static tml_addsub_params int8_params(int is_sub, float s1, int32_t z1, float s2,
+                                     int32_t z2, float so, int32_t zo)
+{
+    tml_addsub_params p;
+    memset(&p, 0, sizeof p);
+    assert_int_equal(tml_addsub_quantize(&p, is_sub, s1, z1, s2, z2, so, zo), 0);
+    p.act_min = -128;
+    p.act_max = 127;
+    return p;
+}
+
+static void test_quantize_power_of_two_scales(void **state)
+{
+    (void)state;
+    tml_addsub_params p = int8_params(0, 0.5f, 0, 0.25f, 0, 1.0f, 0);
+    /* 2 * max scale = 1: input multipliers 0.5 and 0.25, output 2^-20. */
+    assert_int_equal(p.input1_multiplier, 1 << 30);
+    assert_int_equal(p.input1_shift, 0);
+    assert_int_equal(p.input2_multiplier, 1 << 30);
+    assert_int_equal(p.input2_shift, -1);
+    assert_int_equal(p.output_multiplier, 1 << 30);
+    assert_int_equal(p.output_shift, -19);
+    assert_int_equal(p.left_shift, 20);
+
+    /* An output scale so small the output multiplier reaches 1. */
+    tml_addsub_params q;
+    assert_int_equal(tml_addsub_quantize(&q, 0, 1.0f, 0, 1.0f, 0, 1e-7f, 0), -1);
+}
+
+static void test_add_int8(void **state)
+{
+    (void)state;
+    tml_addsub_params p = int8_params(0, 0.5f, 2, 0.25f, -4, 1.0f, -3);
+    /* real: 0.5 (x1 - 2) + 0.25 (x2 + 4), output zero point -3 */
+    const int8_t a[5] = { 12, 2, 5, -1, 127 };
+    const int8_t b[5] = { 4, -4, -4, -4, 127 };
+    int8_t y[5];
+    tml_addsub_int8(&p, NULL, 5, a, b, y);
+    /* 5 + 2 = 7; 0; 1.5 -> 2; -1.5 -> -2; 62.5 + 32.75 = 95.25 -> 95 */
+    const int8_t want[5] = { 4, -3, -1, -5, 92 };
+    assert_memory_equal(y, want, sizeof want);
+}
+
+static void test_sub_int8_and_activation(void **state)
+{
+    (void)state;
+    tml_addsub_params p = int8_params(1, 0.5f, 0, 0.25f, 0, 1.0f, 0);
+    const int8_t a[4] = { 10, 3, -3, -128 };
+    const int8_t b[4] = { 8, 0, 0, 127 };
+    int8_t y[4];
+    tml_addsub_int8(&p, NULL, 4, a, b, y);
+    /* 5 - 2 = 3; 1.5 -> 2; -1.5 -> -2; -64 - 31.75 = -95.75 -> -96 */
+    const int8_t want[4] = { 3, 2, -2, -96 };
+    assert_memory_equal(y, want, sizeof want);
+
+    p.act_min = 0;   /* RELU at zero point 0 */
+    tml_addsub_int8(&p, NULL, 4, a, b, y);
+    const int8_t want_relu[4] = { 3, 2, 0, 0 };
+    assert_memory_equal(y, want_relu, sizeof want_relu);
+}
+
+/* Naive broadcast reference: element index -> coordinates -> input index. */
+static void naive_bcast(int is_sub, const int32_t *d1, int n1, const float *a,
+                        const int32_t *d2, int n2, const float *b,
+                        const int32_t *dout, int nout, float *y)
+{
+    int32_t total = 1;
+    for (int i = 0; i < nout; i++)
+        total *= dout[i];
+    for (int32_t e = 0; e < total; e++) {
+        int32_t coord[TML_MAX_DIMS], rest = e;
+        for (int i = nout - 1; i >= 0; i--) {
+            coord[i] = rest % dout[i];
+            rest /= dout[i];
+        }
+        int32_t ia = 0, ib = 0;
+        for (int i = 0; i < n1; i++) {
+            int32_t c = coord[nout - n1 + i];
+            ia = ia * d1[i] + (d1[i] == 1 ? 0 : c);
+        }
+        for (int i = 0; i < n2; i++) {
+            int32_t c = coord[nout - n2 + i];
+            ib = ib * d2[i] + (d2[i] == 1 ? 0 : c);
+        }
+        y[e] = is_sub ? a[ia] - b[ib] : a[ia] + b[ib];
+    }
+}
+
+static void check_bcast(int is_sub, const int32_t *d1, int n1, const int32_t *d2,
+                        int n2, const int32_t *dout, int nout)
+{
+    float a[256], b[256], y[256], want[256];
+    for (int i = 0; i < 256; i++) {
+        a[i] = (float)(i * 3 % 17) - 8.0f;
+        b[i] = (float)(i * 7 % 13) * 0.5f;
+    }
+    tml_bcast bc;
+    assert_int_equal(tml_bcast_init(&bc, d1, n1, d2, n2, dout, nout), 0);
+    tml_addsub_params p;
+    memset(&p, 0, sizeof p);
+    p.is_sub = is_sub;
+    p.act_min_f = -INFINITY;
+    p.act_max_f = INFINITY;
+    int32_t total = 1;
+    for (int i = 0; i < nout; i++)
+        total *= dout[i];
+    assert_true(total <= 256);
+    tml_addsub_f32(&p, &bc, total, a, b, y);
+    naive_bcast(is_sub, d1, n1, a, d2, n2, b, dout, nout, want);
+    assert_memory_equal(y, want, (size_t)total * sizeof(float));
+}
+
+static void test_broadcast_shapes(void **state)
+{
+    (void)state;
+    /* per-channel vector over NHWC */
+    check_bcast(0, (int32_t[]){ 1, 2, 2, 3 }, 4, (int32_t[]){ 3 }, 1,
+                (int32_t[]){ 1, 2, 2, 3 }, 4);
+    /* scalar first, SUB order matters */
+    check_bcast(1, (int32_t[]){ 1 }, 1, (int32_t[]){ 2, 3 }, 2, (int32_t[]){ 2, 3 }, 2);
+    /* column against row: both broadcast */
+    check_bcast(1, (int32_t[]){ 4, 1 }, 2, (int32_t[]){ 1, 5 }, 2, (int32_t[]){ 4, 5 }, 2);
+    /* 6-D alternating pattern (no axes fuse) */
+    check_bcast(0, (int32_t[]){ 2, 1, 2, 1, 2, 1 }, 6, (int32_t[]){ 1, 2, 1, 2, 1, 2 }, 6,
+                (int32_t[]){ 2, 2, 2, 2, 2, 2 }, 6);
+    /* 5-D with fusable runs and a unit axis */
+    check_bcast(1, (int32_t[]){ 2, 3, 1, 1, 4 }, 5, (int32_t[]){ 3, 2, 1 }, 3,
+                (int32_t[]){ 2, 3, 3, 2, 4 }, 5);
+    /* equal shapes through the broadcast path */
+    check_bcast(0, (int32_t[]){ 3, 4 }, 2, (int32_t[]){ 3, 4 }, 2, (int32_t[]){ 3, 4 }, 2);
+}
+
+static void test_broadcast_plan(void **state)
+{
+    (void)state;
+    tml_bcast bc;
+    /* [1,2,2,3] + [3]: H and W fuse into one axis of 4 */
+    assert_int_equal(tml_bcast_init(&bc, (int32_t[]){ 1, 2, 2, 3 }, 4, (int32_t[]){ 3 }, 1,
+                                    (int32_t[]){ 1, 2, 2, 3 }, 4), 0);
+    assert_int_equal(bc.ndims, 2);
+    assert_int_equal(bc.shape[0], 4);
+    assert_int_equal(bc.shape[1], 3);
+    assert_int_equal(bc.stride1[0], 3);
+    assert_int_equal(bc.stride2[0], 0);
+    assert_int_equal(bc.stride1[1], 1);
+    assert_int_equal(bc.stride2[1], 1);
+    /* incompatible */
+    assert_int_equal(tml_bcast_init(&bc, (int32_t[]){ 2, 3 }, 2, (int32_t[]){ 4 }, 1,
+                                    (int32_t[]){ 2, 3 }, 2), -1);
+    /* output shape not the broadcast one */
+    assert_int_equal(tml_bcast_init(&bc, (int32_t[]){ 2, 1 }, 2, (int32_t[]){ 1, 3 }, 2,
+                                    (int32_t[]){ 2, 4 }, 2), -1);
+    assert_int_equal(tml_bcast_init(&bc, (int32_t[]){ 1, 1, 1, 1, 1, 1, 2 }, 7,
+                                    (int32_t[]){ 2 }, 1, (int32_t[]){ 2 }, 1), -1);
+}
+
+static void test_float_activation(void **state)
+{
+    (void)state;
+    tml_addsub_params p;
+    memset(&p, 0, sizeof p);
+    p.act_min_f = 0.0f;
+    p.act_max_f = 6.0f;
+    const float a[4] = { 1.0f, -5.0f, 4.0f, 2.5f };
+    const float b[4] = { 2.0f, 1.0f, 4.0f, 0.25f };
+    float y[4];
+    tml_addsub_f32(&p, NULL, 4, a, b, y);
+    const float want[4] = { 3.0f, 0.0f, 6.0f, 2.75f };
+    assert_memory_equal(y, want, sizeof want);
+    p.is_sub = 1;
+    tml_addsub_f32(&p, NULL, 4, a, b, y);
+    const float want_sub[4] = { 0.0f, 0.0f, 0.0f, 2.25f };
+    assert_memory_equal(y, want_sub, sizeof want_sub);
+}
+
+/* ---- through the interpreter ---- */
+
+static tml_test_op binary_op(int builtin, tml_dtype type, int activation)
+{
+    tml_test_op op;
+    memset(&op, 0, sizeof op);
+    op.builtin = builtin;
+    op.version = type == TML_INT8 ? 2 : 1;
+    op.options = builtin == ADD ? tml_tfl_add_options(activation)
+                                : tml_tfl_sub_options(activation);
+    op.ninputs = 2;
+    op.noutputs = 1;
+    op.inputs[0].type = op.inputs[1].type = op.outputs[0].type = type;
+    return op;
+}
+
+static void set_shape(tml_test_tensor *t, int n, const int32_t *dims)
+{
+    t->ndims = n;
+    memcpy(t->dims, dims, (size_t)n * sizeof(int32_t));
+}
+
+static void test_op_add_int8_broadcast_relu(void **state)
+{
+    (void)state;
+    tml_test_op op = binary_op(ADD, TML_INT8, TML_ACT_RELU);
+    set_shape(&op.inputs[0], 4, (int32_t[]){ 1, 1, 2, 2 });
+    set_shape(&op.inputs[1], 1, (int32_t[]){ 2 });
+    set_shape(&op.outputs[0], 4, (int32_t[]){ 1, 1, 2, 2 });
+    op.inputs[0].scale = 0.5f;
+    op.inputs[0].zero_point = 2;
+    op.inputs[1].scale = 0.25f;
+    op.inputs[1].zero_point = -4;
+    op.outputs[0].scale = 1.0f;
+    op.outputs[0].zero_point = -3;
+    const int8_t a[4] = { 12, 2, 5, -9 };
+    const int8_t b[2] = { 4, -4 };   /* real 2, 0 */
+    int8_t y[4];
+    char err[256] = "";
+    tml_status s = tml_test_run_single_op(&op, (const void *[]){ a, b },
+                                          (void *[]){ y }, err, sizeof err);
+    assert_int_equal(s, TML_OK);
+    /* 5 + 2 = 7; 0 + 0; 1.5 + 2 = 3.5 -> 4; -5.5 -> RELU 0 (zero point -3) */
+    const int8_t want[4] = { 4, -3, 1, -3 };
+    assert_memory_equal(y, want, sizeof want);
+}
+
+static void test_op_sub_float_5d(void **state)
+{
+    (void)state;
+    tml_test_op op = binary_op(SUB, TML_FLOAT32, TML_ACT_NONE);
+    op.version = 3;   /* broadcast over more than 4 dims */
+    set_shape(&op.inputs[0], 5, (int32_t[]){ 2, 1, 1, 1, 2 });
+    set_shape(&op.inputs[1], 5, (int32_t[]){ 1, 1, 1, 2, 1 });
+    set_shape(&op.outputs[0], 5, (int32_t[]){ 2, 1, 1, 2, 2 });
+    const float a[4] = { 1, 2, 3, 4 };
+    const float b[2] = { 10, 20 };
+    float y[8];
+    char err[256] = "";
+    tml_status s = tml_test_run_single_op(&op, (const void *[]){ a, b },
+                                          (void *[]){ y }, err, sizeof err);
+    assert_int_equal(s, TML_OK);
+    const float want[8] = { -9, -8, -19, -18, -7, -6, -17, -16 };
+    assert_memory_equal(y, want, sizeof want);
+}
+
+static void expect_error(const tml_test_op *op, tml_status status, const char *msg)
+{
+    tml_test_runner r;
+    assert_int_equal(tml_test_runner_open(&r, op, 0), status);
+    assert_string_equal(tml_test_runner_error(&r), msg);
+    tml_test_runner_close(&r);
+}
+
+static void test_op_errors(void **state)
+{
+    (void)state;
+    tml_test_op op = binary_op(ADD, TML_FLOAT32, TML_ACT_NONE);
+    set_shape(&op.inputs[0], 2, (int32_t[]){ 2, 3 });
+    set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
+    set_shape(&op.outputs[0], 2, (int32_t[]){ 2, 3 });
+    expect_error(&op, TML_ERROR_MODEL,
+                 "op 0 ADD: input shapes (rank 2 and 1) do not broadcast to output 0 "
+                 "tensor 2 'output0'");
+
+    op = binary_op(SUB, TML_INT8, TML_ACT_NONE);
+    set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
+    set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
+    set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
+    op.inputs[0].scale = op.outputs[0].scale = 0.5f;
+    op.inputs[1].type = TML_FLOAT32;
+    expect_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 SUB: input 1 tensor 1 'input1': expected int8 like input 0, got "
+                 "float32");
+
+    op.inputs[1].type = TML_INT8;
+    expect_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 SUB: input 1 tensor 1 'input1': int8 needs a positive per-tensor "
+                 "scale");
+
+    op.inputs[1].scale = 0.5f;
+    op.outputs[0].scale = 1e-7f;
+    expect_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 SUB: output 0 tensor 2 'output0': scale too small for the int8 "
+                 "SUB (rescale multiplier >= 1)");
+
+    op = binary_op(ADD, TML_INT32, TML_ACT_NONE);
+    set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
+    set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
+    set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
+    expect_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 ADD: input 0 tensor 0 'input0': expected int8 or float32, got int32");
+
+    op = binary_op(ADD, TML_FLOAT32, TML_ACT_SIGN_BIT);
+    set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
+    set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
+    set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
+    expect_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 ADD: fused activation 5 is not supported");
+}
+
+/* ---- TFLite Micro goldens ---- */
+
+static void *golden(const char *model, int op, int tensor, size_t *size)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "goldens/%s/seed1.ops/op%03d.t%03d.bin", model, op,
+             tensor);
+    return tml_test_read_shared(rel, size);
+}
+
+typedef struct add_golden {
+    int op;
+    int a_op, a_tensor, b_op, b_tensor, out_tensor;
+    int32_t h, w, c;
+    float sa, sb, so;
+    int32_t za, zb, zo;
+} add_golden;
+
+/* The residual ADDs of pretrainedResnet(_quant), all with fused RELU. */
+static const add_golden resnet_adds[] = {
+    { 3, 0, 22, 2, 24, 25, 32, 32, 16,
+      0.039393551647663116f, 0.10419496148824692f, 0.050945673137903214f, -128, 4, -128 },
+    { 7, 6, 28, 5, 27, 29, 16, 16, 32,
+      0.044761426746845245f, 0.11311884224414825f, 0.0532362163066864f, -17, 4, -128 },
+    { 11, 10, 32, 9, 31, 33, 8, 8, 64,
+      0.08385830372571945f, 0.21724364161491394f, 0.1270691454410553f, 38, -2, -128 },
+};
+
+static int check_golden(const char *model, const add_golden *g, tml_dtype type)
+{
+    size_t na = 0, nb = 0, nw = 0;
+    void *a = golden(model, g->a_op, g->a_tensor, &na);
+    void *b = golden(model, g->b_op, g->b_tensor, &nb);
+    void *want = golden(model, g->op, g->out_tensor, &nw);
+    if (!a || !b || !want) {
+        free(a);
+        free(b);
+        free(want);
+        return 0;
+    }
+    tml_test_op op = binary_op(ADD, type, TML_ACT_RELU);
+    const int32_t dims[4] = { 1, g->h, g->w, g->c };
+    set_shape(&op.inputs[0], 4, dims);
+    set_shape(&op.inputs[1], 4, dims);
+    set_shape(&op.outputs[0], 4, dims);
+    if (type == TML_INT8) {
+        op.inputs[0].scale = g->sa;
+        op.inputs[0].zero_point = g->za;
+        op.inputs[1].scale = g->sb;
+        op.inputs[1].zero_point = g->zb;
+        op.outputs[0].scale = g->so;
+        op.outputs[0].zero_point = g->zo;
+    }
+    size_t bytes = tml_test_tensor_bytes(&op.outputs[0]);
+    assert_int_equal(na, bytes);
+    assert_int_equal(nb, bytes);
+    assert_int_equal(nw, bytes);
+    void *y = malloc(bytes);
+    char err[256] = "";
+    tml_status s = tml_test_run_single_op(&op, (const void *[]){ a, b },
+                                          (void *[]){ y }, err, sizeof err);
+    if (s != TML_OK)
+        fail_msg("%s op %d: %s", model, g->op, err);
+    if (type == TML_INT8) {
+        assert_memory_equal(y, want, bytes);
+    } else {
+        const float *o = y, *w = want;
+        for (size_t i = 0; i < bytes / 4; i++)
+            assert_float_equal(o[i], w[i], 1e-5 * fabs(w[i]) + 1e-7);
+    }
+    free(y);
+    free(a);
+    free(b);
+    free(want);
+    return 1;
+}
+
+static void test_goldens(void **state)
+{
+    (void)state;
+    int checked = 0;
+    for (int i = 0; i < 3; i++) {
+        checked += check_golden("pretrainedResnet_quant", &resnet_adds[i], TML_INT8);
+        checked += check_golden("pretrainedResnet", &resnet_adds[i], TML_FLOAT32);
+    }
+    if (checked == 0)
+        skip();
+    assert_int_equal(checked, 6);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quantize_power_of_two_scales),
+        cmocka_unit_test(test_add_int8),
+        cmocka_unit_test(test_sub_int8_and_activation),
+        cmocka_unit_test(test_broadcast_shapes),
+        cmocka_unit_test(test_broadcast_plan),
+        cmocka_unit_test(test_float_activation),
+        cmocka_unit_test(test_op_add_int8_broadcast_relu),
+        cmocka_unit_test(test_op_sub_float_5d),
+        cmocka_unit_test(test_op_errors),
+        cmocka_unit_test(test_goldens),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
