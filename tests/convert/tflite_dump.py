@@ -68,6 +68,8 @@ def main(path):
         print('buffer', k, 'bytes', 0 if data is None else len(data),
               'align16', 'n/a' if start is None else start % 16 == 0,
               'sum', 0 if data is None else sum(data))
+        if data and len(data) <= 64:
+            print('buffer', k, 'int8', [x - 256 if x > 127 else x for x in data])
     sgs = tables(m, 2)
     print('subgraphs', len(sgs))
     sg = sgs[0]
