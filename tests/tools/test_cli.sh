@@ -92,6 +92,9 @@ head -c 489 "$GOLD/kws_ref_model/seed1.input.bin" >"$TMP/short.bin"
 expect_err 2 "run raw input of the wrong size" \
     "tinyml: $TMP/short.bin: 489 bytes, expected 490 (input 0 'input_1' (tensor 0): int8 [1, 49, 10, 1], scale 0.584702909 zero point 83)" \
     -- "$BIN" run "$KWS" --input "$TMP/short.bin"
+mkfifo "$TMP/fifo"
+expect_err 2 "inspect a FIFO (must not block)" "tinyml: $TMP/fifo: not a regular file" \
+    -- timeout 10 "$BIN" inspect "$TMP/fifo"
 expect 2 "bench missing --baselines file" -- "$BIN" bench "$KWS" --iterations 1 --baselines "$TMP/none.json"
 
 # ---- inspect --json against the golden manifest ----
@@ -229,6 +232,10 @@ expect_err 2 "int8 npy for a float model" \
 echo keep >"$TMP/keep.bin"
 "$BIN" run "$KWS" --input "$TMP/short.bin" --output "$TMP/keep.bin" >/dev/null 2>&1
 [ "$(cat "$TMP/keep.bin")" = keep ] || fail "failed run touched its output file"
+# Output files get the usual permissions (0666 & ~umask), not mkstemp's 0600.
+(umask 022 && "$BIN" run "$KWS" --random --output "$TMP/perm.bin" >/dev/null 2>&1)
+[ "$(stat -c %a "$TMP/perm.bin")" = 644 ] && ok "output mode 644" || fail "output mode $(stat -c %a "$TMP/perm.bin")"
+ls "$TMP" | grep -q '\.tmp' && fail "temporary files left behind: $(ls "$TMP" | grep '\.tmp')"
 expect 2 "output into a missing directory" -- "$BIN" run "$KWS" --random --output "$TMP/no/dir/o.bin"
 
 # ---- bench ----

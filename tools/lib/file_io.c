@@ -3,6 +3,8 @@
 #include "file_io.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,27 +13,40 @@
 
 void *tml_read_file(const char *path, size_t *size, char *err, size_t err_size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
+     * refused below as not a regular file. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) {
         snprintf(err, err_size, "%s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, err_size, "%s: not a regular file", path);
-        fclose(f);
+        close(fd);
+        return NULL;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+        close(fd);
         return NULL;
     }
     size_t n = (size_t)st.st_size;
     /* 16-byte alignment: TFLite buffers are 16-aligned in the file. */
-    void *buf = aligned_alloc(16, (n + 16) & ~(size_t)15);
+    void *buf = n > SIZE_MAX - 32 ? NULL
+                                  : aligned_alloc(16, (n + 16) & ~(size_t)15);
     if (!buf) {
         snprintf(err, err_size, "%s: out of memory for %zu bytes", path, n);
         fclose(f);
         return NULL;
     }
     if (n && fread(buf, 1, n, f) != n) {
-        snprintf(err, err_size, "%s: read error", path);
+        snprintf(err, err_size, "%s: read error (file shorter than %zu "
+                 "bytes?)", path, n);
         free(buf);
         fclose(f);
         return NULL;
@@ -58,13 +73,21 @@ int tml_write_file_atomic(const char *path, const void *data, size_t size,
         free(tmp);
         return -1;
     }
+    /* mkstemp makes the file 0600; give it the usual 0666 & ~umask. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     FILE *f = fdopen(fd, "wb");
     int ok = f && fwrite(data, 1, size, f) == size;
+    int saved = errno;
     ok = (f && fclose(f) == 0) && ok;
     if (!f)
         close(fd);
     if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, err_size, "%s: write failed: %s", path, strerror(errno));
+        if (ok)
+            saved = errno;
+        snprintf(err, err_size, "%s: write failed: %s", path,
+                 strerror(saved));
         unlink(tmp);
         free(tmp);
         return -1;
