@@ -98,7 +98,7 @@ static uint8_t *fb_front(tml_fb_builder *b)
 
 static void fb_pad(tml_fb_builder *b, size_t n)
 {
-    if (fb_reserve(b, n) != 0)
+    if (n == 0 || fb_reserve(b, n) != 0)
         return;
     b->size += n;
     memset(fb_front(b), 0, n);

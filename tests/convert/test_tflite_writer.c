@@ -456,6 +456,39 @@ static void test_single_op_fc_float_constants(void **state)
     assert_true(y[2] == -5.0f);   /* 5 - 12 + 2 */
 }
 
+/* An optional input left out (.absent): FULLY_CONNECTED without bias. */
+static void test_single_op_absent_bias(void **state)
+{
+    static const float wts[4] = {1, -1, 2, 0.5f};
+    tml_test_op op = {
+        .builtin = 9,
+        .options = tml_tfl_fully_connected_options(TML_ACT_RELU, 0),
+        .ninputs = 3,
+        .inputs = {
+            { .type = TML_FLOAT32, .ndims = 2, .dims = {1, 2} },
+            { .type = TML_FLOAT32, .ndims = 2, .dims = {2, 2}, .data = wts },
+            { .absent = 1 },
+        },
+        .noutputs = 1,
+        .outputs = { { .type = TML_FLOAT32, .ndims = 2, .dims = {1, 2} } },
+    };
+    const float x[2] = {3.0f, 4.0f};
+    float y[2];
+    tml_test_runner r;
+    tml_op_info info;
+    (void)state;
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_OK);
+    assert_int_equal(tml_op_details(&r.it, 0, &info), TML_OK);
+    assert_int_equal(info.ninputs, 3);
+    assert_int_equal(info.inputs[2], -1);
+    assert_int_equal(tml_set_input(&r.it, 0, x, sizeof x), TML_OK);
+    assert_int_equal(tml_invoke(&r.it), TML_OK);
+    assert_int_equal(tml_get_output(&r.it, 0, y, sizeof y), TML_OK);
+    assert_true(y[0] == 0.0f);    /* relu(3 - 4) */
+    assert_true(y[1] == 8.0f);    /* 6 + 2 */
+    tml_test_runner_close(&r);
+}
+
 /* The runner exposes create/allocate errors, and build errors. */
 static void test_runner_reports_errors(void **state)
 {
@@ -504,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_validation_messages),
         cmocka_unit_test(test_single_op_add_int8_runs),
         cmocka_unit_test(test_single_op_fc_float_constants),
+        cmocka_unit_test(test_single_op_absent_bias),
         cmocka_unit_test(test_runner_reports_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
