@@ -28,20 +28,34 @@ typedef struct work {
     int32_t *last;       /* ntensors: last op alive */
     uint8_t *gflags;     /* ntensors: TML_TENSOR_* of every group member */
     int32_t *item_of;    /* ntensors: planner item of a root, -1 none */
-    tml_plan_item *items;/* ntensors + nops */
-    int32_t *order;      /* ntensors + nops */
+    tml_plan_item *items;/* non-constant tensors + scratch buffers */
+    int32_t *order;      /* as items */
     int32_t nitems;
+    size_t bytes;        /* of this working memory */
 } work;
 
 static size_t al(size_t v) { return (v + ALIGN - 1) & ~(size_t)(ALIGN - 1); }
 
+/* Upper bound on planner items: non-constant tensors + scratch buffers. */
+static size_t max_items(const tml_interpreter *it)
+{
+    size_t n = 0;
+    for (int32_t t = 0; t < it->model.ntensors; t++)
+        n += !(it->tensors[t].flags & TML_TENSOR_CONST);
+    for (int32_t i = 0; i < it->model.nops; i++)
+        n += it->nodes[i].scratch >= 0;
+    return n;
+}
+
 static tml_status carve(tml_interpreter *it, work *w)
 {
-    size_t nt = (size_t)it->model.ntensors, no = (size_t)it->model.nops;
-    size_t bytes = al(nt * 4) * 4 + al(nt) + al((nt + no) * sizeof(tml_plan_item)) +
-                   al((nt + no) * 4);
+    size_t nt = (size_t)it->model.ntensors, ni = max_items(it);
+    size_t bytes = al(nt * 4) * 4 + al(nt) + al(ni * sizeof(tml_plan_item)) +
+                   al(ni * 4);
     size_t free_bytes = it->arena_size - it->persistent_bytes;
+    w->bytes = bytes;
     if (bytes > free_bytes) {
+        it->needed_bytes = it->persistent_bytes + bytes;
         tml_format(it->error, sizeof it->error, "arena too small: planning "
                    "needs %zu bytes, %zu free", bytes, free_bytes);
         return TML_ERROR_ARENA;
@@ -58,7 +72,7 @@ static tml_status carve(tml_interpreter *it, work *w)
     w->gflags = p;
     p += al(nt);
     w->items = (tml_plan_item *)p;
-    p += al((nt + no) * sizeof(tml_plan_item));
+    p += al(ni * sizeof(tml_plan_item));
     w->order = (int32_t *)p;
     w->nitems = 0;
     return TML_OK;
@@ -192,12 +206,13 @@ tml_status tml_plan_arena(tml_interpreter *it)
     make_items(it, &w);
     size_t planned = tml_plan(w.items, w.nitems, w.order, ALIGN);
     it->planned_bytes = planned;
-    it->needed_bytes = planned + it->persistent_bytes;
-    if (planned > it->arena_size - it->persistent_bytes) {
+    /* The planner's working memory must fit too, while it runs. */
+    it->needed_bytes = it->persistent_bytes + (planned > w.bytes ? planned : w.bytes);
+    if (it->needed_bytes > it->arena_size) {
         tml_format(it->error, sizeof it->error, "arena too small: model needs "
                    "%zu bytes (%zu persistent + %zu activations), arena has %zu",
-                   it->needed_bytes, it->persistent_bytes, planned,
-                   it->arena_size);
+                   it->needed_bytes, it->persistent_bytes,
+                   it->needed_bytes - it->persistent_bytes, it->arena_size);
         return TML_ERROR_ARENA;
     }
     assign(it, &w);

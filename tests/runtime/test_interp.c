@@ -1,0 +1,238 @@
+/*
+ * The interpreter API: call order, argument checks and their messages,
+ * arena sizing, input persistence, unsupported ops, the observer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "schema.h"
+#include "test_util.h"
+#include "tinyml/tinyml.h"
+
+/* y = a + b, float32 [1, 4], no activation. */
+static tml_test_op add_op(void)
+{
+    tml_test_op op = {
+        .builtin = 0,
+        .options = tml_tfl_add_options(0),
+        .ninputs = 2,
+        .inputs = {
+            { .name = "a", .type = TML_FLOAT32, .ndims = 2, .dims = { 1, 4 } },
+            { .name = "b", .type = TML_FLOAT32, .ndims = 2, .dims = { 1, 4 } },
+        },
+        .noutputs = 1,
+        .outputs = { { .name = "y", .type = TML_FLOAT32, .ndims = 2, .dims = { 1, 4 } } },
+    };
+    return op;
+}
+
+static void test_set_input_checks_size_and_dtype(void **state)
+{
+    (void)state;
+    tml_test_op op = add_op();
+    tml_test_runner r;
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_OK);
+    float a[4] = { 1, 2, 3, 4 };
+    assert_int_equal(tml_set_input(&r.it, 0, a, 12), TML_ERROR_INPUT);
+    assert_string_equal(tml_error(&r.it),
+                        "input 0: tensor 0 'a' (float32) has 16 bytes, got 12");
+    assert_int_equal(tml_set_input_typed(&r.it, 1, TML_INT8, a, 16), TML_ERROR_INPUT);
+    assert_string_equal(tml_error(&r.it), "input 1: tensor 1 'b' is float32, got int8");
+    assert_int_equal(tml_set_input(&r.it, 2, a, 16), TML_ERROR_ARGUMENT);
+    assert_string_equal(tml_error(&r.it), "input: index 2 out of range");
+    float y[3];
+    assert_int_equal(tml_get_output(&r.it, 0, y, sizeof y), TML_ERROR_INPUT);
+    assert_string_equal(tml_error(&r.it),
+                        "output 0: tensor 2 'y' (float32) has 16 bytes, got 12");
+    tml_test_runner_close(&r);
+}
+
+static void test_inputs_keep_data_across_invokes(void **state)
+{
+    (void)state;
+    tml_test_op op = add_op();
+    tml_test_runner r;
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_OK);
+    float a[4] = { 1, 2, 3, 4 }, b[4] = { 10, 20, 30, 40 }, y[4];
+    assert_int_equal(tml_set_input(&r.it, 0, a, sizeof a), TML_OK);
+    assert_int_equal(tml_set_input(&r.it, 1, b, sizeof b), TML_OK);
+    assert_int_equal(tml_invoke(&r.it), TML_OK);
+    assert_int_equal(tml_invoke(&r.it), TML_OK);   /* inputs not set again */
+    assert_int_equal(tml_get_output(&r.it, 0, y, sizeof y), TML_OK);
+    assert_true(y[0] == 11 && y[1] == 22 && y[2] == 33 && y[3] == 44);
+    assert_memory_equal(tml_input_data(&r.it, 0), a, sizeof a);
+    assert_memory_equal(tml_output_data(&r.it, 0), y, sizeof y);
+    tml_test_runner_close(&r);
+}
+
+static void test_call_order(void **state)
+{
+    (void)state;
+    tml_test_op op = add_op();
+    size_t size;
+    char err[256];
+    uint8_t *model = tml_test_build_single_op(&op, &size, err, sizeof err);
+    assert_non_null(model);
+    static uint8_t arena[4096];
+    tml_interpreter it;
+    assert_int_equal(tml_create(&it, model, size, arena, sizeof arena), TML_OK);
+    assert_int_equal(tml_invoke(&it), TML_ERROR_STATE);
+    assert_string_equal(tml_error(&it), "tml_invoke: call tml_allocate first");
+    float a[4] = { 0 };
+    assert_int_equal(tml_set_input(&it, 0, a, sizeof a), TML_ERROR_STATE);
+    assert_int_equal(tml_allocate(&it), TML_OK);
+    assert_int_equal(tml_allocate(&it), TML_OK);   /* idempotent */
+    assert_int_equal(tml_create(&it, NULL, size, arena, sizeof arena), TML_ERROR_ARGUMENT);
+    assert_string_equal(tml_error(&it), "tml_create: model is NULL");
+    assert_int_equal(tml_allocate(&it), TML_ERROR_STATE);
+    free(model);
+}
+
+/* The bytes tml_arena_needed() reports are exactly enough. */
+static void test_arena_needed_is_exact(void **state)
+{
+    (void)state;
+    tml_test_op op = add_op();
+    tml_test_runner r;
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_OK);
+    size_t needed = tml_arena_needed(&r.it);
+    /* Three live float[4] buffers (16 B each, 8-aligned), plus tables. */
+    assert_true(needed >= 48);
+    static uint8_t arena[1 << 16] __attribute__((aligned(16)));
+    tml_interpreter it;
+    assert_int_equal(tml_create(&it, r.model, r.model_size, arena, needed), TML_OK);
+    assert_int_equal(tml_allocate(&it), TML_OK);
+    assert_int_equal(tml_arena_needed(&it), needed);
+
+    assert_int_equal(tml_create(&it, r.model, r.model_size, arena, needed - 8), TML_OK);
+    assert_int_equal(tml_allocate(&it), TML_ERROR_ARENA);
+    assert_non_null(strstr(tml_error(&it), "arena too small: "));
+    assert_int_equal(tml_arena_needed(&it), needed);
+    tml_test_runner_close(&r);
+}
+
+static void test_unsupported_op_fails_at_create(void **state)
+{
+    (void)state;
+    tml_test_op op = add_op();
+    op.builtin = 36;   /* GATHER: tinyml has no kernel for it */
+    op.options.type = 0;
+    tml_test_runner r;
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_ERROR_UNSUPPORTED);
+    assert_string_equal(tml_test_runner_error(&r),
+                        "operator 0: op GATHER (builtin 36) version 1 is not supported");
+    tml_test_runner_close(&r);
+
+    op = add_op();
+    op.version = 99;
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_ERROR_UNSUPPORTED);
+    assert_non_null(strstr(tml_test_runner_error(&r),
+                           "operator 0: op ADD version 99 is not supported"));
+    tml_test_runner_close(&r);
+
+    char msg[256];
+    size_t size;
+    uint8_t *model = tml_test_build_single_op(&op, &size, msg, sizeof msg);
+    assert_non_null(model);
+    assert_int_equal(tml_verify(model, size, msg, sizeof msg), TML_ERROR_UNSUPPORTED);
+    assert_non_null(strstr(msg, "version 99"));
+    free(model);
+}
+
+static void count_ops(void *user, const tml_interpreter *it, int32_t op)
+{
+    int *calls = user;
+    /* The op's output is readable inside the observer. */
+    const float *y = tml_tensor_data(it, 2);
+    assert_true(y[0] == 3.0f);
+    assert_int_equal(op, *calls);
+    (*calls)++;
+}
+
+static void test_observer_sees_each_op(void **state)
+{
+    (void)state;
+    tml_test_op op = add_op();
+    tml_test_runner r;
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_OK);
+    float a[4] = { 1, 1, 1, 1 }, b[4] = { 2, 2, 2, 2 };
+    tml_set_input(&r.it, 0, a, sizeof a);
+    tml_set_input(&r.it, 1, b, sizeof b);
+    int calls = 0;
+    tml_set_observer(&r.it, count_ops, &calls);
+    assert_int_equal(tml_invoke(&r.it), TML_OK);
+    assert_int_equal(calls, 1);
+    tml_test_runner_close(&r);
+}
+
+static void test_details(void **state)
+{
+    (void)state;
+    size_t size;
+    void *model = tml_test_read_shared("models/mlperf-tiny/kws_ref_model.tflite", &size);
+    assert_non_null(model);
+    static uint8_t arena[64 * 1024];
+    tml_interpreter it;
+    assert_int_equal(tml_create(&it, model, size, arena, sizeof arena), TML_OK);
+    assert_int_equal(tml_allocate(&it), TML_OK);
+    tml_tensor_info in, out;
+    assert_int_equal(tml_input_details(&it, 0, &in), TML_OK);
+    assert_string_equal(in.name, "input_1");
+    assert_int_equal(in.dtype, TML_INT8);
+    assert_int_equal(in.ndims, 4);
+    assert_int_equal(in.dims[1], 49);
+    assert_int_equal(in.bytes, 490);
+    assert_int_equal(in.zero_point, 83);
+    assert_true(in.scale > 0.5847f && in.scale < 0.5848f);
+    assert_int_equal(tml_output_details(&it, 0, &out), TML_OK);
+    assert_string_equal(out.name, "Identity");
+    assert_int_equal(out.index, 34);
+    assert_int_equal(out.zero_point, -128);
+    assert_true(out.scale == 0.00390625f);
+    assert_int_equal(tml_output_details(&it, 1, &out), TML_ERROR_ARGUMENT);
+    tml_op_info oi;
+    assert_int_equal(tml_op_details(&it, 0, &oi), TML_OK);
+    assert_string_equal(oi.name, "CONV_2D");
+    assert_int_equal(tml_op_count(&it), 13);
+    assert_int_equal(tml_tensor_count(&it), 35);
+
+    /* Reusing the input buffer (TFLM semantics) gives a smaller arena and
+     * the same output. */
+    size_t kept = tml_arena_needed(&it);
+    int8_t x[490], y1[12], y2[12];
+    for (int i = 0; i < 490; i++)
+        x[i] = (int8_t)(i * 7);
+    tml_set_input(&it, 0, x, sizeof x);
+    assert_int_equal(tml_invoke(&it), TML_OK);
+    tml_get_output(&it, 0, y1, sizeof y1);
+    assert_int_equal(tml_create(&it, model, size, arena, sizeof arena), TML_OK);
+    tml_set_reuse_inputs(&it, 1);
+    assert_int_equal(tml_allocate(&it), TML_OK);
+    assert_true(tml_arena_needed(&it) < kept);
+    tml_set_input(&it, 0, x, sizeof x);
+    assert_int_equal(tml_invoke(&it), TML_OK);
+    tml_get_output(&it, 0, y2, sizeof y2);
+    assert_memory_equal(y1, y2, sizeof y1);
+    free(model);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_set_input_checks_size_and_dtype),
+        cmocka_unit_test(test_inputs_keep_data_across_invokes),
+        cmocka_unit_test(test_call_order),
+        cmocka_unit_test(test_arena_needed_is_exact),
+        cmocka_unit_test(test_unsupported_op_fails_at_create),
+        cmocka_unit_test(test_observer_sees_each_op),
+        cmocka_unit_test(test_details),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
