@@ -272,6 +272,12 @@ static tml_status fail(ver *v, tml_status st, const char *fmt, ...)
 
 static tml_status fb_fail(ver *v, int rc, const char *what)
 {
+    /* The file size helps tell a truncated file from a bad offset. */
+    if (rc == TML_FB_BOUNDS || rc == TML_FB_VTABLE_BOUNDS ||
+        rc == TML_FB_INLINE_SIZE)
+        return fail(v, TML_ERROR_MODEL,
+                    "%s: %s at offset %u (model is %u bytes)", what,
+                    tml_fb_error_text(rc), v->fb.where, v->fb.size);
     return fail(v, TML_ERROR_MODEL, "%s: %s at offset %u", what,
                 tml_fb_error_text(rc), v->fb.where);
 }

@@ -638,7 +638,8 @@ static void test_structural_errors(void **state)
     uint32_t shape = vec_ref(&fb, t0, TML_F_TENSOR_SHAPE);
     put32(buf + shape, 0x40000000u);
     snprintf(msg, sizeof msg,
-             "tensor 0 'input_1': shape: out of bounds at offset %u", shape);
+             "tensor 0 'input_1': shape: out of bounds at offset %u (model "
+             "is 53936 bytes)", shape);
     expect_error(buf, size, TML_ERROR_MODEL, msg);
     put32(buf + shape, 4);
 
@@ -647,7 +648,8 @@ static void test_structural_errors(void **state)
     memcpy(saved, buf + t0, 4);
     put32(buf + t0, 0x7ffffff0u);
     snprintf(msg, sizeof msg,
-             "tensor 0: table: vtable out of bounds at offset %u", t0);
+             "tensor 0: table: vtable out of bounds at offset %u (model is "
+             "53936 bytes)", t0);
     expect_error(buf, size, TML_ERROR_MODEL, msg);
     memcpy(buf + t0, saved, 4);
 

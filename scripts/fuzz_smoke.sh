@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer target (clang, ASan + UBSan) in build-fuzz, seeds its
+# corpus with the shared models and a few gen_malformed files, and fuzzes
+# the model verifier for FUZZ_SECONDS (default 60).  Exits non-zero when
+# the fuzzer finds a crash, leak, timeout or UB; the reproducer is left in
+# build-fuzz/fuzz-artifacts/.
+#
+# usage: scripts/fuzz_smoke.sh [seconds]
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
+seconds=${1:-${FUZZ_SECONDS:-60}}
+shared=${TINYML_SHARED:-$root/../shared}
+jobs=${FUZZ_JOBS:-2}
+
+command -v clang >/dev/null || { echo "fuzz_smoke: clang not found" >&2; exit 1; }
+
+cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DTML_FUZZ=ON \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$jobs" --target fuzz_model gen_malformed >/dev/null
+
+corpus=$build/fuzz-corpus
+seeds=$build/fuzz-seeds
+artifacts=$build/fuzz-artifacts
+mkdir -p "$corpus" "$seeds" "$artifacts"
+
+# Seeds: every shared model, plus a sample of malformed variants (every
+# 16th file, so the seeds cover each kind of damage without drowning the
+# fuzzer in near-duplicates).
+found=0
+for m in "$shared"/models/mlperf-tiny/*.tflite; do
+    [ -f "$m" ] || continue
+    cp "$m" "$seeds/"
+    found=1
+done
+if [ "$found" = 1 ]; then
+    gen=$(mktemp -d)
+    trap 'rm -rf "$gen"' EXIT
+    "$build/gen_malformed" "$shared/models/mlperf-tiny/kws_ref_model.tflite" "$gen" >/dev/null
+    i=0
+    for f in "$gen"/*.tflite; do
+        if [ $((i % 16)) = 0 ]; then cp "$f" "$seeds/"; fi
+        i=$((i + 1))
+    done
+else
+    echo "fuzz_smoke: no models under $shared/models/mlperf-tiny; fuzzing from scratch" >&2
+fi
+
+echo "fuzz_smoke: fuzzing fuzz_model for ${seconds}s (seeds: $(ls "$seeds" | wc -l))"
+# -max_len covers the largest shared model; -rss_limit_mb keeps the machine
+# usable; -timeout flags any input that takes over 10 s (a verifier loop).
+set +e
+"$build/fuzz_model" "$corpus" "$seeds" \
+    -max_total_time="$seconds" -max_len=1200000 -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$artifacts/" 2>&1 | tail -n 25
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" != 0 ]; then
+    echo "fuzz_smoke: FAILED (exit $status); reproducers in $artifacts" >&2
+    exit "$status"
+fi
+echo "fuzz_smoke: ok"
