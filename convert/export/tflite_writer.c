@@ -34,6 +34,7 @@ typedef struct wr_tensor {
 
 typedef struct wr_opcode {
     int32_t builtin, version;
+    char *custom;            /* CUSTOM ops: the custom_code name */
 } wr_opcode;
 
 typedef struct wr_op {
@@ -41,6 +42,8 @@ typedef struct wr_op {
     int32_t *inputs, *outputs;
     int32_t ninputs, noutputs;
     tml_tfl_options opts;
+    uint8_t *custom_options;
+    size_t custom_options_size;
 } wr_op;
 
 /* A growable array of fixed-size items. */
@@ -55,6 +58,7 @@ struct tml_tfl_writer {
     int32_t *inputs, *outputs;
     int32_t ninputs, noutputs;
     char *description;
+    char *subgraph_name;
     tml_fb_builder fb;
     int finished;
     int failed;
@@ -573,7 +577,19 @@ int32_t tml_tfl_add_const_tensor(tml_tfl_writer *w, const tml_tfl_tensor *t,
     return tml_tfl_add_tensor(w, &c);
 }
 
-int32_t tml_tfl_opcode(tml_tfl_writer *w, int32_t builtin, int32_t version)
+#define WR_BUILTIN_CUSTOM 32
+
+static int wr_same_custom(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+/* Index of the OperatorCode (builtin, version, custom name); added on
+ * first use. */
+static int32_t wr_find_opcode(tml_tfl_writer *w, int32_t builtin,
+                              int32_t version, const char *custom)
 {
     wr_opcode *codes, *c;
     size_t i;
@@ -586,14 +602,24 @@ int32_t tml_tfl_opcode(tml_tfl_writer *w, int32_t builtin, int32_t version)
                        (int)version);
     codes = w->opcodes.items;
     for (i = 0; i < w->opcodes.count; i++)
-        if (codes[i].builtin == builtin && codes[i].version == version)
+        if (codes[i].builtin == builtin && codes[i].version == version &&
+            wr_same_custom(codes[i].custom, custom))
             return (int32_t)i;
     c = wr_push(w, &w->opcodes, sizeof *c);
     if (!c)
         return -1;
     c->builtin = builtin;
     c->version = version;
-    return (int32_t)(w->opcodes.count - 1);
+    c->custom = wr_strdup(w, custom);
+    return w->failed ? -1 : (int32_t)(w->opcodes.count - 1);
+}
+
+int32_t tml_tfl_opcode(tml_tfl_writer *w, int32_t builtin, int32_t version)
+{
+    if (w && !w->failed && builtin == WR_BUILTIN_CUSTOM)
+        return wr_fail(w, "builtin 32 (CUSTOM) needs a name: use "
+                       "tml_tfl_add_custom_op");
+    return wr_find_opcode(w, builtin, version, NULL);
 }
 
 static int wr_check_indices(tml_tfl_writer *w, size_t op, const char *what,
@@ -651,6 +677,44 @@ int32_t tml_tfl_add_op(tml_tfl_writer *w, int32_t builtin, int32_t version,
     return (int32_t)index;
 }
 
+int32_t tml_tfl_add_custom_op(tml_tfl_writer *w, const char *custom_code,
+                              int32_t version, const int32_t *inputs,
+                              int32_t ninputs, const int32_t *outputs,
+                              int32_t noutputs, const void *custom_options,
+                              size_t custom_options_size)
+{
+    size_t index;
+    int32_t code;
+    wr_op *op;
+    if (!wr_usable(w))
+        return -1;
+    index = w->ops.count;
+    if (!custom_code || !*custom_code)
+        return wr_fail(w, "operator %zu: custom op without a name", index);
+    if (custom_options_size && !custom_options)
+        return wr_fail(w, "operator %zu: NULL custom options of %zu bytes",
+                       index, custom_options_size);
+    if (wr_check_indices(w, index, "input", inputs, ninputs, 1) != 0 ||
+        wr_check_indices(w, index, "output", outputs, noutputs, 0) != 0)
+        return -1;
+    code = wr_find_opcode(w, WR_BUILTIN_CUSTOM, version, custom_code);
+    if (code < 0)
+        return -1;
+    op = wr_push(w, &w->ops, sizeof *op);
+    if (!op)
+        return -1;
+    op->opcode = (uint32_t)code;
+    op->ninputs = ninputs;
+    op->noutputs = noutputs;
+    op->inputs = wr_dup(w, inputs, (size_t)ninputs * sizeof(int32_t));
+    op->outputs = wr_dup(w, outputs, (size_t)noutputs * sizeof(int32_t));
+    if (custom_options_size) {
+        op->custom_options = wr_dup(w, custom_options, custom_options_size);
+        op->custom_options_size = custom_options_size;
+    }
+    return w->failed ? -1 : (int32_t)index;
+}
+
 static int wr_set_io(tml_tfl_writer *w, const char *what, const int32_t *idx,
                      int32_t n, int32_t **dst, int32_t *ndst)
 {
@@ -685,6 +749,14 @@ int tml_tfl_set_description(tml_tfl_writer *w, const char *text)
     if (!wr_usable(w))
         return -1;
     w->description = wr_strdup(w, text ? text : "");
+    return w->failed ? -1 : 0;
+}
+
+int tml_tfl_set_subgraph_name(tml_tfl_writer *w, const char *name)
+{
+    if (!wr_usable(w))
+        return -1;
+    w->subgraph_name = wr_strdup(w, name ? name : "");
     return w->failed ? -1 : 0;
 }
 
@@ -778,11 +850,16 @@ static tml_fb_ref ser_op(tml_fb_builder *b, const wr_op *op)
     tml_fb_ref in = ser_ints(b, op->inputs, op->ninputs);
     tml_fb_ref out = ser_ints(b, op->outputs, op->noutputs);
     tml_fb_ref opts = op->opts.type ? ser_options(b, &op->opts) : 0;
+    tml_fb_ref custom = 0;
+    if (op->custom_options_size)
+        custom = tml_fb_create_vector(b, op->custom_options, 1,
+                                      op->custom_options_size, 0);
     tml_fb_start_table(b);
     tml_fb_add_u32(b, TML_F_OP_OPCODE_INDEX, op->opcode, 0);
     tml_fb_add_offset(b, TML_F_OP_INPUTS, in);
     tml_fb_add_offset(b, TML_F_OP_OUTPUTS, out);
     tml_fb_add_offset(b, TML_F_OP_OPTIONS, opts);
+    tml_fb_add_offset(b, TML_F_OP_CUSTOM_OPTIONS, custom);
     tml_fb_add_u8(b, TML_F_OP_OPTIONS_TYPE, op->opts.type, 0);
     return tml_fb_end_table(b);
 }
@@ -793,7 +870,9 @@ static tml_fb_ref ser_opcode(tml_fb_builder *b, const wr_opcode *c)
      * PLACEHOLDER_FOR_GREATER_OP_CODES (127), as the schema asks. */
     int32_t dep = c->builtin < TML_PLACEHOLDER_FOR_GREATER_OP_CODES
                       ? c->builtin : TML_PLACEHOLDER_FOR_GREATER_OP_CODES;
+    tml_fb_ref custom = c->custom ? tml_fb_create_cstring(b, c->custom) : 0;
     tml_fb_start_table(b);
+    tml_fb_add_offset(b, TML_F_OPCODE_CUSTOM, custom);
     tml_fb_add_i32(b, TML_F_OPCODE_VERSION, c->version, 1);
     tml_fb_add_i32(b, TML_F_OPCODE_BUILTIN, c->builtin, 0);
     tml_fb_add_i8(b, TML_F_OPCODE_DEPRECATED_BUILTIN, (int8_t)dep, 0);
@@ -855,7 +934,8 @@ static tml_fb_ref ser_model(tml_tfl_writer *w)
     ops = ser_table_vector(w, &w->ops, sizeof(wr_op), ser_op_item);
     inputs = ser_ints(b, w->inputs, w->ninputs);
     outputs = ser_ints(b, w->outputs, w->noutputs);
-    name = tml_fb_create_cstring(b, "main");
+    name = tml_fb_create_cstring(b, w->subgraph_name ? w->subgraph_name
+                                                     : "main");
     tml_fb_start_table(b);
     tml_fb_add_offset(b, TML_F_SUBGRAPH_TENSORS, tensors);
     tml_fb_add_offset(b, TML_F_SUBGRAPH_INPUTS, inputs);

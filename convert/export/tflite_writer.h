@@ -34,7 +34,9 @@
  *     builtin_code (schema: codes >= 127 live only in builtin_code);
  *   - quantization: scale[] and zero_point[] (int64) with
  *     quantized_dimension; per-tensor = one scale;
- *   - one subgraph named "main", and the description (default "tinyml").
+ *   - CUSTOM ops with their custom_code name and custom_options bytes;
+ *   - one subgraph (named "main" unless set), and the description
+ *     (default "tinyml").
  *
  * Every add_* validates its arguments (indices in range, buffer size equal
  * to the tensor's byte size, per-channel counts equal to the quantized
@@ -164,7 +166,8 @@ int32_t tml_tfl_add_tensor(tml_tfl_writer *w, const tml_tfl_tensor *t);
  * tensor that uses it. */
 int32_t tml_tfl_add_const_tensor(tml_tfl_writer *w, const tml_tfl_tensor *t,
                                  const void *data, size_t size);
-/* The OperatorCode index for (builtin, version), added on first use. */
+/* The OperatorCode index for (builtin, version), added on first use
+ * (not for CUSTOM, which needs a name: tml_tfl_add_custom_op). */
 int32_t tml_tfl_opcode(tml_tfl_writer *w, int32_t builtin, int32_t version);
 /* inputs may hold -1 (an absent optional input); opts NULL = none. */
 int32_t tml_tfl_add_op(tml_tfl_writer *w, int32_t builtin, int32_t version,
@@ -172,9 +175,21 @@ int32_t tml_tfl_add_op(tml_tfl_writer *w, int32_t builtin, int32_t version,
                        const int32_t *outputs, int32_t noutputs,
                        const tml_tfl_options *opts);
 
+/* A CUSTOM (32) operator named custom_code, with its custom_options bytes
+ * copied as they are (TFLite's converter writes flexbuffers there; size
+ * 0 = none).  Its OperatorCode is shared by ops of the same name and
+ * version. */
+int32_t tml_tfl_add_custom_op(tml_tfl_writer *w, const char *custom_code,
+                              int32_t version, const int32_t *inputs,
+                              int32_t ninputs, const int32_t *outputs,
+                              int32_t noutputs, const void *custom_options,
+                              size_t custom_options_size);
+
 int tml_tfl_set_inputs(tml_tfl_writer *w, const int32_t *idx, int32_t n);
 int tml_tfl_set_outputs(tml_tfl_writer *w, const int32_t *idx, int32_t n);
 int tml_tfl_set_description(tml_tfl_writer *w, const char *text);
+/* The subgraph's name (default "main"). */
+int tml_tfl_set_subgraph_name(tml_tfl_writer *w, const char *name);
 
 int32_t tml_tfl_tensor_count(const tml_tfl_writer *w);
 int32_t tml_tfl_buffer_count(const tml_tfl_writer *w);

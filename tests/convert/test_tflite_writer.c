@@ -4,6 +4,7 @@
  * field by field, validation messages, determinism, and end-to-end runs
  * of one-op models through the public API (tests/util single-op helper).
  */
+#define _GNU_SOURCE   /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -324,6 +325,57 @@ static void test_softmax_and_leaky_options_in_file(void **state)
     tml_tfl_writer_free(w);
 }
 
+/* CUSTOM ops: named OperatorCodes shared per (name, version), options
+ * bytes kept as given. */
+static void test_custom_op(void **state)
+{
+    tml_tfl_writer *w = tml_tfl_writer_new(NULL);
+    const int32_t dims[1] = {4};
+    tml_tfl_tensor t = { .name = "a", .type = TML_FLOAT32, .ndims = 1,
+                         .dims = dims };
+    static const uint8_t opts[3] = {7, 8, 9};
+    const uint8_t *bytes;
+    size_t n;
+    tml_model m;
+    tml_model_op op;
+    char err[256];
+    (void)state;
+    assert_int_equal(tml_tfl_add_tensor(w, &t), 0);
+    assert_int_equal(tml_tfl_add_tensor(w, &t), 1);
+    assert_int_equal(tml_tfl_add_custom_op(w, "MyOp", 1, (const int32_t[]){0},
+                                           1, (const int32_t[]){1}, 1, opts,
+                                           sizeof opts), 0);
+    assert_int_equal(tml_tfl_add_custom_op(w, "MyOp", 1, (const int32_t[]){1},
+                                           1, (const int32_t[]){0}, 1, NULL,
+                                           0), 1);
+    assert_int_equal(tml_tfl_add_custom_op(w, "Other", 1,
+                                           (const int32_t[]){1}, 1,
+                                           (const int32_t[]){0}, 1, NULL, 0),
+                     2);
+    assert_int_equal(tml_tfl_set_subgraph_name(w, "serving"), 0);
+    assert_int_equal(tml_tfl_finish(w, &bytes, &n), 0);
+    assert_int_equal(tml_model_load(&m, bytes, n, err, sizeof err), TML_OK);
+    assert_int_equal(m.nopcodes, 2);
+    tml_model_get_op(&m, 0, &op);
+    assert_int_equal(op.builtin, 32);
+    assert_string_equal(op.custom_name, "MyOp");
+    tml_model_get_op(&m, 2, &op);
+    assert_string_equal(op.custom_name, "Other");
+    /* The options bytes follow their uint32 length somewhere in the file,
+     * and so does the subgraph name. */
+    assert_non_null(memmem(bytes, n, "\x03\0\0\0\x07\x08\x09", 7));
+    assert_non_null(memmem(bytes, n, "\x07\0\0\0serving\0", 12));
+    tml_tfl_writer_free(w);
+
+    w = tml_tfl_writer_new(NULL);
+    assert_int_equal(tml_tfl_add_tensor(w, &t), 0);
+    assert_int_equal(tml_tfl_add_op(w, 32, 1, (const int32_t[]){0}, 1,
+                                    (const int32_t[]){0}, 1, NULL), -1);
+    assert_string_equal(tml_tfl_error(w), "builtin 32 (CUSTOM) needs a name: "
+                        "use tml_tfl_add_custom_op");
+    tml_tfl_writer_free(w);
+}
+
 static void test_validation_messages(void **state)
 {
     const int32_t dims[2] = {2, 3};
@@ -534,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_option_helpers),
         cmocka_unit_test(test_softmax_and_leaky_options_in_file),
+        cmocka_unit_test(test_custom_op),
         cmocka_unit_test(test_validation_messages),
         cmocka_unit_test(test_single_op_add_int8_runs),
         cmocka_unit_test(test_single_op_fc_float_constants),
