@@ -42,9 +42,8 @@ void tml_quantize_symmetric(const float *x, int32_t n, int8_t *q,
     *scale = range / 127.0f;
     const float inv = 127.0f / range;
     for (int32_t i = 0; i < n; i++) {
-        float r = tml_roundf(x[i] * inv);
-        int32_t v = (int32_t)tml_clamp_f(r, -127.0f, 127.0f);
-        q[i] = (int8_t)v;
+        float r = tml_clamp_f(tml_roundf(x[i] * inv), -127.0f, 127.0f);
+        q[i] = r == r ? (int8_t)(int32_t)r : 0;   /* NaN: 0, not UB */
     }
 }
 
@@ -88,7 +87,9 @@ void tml_quantize_asymmetric(const float *x, int32_t n, int8_t *q,
     const double err_max = 127.0 + (rmax / s < 0 ? -rmax / s : rmax / s);
     const double zp = err_min < err_max ? zp_min : zp_max;
     int32_t nudged;
-    if (zp <= -128.0)
+    if (zp != zp)
+        nudged = 0;   /* non-finite input: keep the cast defined */
+    else if (zp <= -128.0)
         nudged = -128;
     else if (zp >= 127.0)
         nudged = 127;
@@ -99,8 +100,8 @@ void tml_quantize_asymmetric(const float *x, int32_t n, int8_t *q,
     const float inv = 1.0f / *scale;
     const float off = (float)nudged;
     for (int32_t i = 0; i < n; i++) {
-        float r = tml_roundf(off + x[i] * inv);
-        q[i] = (int8_t)(int32_t)tml_clamp_f(r, -128.0f, 127.0f);
+        float r = tml_clamp_f(tml_roundf(off + x[i] * inv), -128.0f, 127.0f);
+        q[i] = r == r ? (int8_t)(int32_t)r : 0;   /* NaN: 0, not UB */
     }
 }
 

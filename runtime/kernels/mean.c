@@ -84,6 +84,8 @@ void tml_mean_int8_rescale(int32_t multiplier, int shift, int32_t count,
         s = 32;
     if (s > 31 + shift)
         s = 31 + shift;
+    if (s < 0)
+        s = 0;   /* only for absurd scale ratios; keeps the shift defined */
     *out_multiplier = (int32_t)(((int64_t)multiplier << s) / count);
     *out_shift = shift - s;
 }

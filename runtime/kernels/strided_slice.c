@@ -70,9 +70,11 @@ void tml_strided_slice(const tml_slice_params *p, size_t elem_size,
     }
 }
 
-static int32_t clamp(int32_t v, int32_t lo, int32_t hi)
+/* In int64: begin/end come from the model and may be any int32, so the
+ * "+= size" and "+= start" steps must not overflow. */
+static int32_t clamp(int64_t v, int32_t lo, int32_t hi)
 {
-    return v < lo ? lo : (v > hi ? hi : v);
+    return v < lo ? lo : (v > hi ? hi : (int32_t)v);
 }
 
 /* The spec entry of one input axis. */
@@ -84,18 +86,18 @@ typedef struct axis_spec {
 static void resolve_axis(const axis_spec *a, int32_t size, int offset,
                          int32_t *start, int32_t *stop)
 {
-    int32_t st = a->begin;
+    int64_t st = a->begin;
     if (st < 0)
         st += size;
     st = a->stride > 0 ? clamp(st, 0, size) : clamp(st, -1, size - 1);
     if (a->begin_mask)
         st = a->stride > 0 ? 0 : size - 1;
-    *start = st;
+    *start = (int32_t)st;
     if (a->shrink) {
-        *stop = st >= size ? st : st + 1;
+        *stop = st >= size ? (int32_t)st : (int32_t)st + 1;
         return;
     }
-    int32_t en = a->end;
+    int64_t en = a->end;
     if (offset)
         en += st;
     if (en < 0)
@@ -103,7 +105,7 @@ static void resolve_axis(const axis_spec *a, int32_t size, int offset,
     en = a->stride > 0 ? clamp(en, 0, size) : clamp(en, -1, size - 1);
     if (a->end_mask)
         en = a->stride > 0 ? size : -1;
-    *stop = en;
+    *stop = (int32_t)en;
 }
 
 typedef struct slice_masks {
