@@ -96,17 +96,20 @@ int32_t tml_fp_get_reciprocal(int32_t x, int x_integer_digits,
                               int *num_bits_over_unit);
 
 /* tml_mul_by_qm for hot loops: the same result, inlined, for a
- * multiplier >= 0 (as every TFLite quantized multiplier is). */
+ * multiplier >= 0 (as every TFLite quantized multiplier is).
+ * SRDHM without saturation (impossible for multiplier >= 0) is
+ * floor((x * m + 2^30) / 2^31): gemmlowp's nudge-and-truncate rounds half
+ * up, which is what the floor of the half-up sum gives for both signs.
+ * RoundingDivideByPOT by r >= 1 is floor((v + 2^(r-1) - [v < 0]) / 2^r). */
 static inline int32_t tml_mul_by_qm_inl(int32_t x, int32_t multiplier, int shift)
 {
     int left = shift > 0 ? shift : 0;
     int right = shift > 0 ? 0 : -shift;
-    int64_t ab = (int64_t)(int32_t)((uint32_t)x << left) * multiplier;
-    int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-    int32_t hi = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
-    int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
-    int32_t threshold = (mask >> 1) + (hi < 0 ? 1 : 0);
-    return (hi >> right) + ((hi & mask) > threshold ? 1 : 0);
+    int64_t x_shifted = (int32_t)((uint32_t)x << left);
+    int64_t hi = (x_shifted * multiplier + ((int64_t)1 << 30)) >> 31;
+    int64_t round = ((int64_t)1 << right) >> 1;
+    int64_t neg = right > 0 ? (hi < 0) : 0;
+    return (int32_t)((hi + round - neg) >> right);
 }
 
 #endif

@@ -109,49 +109,86 @@ int tml_addsub_quantize(tml_addsub_params *p, int is_sub, float scale1,
     return 0;
 }
 
-/* One int8 element: TFLite AddFunc / the SUB lambda. */
-static inline int8_t addsub_one(const tml_addsub_params *p, int32_t x1, int32_t x2)
+/* A rounding right shift by r >= 0 (RoundingDivideByPOT), with its two
+ * loop-invariant constants: round = 2^(r-1) (0 for r = 0), neg = r > 0. */
+typedef struct rshift {
+    int r;
+    int64_t round, neg;
+} rshift;
+
+static rshift make_rshift(int shift)
 {
-    int32_t a = tml_mul_by_qm_inl((x1 + p->input1_offset) * (1 << 20),
-                                  p->input1_multiplier, p->input1_shift);
-    int32_t b = tml_mul_by_qm_inl((x2 + p->input2_offset) * (1 << 20),
-                                  p->input2_multiplier, p->input2_shift);
-    int32_t raw = p->is_sub ? a - b : a + b;
-    int32_t v = tml_mul_by_qm_inl(raw, p->output_multiplier, p->output_shift) +
-                p->output_offset;
-    return (int8_t)tml_clamp_i32(v, p->act_min, p->act_max);
+    rshift s;
+    s.r = shift < 0 ? -shift : 0;
+    s.round = ((int64_t)1 << s.r) >> 1;
+    s.neg = s.r > 0;
+    return s;
 }
 
-/* The innermost run of n outputs; s1 / s2 are 0 (broadcast) or 1. */
+/* MBQM((x - zp) << 20, m, -r): the << 20 folds into the SRDHM divisor,
+ * floor((d * 2^20 * m + 2^30) / 2^31) = floor((d * m + 2^10) / 2^11), and
+ * the rounding shift is floor((v + round - [v < 0]) / 2^r) (see quant.h). */
+static inline int32_t scale_input(int32_t d, int32_t m, rshift s)
+{
+    int64_t v = ((int64_t)d * m + 1024) >> 11;
+    return (int32_t)((v + s.round - (s.neg & (v < 0))) >> s.r);
+}
+
+/* Loop-invariant constants of the int8 element function. */
+typedef struct addsub_k {
+    int32_t off1, off2, m1, m2, mo, zo, lo, hi, sign;
+    rshift r1, r2, ro;
+} addsub_k;
+
+static addsub_k make_k(const tml_addsub_params *p)
+{
+    addsub_k k;
+    k.off1 = p->input1_offset;
+    k.off2 = p->input2_offset;
+    k.m1 = p->input1_multiplier;
+    k.m2 = p->input2_multiplier;
+    k.mo = p->output_multiplier;
+    k.zo = p->output_offset;
+    k.lo = p->act_min;
+    k.hi = p->act_max;
+    k.sign = p->is_sub ? -1 : 1;
+    k.r1 = make_rshift(p->input1_shift);
+    k.r2 = make_rshift(p->input2_shift);
+    k.ro = make_rshift(p->output_shift);
+    return k;
+}
+
+/* Output stage from the two scaled inputs: MBQM(a +/- b, out) + zp, clamp. */
+static inline int8_t combine(const addsub_k *k, int32_t a, int32_t b)
+{
+    int64_t t = ((int64_t)(a + k->sign * b) * k->mo + ((int64_t)1 << 30)) >> 31;
+    int32_t v = (int32_t)((t + k->ro.round - (k->ro.neg & (t < 0))) >> k->ro.r) + k->zo;
+    return (int8_t)(v < k->lo ? k->lo : (v > k->hi ? k->hi : v));
+}
+
+/* The innermost run of n int8 outputs; s1 / s2 are 0 (broadcast) or 1.
+ * Per element, TFLite's AddFunc (or the SUB lambda):
+ *   out = clamp(MBQM(MBQM(x1') +/- MBQM(x2'), out) + zp_out),
+ * x' = (x - zp) << 20; every shift is <= 0 (prepare checked each real
+ * multiplier < 1).  The constants live in a local struct: int8 stores may
+ * alias anything, which would force reloads of *p inside the loop.  A
+ * broadcast side is scaled once per run. */
 static void run_int8(const tml_addsub_params *p, int32_t n, const int8_t *in1,
                      int32_t s1, const int8_t *in2, int32_t s2, int8_t *out)
 {
+    const addsub_k k = make_k(p);
     if (s1 == 0) {
-        /* The scalar side is scaled once (TFLite's AddScalarBroadcast). */
-        int32_t a = tml_mul_by_qm_inl((in1[0] + p->input1_offset) * (1 << 20),
-                                      p->input1_multiplier, p->input1_shift);
-        for (int32_t i = 0; i < n; i++) {
-            int32_t b = tml_mul_by_qm_inl((in2[i] + p->input2_offset) * (1 << 20),
-                                          p->input2_multiplier, p->input2_shift);
-            int32_t raw = p->is_sub ? a - b : a + b;
-            int32_t v = tml_mul_by_qm_inl(raw, p->output_multiplier, p->output_shift) +
-                        p->output_offset;
-            out[i] = (int8_t)tml_clamp_i32(v, p->act_min, p->act_max);
-        }
+        const int32_t a = scale_input(in1[0] + k.off1, k.m1, k.r1);
+        for (int32_t i = 0; i < n; i++)
+            out[i] = combine(&k, a, scale_input(in2[i] + k.off2, k.m2, k.r2));
     } else if (s2 == 0) {
-        int32_t b = tml_mul_by_qm_inl((in2[0] + p->input2_offset) * (1 << 20),
-                                      p->input2_multiplier, p->input2_shift);
-        for (int32_t i = 0; i < n; i++) {
-            int32_t a = tml_mul_by_qm_inl((in1[i] + p->input1_offset) * (1 << 20),
-                                          p->input1_multiplier, p->input1_shift);
-            int32_t raw = p->is_sub ? a - b : a + b;
-            int32_t v = tml_mul_by_qm_inl(raw, p->output_multiplier, p->output_shift) +
-                        p->output_offset;
-            out[i] = (int8_t)tml_clamp_i32(v, p->act_min, p->act_max);
-        }
+        const int32_t b = scale_input(in2[0] + k.off2, k.m2, k.r2);
+        for (int32_t i = 0; i < n; i++)
+            out[i] = combine(&k, scale_input(in1[i] + k.off1, k.m1, k.r1), b);
     } else {
         for (int32_t i = 0; i < n; i++)
-            out[i] = addsub_one(p, in1[i], in2[i]);
+            out[i] = combine(&k, scale_input(in1[i] + k.off1, k.m1, k.r1),
+                             scale_input(in2[i] + k.off2, k.m2, k.r2));
     }
 }
 
