@@ -113,50 +113,66 @@ void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
     }
 }
 
+/* Adds the taps of one output pixel to the sums of `count` (1..4) output
+ * channels whose filters start at wc, `taps` floats apart.  Each sum runs
+ * in TFLite's order (ky, kx, ic); the channels share the input loads. */
+static void conv_f32_taps(const tml_conv_params *p, const tml_shape4 *in,
+                          const float *xg, const tml_shape4 *filt,
+                          const float *wc, int32_t taps, int32_t iy0,
+                          int32_t ix0, int32_t count, float acc[4])
+{
+    const int32_t cf = filt->c, kw = filt->w;
+    int32_t ky0, ky1, kx0, kx1;
+    tml_tap_range(iy0, p->dilation_h, filt->h, in->h, &ky0, &ky1);
+    tml_tap_range(ix0, p->dilation_w, kw, in->w, &kx0, &kx1);
+    /* With dilation 1 and no groups a filter row reads one input run. */
+    const int row_run = p->dilation_w == 1 && cf == in->c;
+    for (int32_t ky = ky0; ky < ky1; ky++) {
+        const float *xr = xg + (size_t)(iy0 + ky * p->dilation_h) * in->w * in->c;
+        const float *wr = wc + (size_t)ky * kw * cf;
+        if (row_run) {
+            tml_dot4_f32(acc, count, wr + kx0 * cf, taps,
+                         xr + (size_t)(ix0 + kx0) * in->c, (kx1 - kx0) * cf);
+            continue;
+        }
+        for (int32_t kx = kx0; kx < kx1; kx++) {
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            tml_dot4_f32(acc, count, wr + kx * cf, taps,
+                         xr + (size_t)ix * in->c, cf);
+        }
+    }
+}
+
 void tml_conv_f32(const tml_conv_params *p, const tml_shape4 *in,
                   const float *x, const tml_shape4 *filt, const float *w,
                   const float *bias, const tml_shape4 *out, float *y)
 {
-    const int32_t cin = in->c, cf = filt->c, cout = out->c;
-    const int32_t kh = filt->h, kw = filt->w;
-    const int32_t per_group = cout / (cin / cf);
-    const int row_run = p->dilation_w == 1 && cf == cin;
+    const int32_t cout = out->c, cf = filt->c;
+    const int32_t groups = in->c / cf;
+    const int32_t per_group = cout / groups;
+    const int32_t taps = filt->h * filt->w * cf;
 
     for (int32_t b = 0; b < out->n; b++) {
-        const float *xb = x + (size_t)b * in->h * in->w * cin;
+        const float *xb = x + (size_t)b * in->h * in->w * in->c;
         for (int32_t oy = 0; oy < out->h; oy++) {
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
-            int32_t ky0, ky1;
-            tml_tap_range(iy0, p->dilation_h, kh, in->h, &ky0, &ky1);
             for (int32_t ox = 0; ox < out->w; ox++) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                int32_t kx0, kx1;
-                tml_tap_range(ix0, p->dilation_w, kw, in->w, &kx0, &kx1);
-                for (int32_t oc = 0; oc < cout; oc++) {
+                for (int32_t oc = 0; oc < cout;) {
                     const int32_t g = oc / per_group;
-                    const float *wc = w + (size_t)oc * kh * kw * cf;
-                    /* One running sum in TFLite's order: ky, kx, ic. */
-                    float acc = 0.0f;
-                    for (int32_t ky = ky0; ky < ky1; ky++) {
-                        const int32_t iy = iy0 + ky * p->dilation_h;
-                        const float *xr = xb + (size_t)iy * in->w * cin + g * cf;
-                        const float *wr = wc + (size_t)ky * kw * cf;
-                        if (row_run) {
-                            acc = tml_dot_f32(acc, wr + kx0 * cf,
-                                              xr + (size_t)(ix0 + kx0) * cin,
-                                              (kx1 - kx0) * cf);
-                            continue;
-                        }
-                        for (int32_t kx = kx0; kx < kx1; kx++) {
-                            const int32_t ix = ix0 + kx * p->dilation_w;
-                            acc = tml_dot_f32(acc, wr + kx * cf,
-                                              xr + (size_t)ix * cin, cf);
-                        }
+                    const int32_t group_end = (g + 1) * per_group;
+                    const int32_t count = group_end - oc < 4 ? group_end - oc : 4;
+                    float acc[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
+                    conv_f32_taps(p, in, xb + (size_t)g * cf, filt,
+                                  w + (size_t)oc * taps, taps, iy0, ix0, count,
+                                  acc);
+                    for (int32_t j = 0; j < count; j++, oc++) {
+                        /* TFLite adds the bias after the taps. */
+                        const float v = acc[j] + (bias ? bias[oc] : 0.0f);
+                        y[oc] = tml_clamp_f(v, p->fact_min, p->fact_max);
                     }
-                    if (bias)
-                        acc += bias[oc];
-                    *y++ = tml_clamp_f(acc, p->fact_min, p->fact_max);
                 }
+                y += cout;
             }
         }
     }

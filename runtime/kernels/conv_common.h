@@ -188,6 +188,38 @@ static inline int32_t tml_dot_i8_i16_tail(const int8_t *w, const int16_t *x,
     return acc;
 }
 
+/* For each of `count` (1..4) rows w + j * stride:
+ * acc[j] += x[0]*w[0] + x[1]*w[1] + ... in this order (TFLite's), the rows
+ * sharing the loads of x. */
+static inline void tml_dot4_f32(float acc[4], int32_t count, const float *w,
+                                int32_t stride, const float *x, int32_t n)
+{
+    const float *w1 = w + stride, *w2 = w1 + stride, *w3 = w2 + stride;
+    float a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    if (count == 4) {
+        for (int32_t i = 0; i < n; i++) {
+            const float xv = x[i];
+            a0 += xv * w[i];
+            a1 += xv * w1[i];
+            a2 += xv * w2[i];
+            a3 += xv * w3[i];
+        }
+    } else {
+        for (int32_t i = 0; i < n; i++) {
+            const float xv = x[i];
+            a0 += xv * w[i];
+            if (count > 1)
+                a1 += xv * w1[i];
+            if (count > 2)
+                a2 += xv * w2[i];
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
 /* acc + w[0]*x[0] + w[1]*x[1] + ... in this order (TFLite's). */
 static inline float tml_dot_f32(float acc, const float *w, const float *x,
                                 int32_t n)

@@ -40,10 +40,15 @@ void tml_fc_f32(const tml_fc_params *p, const float *x, const float *w,
     const int32_t depth = p->accum_depth;
     for (int32_t b = 0; b < p->batches; b++) {
         const float *xb = x + (size_t)b * depth;
-        for (int32_t oc = 0; oc < p->out_depth; oc++) {
-            float acc = tml_dot_f32(0.0f, w + (size_t)oc * depth, xb, depth);
-            acc += bias ? bias[oc] : 0.0f;
-            *y++ = tml_clamp_f(acc, p->fact_min, p->fact_max);
+        for (int32_t oc = 0; oc < p->out_depth;) {
+            const int32_t left = p->out_depth - oc;
+            const int32_t count = left < 4 ? left : 4;
+            float acc[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
+            tml_dot4_f32(acc, count, w + (size_t)oc * depth, depth, xb, depth);
+            for (int32_t j = 0; j < count; j++, oc++) {
+                const float v = acc[j] + (bias ? bias[oc] : 0.0f);
+                *y++ = tml_clamp_f(v, p->fact_min, p->fact_max);
+            }
         }
     }
 }
