@@ -4,6 +4,9 @@
  *
  *   tiny_int8.tflite   int8 in, int8 out, per-channel conv weights
  *   tiny_float.tflite  the same network in float32
+ *   stroke_vertical.npy, stroke_horizontal.npy, stroke_diagonal.npy,
+ *   stroke_antidiagonal.npy   sample inputs, float32 [1,8,8,1]
+ *                             (`tinyml run MODEL --input FILE.npy`)
  *
  * The network classifies an 8x8 grey image (values 0..1) holding one
  * stroke into 4 classes: 0 vertical '|', 1 horizontal '-', 2 diagonal '\',
@@ -35,11 +38,13 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "convert/export/tflite_writer.h"
 #include "runtime/kernel.h"
 #include "tools/lib/file_io.h"
+#include "tools/lib/npy.h"
 
 enum { H = 8, W = 8, C = 4, PH = 4, PW = 4, FLAT = PH * PW * C, K = 4 };
 
@@ -401,6 +406,37 @@ static int write_model(const char *dir, const char *file, int int8)
     return rc;
 }
 
+/* One centred stroke of each class as float32 .npy. */
+static int write_samples(const char *dir)
+{
+    static const char *const names[K] = {"vertical", "horizontal",
+                                         "diagonal", "antidiagonal"};
+    static const int32_t dims[4] = {1, H, W, 1};
+    char path[1024], err[256];
+    float img[H][W];
+    int k;
+    for (k = 0; k < K; k++) {
+        size_t n;
+        void *npy;
+        int rc;
+        draw_stroke(img, k, k == 0 ? 3 : 4);
+        npy = tml_npy_write(TML_FLOAT32, dims, 4, img, &n, err, sizeof err);
+        if (!npy) {
+            fprintf(stderr, "make_example_model: %s\n", err);
+            return -1;
+        }
+        snprintf(path, sizeof path, "%s/stroke_%s.npy", dir, names[k]);
+        rc = tml_write_file_atomic(path, npy, n, err, sizeof err);
+        free(npy);
+        if (rc != 0) {
+            fprintf(stderr, "make_example_model: %s\n", err);
+            return -1;
+        }
+        printf("wrote %s (%zu bytes)\n", path, n);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -409,7 +445,8 @@ int main(int argc, char **argv)
     }
     design_weights();
     if (write_model(argv[1], "tiny_int8.tflite", 1) != 0 ||
-        write_model(argv[1], "tiny_float.tflite", 0) != 0)
+        write_model(argv[1], "tiny_float.tflite", 0) != 0 ||
+        write_samples(argv[1]) != 0)
         return 1;
     return 0;
 }

@@ -7,7 +7,8 @@ gen=${TINYML_BUILD:?}/make_example_model
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$gen" "$out" >/dev/null
-for f in tiny_int8.tflite tiny_float.tflite; do
+for f in tiny_int8.tflite tiny_float.tflite stroke_vertical.npy \
+         stroke_horizontal.npy stroke_diagonal.npy stroke_antidiagonal.npy; do
     if ! cmp "$out/$f" "$src/examples/models/$f"; then
         echo "FAIL: $f differs from a fresh make_example_model run"
         exit 1
