@@ -25,12 +25,14 @@ void tml_mul_quantize(tml_mul_params *p, float scale1, int32_t zp1, float scale2
 static void run_int8(const tml_mul_params *p, int32_t n, const int8_t *in1,
                      int32_t s1, const int8_t *in2, int32_t s2, int8_t *out)
 {
+    /* Locals: int8 stores may alias *p and would force reloads. */
     const int32_t off1 = p->input1_offset, off2 = p->input2_offset;
     const int32_t m = p->output_multiplier, sh = p->output_shift;
+    const int32_t zo = p->output_offset, lo = p->act_min, hi = p->act_max;
     for (int32_t i = 0; i < n; i++) {
         int32_t prod = (in1[i * s1] + off1) * (in2[i * s2] + off2);
-        int32_t v = tml_mul_by_qm_inl(prod, m, sh) + p->output_offset;
-        out[i] = (int8_t)tml_clamp_i32(v, p->act_min, p->act_max);
+        int32_t v = tml_mul_by_qm_inl(prod, m, sh) + zo;
+        out[i] = (int8_t)tml_clamp_i32(v, lo, hi);
     }
 }
 

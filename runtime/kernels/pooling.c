@@ -53,7 +53,8 @@ static pool_window window_at(const tml_pool_params *p, int32_t oy, int32_t ox)
 
 void tml_avg_pool_int8(const tml_pool_params *p, const int8_t *in, int8_t *out)
 {
-    const int32_t depth = p->depth;
+    /* Locals: int8 stores may alias *p and would force reloads. */
+    const int32_t depth = p->depth, lo = p->act_min, hi = p->act_max;
     const int32_t row = p->in_w * depth;
     for (int32_t b = 0; b < p->batches; b++) {
         const int8_t *img = in + (size_t)b * p->in_h * row;
@@ -75,7 +76,7 @@ void tml_avg_pool_int8(const tml_pool_params *p, const int8_t *in, int8_t *out)
                     }
                     /* TFLite: round half away from zero, then truncate. */
                     acc = acc > 0 ? (acc + half) / count : (acc - half) / count;
-                    *out++ = (int8_t)tml_clamp_i32(acc, p->act_min, p->act_max);
+                    *out++ = (int8_t)tml_clamp_i32(acc, lo, hi);
                 }
             }
         }
@@ -111,7 +112,8 @@ void tml_avg_pool_f32(const tml_pool_params *p, const float *in, float *out)
 
 void tml_max_pool_int8(const tml_pool_params *p, const int8_t *in, int8_t *out)
 {
-    const int32_t depth = p->depth;
+    /* Locals: int8 stores may alias *p and would force reloads. */
+    const int32_t depth = p->depth, lo = p->act_min, hi = p->act_max;
     const int32_t row = p->in_w * depth;
     for (int32_t b = 0; b < p->batches; b++) {
         const int8_t *img = in + (size_t)b * p->in_h * row;
@@ -127,7 +129,7 @@ void tml_max_pool_int8(const tml_pool_params *p, const int8_t *in, int8_t *out)
                         for (int32_t x = w.x0; x < w.x1; x++, q += depth)
                             m = *q > m ? *q : m;
                     }
-                    *out++ = (int8_t)tml_clamp_i32(m, p->act_min, p->act_max);
+                    *out++ = (int8_t)tml_clamp_i32(m, lo, hi);
                 }
             }
         }
