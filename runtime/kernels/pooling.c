@@ -86,6 +86,7 @@ void tml_avg_pool_int8(const tml_pool_params *p, const int8_t *in, int8_t *out)
 void tml_avg_pool_f32(const tml_pool_params *p, const float *in, float *out)
 {
     const int32_t depth = p->depth;
+    const float lo = p->act_min_f, hi = p->act_max_f;
     const int32_t row = p->in_w * depth;
     for (int32_t b = 0; b < p->batches; b++) {
         const float *img = in + (size_t)b * p->in_h * row;
@@ -103,7 +104,7 @@ void tml_avg_pool_f32(const tml_pool_params *p, const float *in, float *out)
                         for (int32_t x = w.x0; x < w.x1; x++, q += depth)
                             total += *q;
                     }
-                    *out++ = tml_clamp_f(total / count, p->act_min_f, p->act_max_f);
+                    *out++ = tml_clamp_f(total / count, lo, hi);
                 }
             }
         }
@@ -139,6 +140,7 @@ void tml_max_pool_int8(const tml_pool_params *p, const int8_t *in, int8_t *out)
 void tml_max_pool_f32(const tml_pool_params *p, const float *in, float *out)
 {
     const int32_t depth = p->depth;
+    const float lo = p->act_min_f, hi = p->act_max_f;
     const int32_t row = p->in_w * depth;
     for (int32_t b = 0; b < p->batches; b++) {
         const float *img = in + (size_t)b * p->in_h * row;
@@ -155,7 +157,7 @@ void tml_max_pool_f32(const tml_pool_params *p, const float *in, float *out)
                         for (int32_t x = w.x0; x < w.x1; x++, q += depth)
                             m = m < *q ? *q : m;
                     }
-                    *out++ = tml_clamp_f(m, p->act_min_f, p->act_max_f);
+                    *out++ = tml_clamp_f(m, lo, hi);
                 }
             }
         }
