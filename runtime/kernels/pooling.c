@@ -239,8 +239,10 @@ static tml_status pool_prepare(tml_interpreter *it, tml_node *n)
 
     if (in->type == TML_INT8) {
         /* TFLite Micro: pooling keeps the quantization of its input. */
+        /* |scale difference| in float, compared in double, as TFLite. */
         float ds = in->scale - out->scale;
-        if (ds > 1e-6f || ds < -1e-6f || in->zero_point != out->zero_point)
+        double diff = (double)(ds < 0.0f ? -ds : ds);
+        if (diff > 1.0e-6 || in->zero_point != out->zero_point)
             return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
                                     "output 0 tensor %d '%s': expected the input's "
                                     "quantization, got a different scale or zero point",
