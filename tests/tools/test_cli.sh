@@ -157,6 +157,27 @@ for m in kws_ref_model ad01_int8; do
         && { cmp -s "$TMP/$m.in2.bin" "$GOLD/$m/seed2.output.bin" \
             && ok "$m --input seed2 equals golden" || fail "$m --input seed2 differs"; }
 done
+# Every golden model through the CLI, seed 1: int8 outputs byte for byte,
+# float32 within 1e-5 relative (max abs diff over max abs reference).
+for dir in "$GOLD"/*/; do
+    m=$(basename "$dir")
+    [ -f "$MODELS/$m.tflite" ] || continue
+    "$BIN" run "$MODELS/$m.tflite" --random --seed 1 --output "$TMP/all.$m.bin" >/dev/null 2>"$TMP/err" \
+        || { fail "run $m: $(cat "$TMP/err")"; continue; }
+    if [ "$(jq -r '[.outputs[].dtype] | unique | join(",")' "$dir/manifest.json")" = int8 ]; then
+        cmp -s "$TMP/all.$m.bin" "$dir/seed1.output.bin" && ok "$m seed 1 bit-exact" \
+            || fail "$m seed 1 output differs from golden"
+    else
+        $PY - "$TMP/all.$m.bin" "$dir/seed1.output.bin" <<'PYEOF' && ok "$m seed 1 within 1e-5" || fail "$m seed 1 float output"
+import sys, numpy as np
+a = np.fromfile(sys.argv[1], dtype=np.float32)
+g = np.fromfile(sys.argv[2], dtype=np.float32)
+assert a.shape == g.shape, (a.shape, g.shape)
+err = np.abs(a - g).max() / np.abs(g).max()
+assert err <= 1e-5, err
+PYEOF
+    fi
+done
 expect 0 "run kws default seed is 1" -- "$BIN" run "$KWS" --random --output "$TMP/k.default.bin"
 cmp -s "$TMP/k.default.bin" "$GOLD/kws_ref_model/seed1.output.bin" || fail "default seed is not 1"
 grep -q "argmax: " "$TMP/out" || fail "run prints no argmax for a [1, 12] output"
