@@ -115,6 +115,8 @@ static tml_status mul_eval(tml_interpreter *it, tml_node *n)
     const tml_tensor *in2 = tml_node_input(it, n, 1);
     tml_tensor *out = tml_node_output(it, n, 0);
     int32_t count = tml_num_elements(out);
+    if (count == 0)   /* an empty tensor may have no data pointer */
+        return TML_OK;
     if (in1->type == TML_INT8)
         tml_mul_int8(&d->p, d->bcast, count, in1->data, in2->data, out->data);
     else
