@@ -26,9 +26,9 @@
  * What it writes:
  *   - Model.version = 3; buffer 0 is the empty sentinel buffer; tensors
  *     without data use buffer 0 unless told otherwise;
- *   - Buffer.data aligned to 16 (schema: force_align 16), so the whole
- *     file is a multiple of 16 and every buffer is 16-aligned when the
- *     file is;
+ *   - Buffer.data aligned to 16 (schema: force_align 16), so a file with
+ *     any constant data is a multiple of 16 bytes and every buffer is
+ *     16-aligned when the file is (tml_tfl_finish's bytes are);
  *   - one OperatorCode per distinct (builtin, version), in order of first
  *     use, with BOTH deprecated_builtin_code = min(code, 127) and
  *     builtin_code (schema: codes >= 127 live only in builtin_code);
