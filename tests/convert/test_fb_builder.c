@@ -160,6 +160,47 @@ static void test_force_align_int64_float_bool(void **state)
     tml_fb_release(&b);
 }
 
+/* Every scalar size in one table, each aligned to its size with zero
+ * padding, plus an empty string, an odd-length string, an int16 vector
+ * and an empty vector. */
+static void test_mixed_scalars_strings_vectors(void **state)
+{
+    static const uint8_t want[] = {
+        0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x30, 0x00,
+        0x2f, 0x00, 0x24, 0x00, 0x22, 0x00, 0x14, 0x00, 0x10, 0x00, 0x0c, 0x00,
+        0x08, 0x00, 0x04, 0x00, 0x14, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00,
+        0x2c, 0x00, 0x00, 0x00, 0x34, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00,
+        0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0xd4, 0xfe, 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,
+        0x00, 0x00, 0x00, 0xfe, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
+        0x01, 0x00, 0xfe, 0xff, 0x03, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00,
+        0x61, 0x62, 0x63, 0x64, 0x65, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00,
+    };
+    static const int16_t v[3] = {1, -2, 3};
+    tml_fb_builder b;
+    tml_fb_ref e, str, v16, ev, t;
+    (void)state;
+    tml_fb_init(&b, NULL);
+    e = tml_fb_create_string(&b, "", 0);
+    str = tml_fb_create_cstring(&b, "abcde");
+    v16 = tml_fb_create_vector(&b, v, 2, 3, 0);
+    ev = tml_fb_create_vector(&b, NULL, 4, 0, 0);
+    tml_fb_start_table(&b);
+    tml_fb_add_i8(&b, 0, -2, 0);
+    tml_fb_add_i64(&b, 1, 0x0102030405060708LL, 0);
+    tml_fb_add_i16(&b, 2, -300, 0);
+    tml_fb_add_u64(&b, 3, 0xfffffffffffffffeULL, 0);
+    tml_fb_add_offset(&b, 4, e);
+    tml_fb_add_offset(&b, 5, str);
+    tml_fb_add_offset(&b, 6, v16);
+    tml_fb_add_offset(&b, 7, ev);
+    t = tml_fb_end_table(&b);
+    assert_int_equal(tml_fb_finish(&b, t, NULL), 0);
+    assert_bytes(&b, want, sizeof want);
+    tml_fb_release(&b);
+}
+
 /* Growth from 256 bytes through several doublings keeps every
  * reference: a 5000-byte vector then a table pointing at it. */
 static void test_growth_keeps_references(void **state)
@@ -339,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_default_omitted),
         cmocka_unit_test(test_vtable_dedupe_string_and_table_vector),
         cmocka_unit_test(test_force_align_int64_float_bool),
+        cmocka_unit_test(test_mixed_scalars_strings_vectors),
         cmocka_unit_test(test_growth_keeps_references),
         cmocka_unit_test(test_errors_are_reported_not_fatal),
         cmocka_unit_test(test_allocation_failure),
