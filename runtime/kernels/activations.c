@@ -9,6 +9,8 @@
  */
 #include "kernels/activations.h"
 
+#include <string.h>
+
 #include "kernel.h"
 #include "quant.h"
 #include "schema.h"
@@ -53,14 +55,17 @@ void tml_hard_swish_f32(const float *in, float *out, int32_t n)
     }
 }
 
-void tml_relu_q_init(tml_relu_params *p, float in_scale, int32_t in_zp,
-                     float out_scale, int32_t out_zp, int32_t type_min,
-                     int32_t type_max)
+int tml_relu_q_init(tml_relu_params *p, float in_scale, int32_t in_zp,
+                    float out_scale, int32_t out_zp, int32_t type_min,
+                    int32_t type_max)
 {
-    int shift;
+    int shift = 0;
     /* CalculateReluOpData: the ratio is taken in float, then widened. */
-    tml_quantize_multiplier((double)(in_scale / out_scale), &p->multiplier,
-                            &shift);
+    const double ratio = (double)(in_scale / out_scale);
+    const int ok = tml_ratio_supported(ratio);
+    p->multiplier = 0;
+    if (ok)
+        tml_quantize_multiplier(ratio, &p->multiplier, &shift);
     p->shift = shift;
     p->in_zp = in_zp;
     p->out_zp = out_zp;
@@ -68,6 +73,7 @@ void tml_relu_q_init(tml_relu_params *p, float in_scale, int32_t in_zp,
      * +infinity for RELU, so the type's maximum. */
     p->act_min = out_zp > type_min ? out_zp : type_min;
     p->act_max = type_max;
+    return ok ? 0 : -1;
 }
 
 int32_t tml_relu_q(const tml_relu_params *p, int32_t x)
@@ -103,27 +109,33 @@ int32_t tml_relu6_q(const tml_relu6_params *p, int32_t x)
     return x > p->upper ? p->upper : (x < p->lower ? p->lower : x);
 }
 
-void tml_leaky_q_init(tml_leaky_params *p, float in_scale, int32_t in_zp,
-                      float out_scale, int32_t out_zp, float alpha,
-                      int32_t type_min, int32_t type_max)
+int tml_leaky_q_init(tml_leaky_params *p, float in_scale, int32_t in_zp,
+                     float out_scale, int32_t out_zp, float alpha,
+                     int32_t type_min, int32_t type_max)
 {
-    int shift;
-    int32_t mult;
+    int shift = 0;
+    int32_t mult = 0;
     /* CalculateOpDataLeakyRelu: both ratios in float, then widened. */
-    tml_quantize_multiplier((double)(in_scale * alpha / out_scale), &mult,
-                            &shift);
+    const double alpha_ratio = (double)(in_scale * alpha / out_scale);
+    const double identity_ratio = (double)(in_scale / out_scale);
+    const int ok = tml_ratio_supported(alpha_ratio) &&
+                   tml_ratio_supported(identity_ratio);
+    if (ok)
+        tml_quantize_multiplier(alpha_ratio, &mult, &shift);
     p->alpha_negative = mult < 0;
     /* Negation as unsigned keeps INT32_MIN defined (it stays INT32_MIN,
      * as the reference's int negation does on its targets). */
     p->mult_alpha = mult < 0 ? (int32_t)(0u - (uint32_t)mult) : mult;
     p->shift_alpha = shift;
-    tml_quantize_multiplier((double)(in_scale / out_scale), &mult, &shift);
+    if (ok)
+        tml_quantize_multiplier(identity_ratio, &mult, &shift);
     p->mult_identity = mult;
     p->shift_identity = shift;
     p->in_zp = in_zp;
     p->out_zp = out_zp;
     p->type_min = type_min;
     p->type_max = type_max;
+    return ok ? 0 : -1;
 }
 
 int32_t tml_leaky_q(const tml_leaky_params *p, int32_t x)
@@ -193,16 +205,25 @@ int tml_hard_swish_q_init(tml_hard_swish_params *p, float in_scale, int32_t in_z
      * "reluish" scale as 32768; the ratios in float, then widened. */
     const float hires_input_scale = (1.0f / 128.0f) * in_scale;
     const float reluish_scale = 3.0f / 32768.0f;
+    const double out_ratio = (double)(hires_input_scale / out_scale);
+    const double reluish_ratio = (double)(hires_input_scale / reluish_scale);
     int32_t m;
     int shift;
+    memset(p, 0, sizeof *p);
     p->in_zp = in_zp;
     p->out_zp = out_zp;
-    tml_quantize_multiplier((double)(hires_input_scale / out_scale), &m,
-                            &shift);
+    /* A ratio >= 1 has exponent >= 1 (refused below anyway); checking first
+     * keeps an infinite ratio away from the multiplier. */
+    if (!(out_ratio < 1.0)) {
+        p->output_exponent = 1;
+        return -1;
+    }
+    if (!(reluish_ratio < 2147483648.0))
+        return -2;
+    tml_quantize_multiplier(out_ratio, &m, &shift);
     p->output_mult16 = tml_downscale_multiplier16(m);
     p->output_exponent = shift;
-    tml_quantize_multiplier((double)(hires_input_scale / reluish_scale), &m,
-                            &shift);
+    tml_quantize_multiplier(reluish_ratio, &m, &shift);
     p->reluish_mult16 = tml_downscale_multiplier16(m);
     p->reluish_exponent = shift;
     return p->output_exponent <= 0 ? 0 : -1;
@@ -326,6 +347,17 @@ static tml_status int16_zero_points(tml_interpreter *it, tml_node *n,
                             tml_tensor_name(it, t), (int)t->zero_point);
 }
 
+/* The scale ratio refused by the *_init functions (tml_ratio_supported). */
+static tml_status bad_ratio(tml_interpreter *it, tml_node *n,
+                            const tml_tensor *out)
+{
+    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                            "output 0 tensor %d '%s': input scale / output "
+                            "scale (times alpha) must be below 2^30",
+                            (int)tml_tensor_index(it, out),
+                            tml_tensor_name(it, out));
+}
+
 static void *alloc_user(tml_interpreter *it, tml_node *n, size_t bytes)
 {
     n->user = tml_alloc_persistent(it, bytes);
@@ -353,15 +385,17 @@ static tml_status relu_prepare(tml_interpreter *it, tml_node *n)
         tml_relu_params *user = alloc_user(it, n, sizeof *user);
         if (!user)
             return TML_ERROR_ARENA;
-        tml_relu_q_init(user, in->scale, in->zero_point, out->scale,
-                        out->zero_point, INT16_MIN, INT16_MAX);
+        if (tml_relu_q_init(user, in->scale, in->zero_point, out->scale,
+                            out->zero_point, INT16_MIN, INT16_MAX) != 0)
+            return bad_ratio(it, n, out);
         return TML_OK;
     }
+    if (tml_relu_q_init(&p, in->scale, in->zero_point, out->scale,
+                        out->zero_point, INT8_MIN, INT8_MAX) != 0)
+        return bad_ratio(it, n, out);
     int8_t *lut = alloc_user(it, n, 256);
     if (!lut)
         return TML_ERROR_ARENA;
-    tml_relu_q_init(&p, in->scale, in->zero_point, out->scale,
-                    out->zero_point, INT8_MIN, INT8_MAX);
     for (int32_t x = INT8_MIN; x <= INT8_MAX; x++)
         lut[(uint8_t)x] = (int8_t)tml_relu_q(&p, x);
     return TML_OK;
@@ -459,16 +493,19 @@ static tml_status leaky_prepare(tml_interpreter *it, tml_node *n)
         tml_leaky_params *p = alloc_user(it, n, sizeof *p);
         if (!p)
             return TML_ERROR_ARENA;
-        tml_leaky_q_init(p, in->scale, in->zero_point, out->scale,
-                         out->zero_point, alpha, INT16_MIN, INT16_MAX);
+        if (tml_leaky_q_init(p, in->scale, in->zero_point, out->scale,
+                             out->zero_point, alpha, INT16_MIN,
+                             INT16_MAX) != 0)
+            return bad_ratio(it, n, out);
         return TML_OK;
     }
     tml_leaky_params p;
+    if (tml_leaky_q_init(&p, in->scale, in->zero_point, out->scale,
+                         out->zero_point, alpha, INT8_MIN, INT8_MAX) != 0)
+        return bad_ratio(it, n, out);
     int8_t *lut = alloc_user(it, n, 256);
     if (!lut)
         return TML_ERROR_ARENA;
-    tml_leaky_q_init(&p, in->scale, in->zero_point, out->scale,
-                     out->zero_point, alpha, INT8_MIN, INT8_MAX);
     for (int32_t x = INT8_MIN; x <= INT8_MAX; x++)
         lut[(uint8_t)x] = (int8_t)tml_leaky_q(&p, x);
     return TML_OK;
@@ -509,8 +546,16 @@ static tml_status hard_swish_prepare(tml_interpreter *it, tml_node *n)
     if ((s = check_quant_pair(it, n, in, out)) != TML_OK)
         return s;
     tml_hard_swish_params p;
-    if (tml_hard_swish_q_init(&p, in->scale, in->zero_point, out->scale,
-                              out->zero_point) != 0)
+    const int init = tml_hard_swish_q_init(&p, in->scale, in->zero_point,
+                                           out->scale, out->zero_point);
+    if (init == -2)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "input 0 tensor %d '%s': scale too large "
+                                "for the 16-bit multipliers (expected < "
+                                "25165824)",
+                                (int)tml_tensor_index(it, in),
+                                tml_tensor_name(it, in));
+    if (init != 0)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
                                 "output 0 tensor %d '%s': expected a scale "
                                 "> input scale / 128 (output multiplier "

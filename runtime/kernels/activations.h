@@ -29,8 +29,18 @@ typedef struct tml_relu_params {
     int32_t act_min, act_max;
 } tml_relu_params;
 
-/* type_min/type_max: the dtype's range (-128/127 or -32768/32767). */
-void tml_relu_q_init(tml_relu_params *p, float in_scale, int32_t in_zp,
+/* TFLite's double-rounding MultiplyByQuantizedMultiplier shifts left by
+ * the multiplier's exponent, undefined past 30 (a scale ratio >= 2^30, or
+ * an infinite one).  The *_init functions refuse such ratios (return -1,
+ * prepare reports it); no real model has them. */
+static inline int tml_ratio_supported(double real)
+{
+    return real > -1073741824.0 && real < 1073741824.0;   /* false for NaN */
+}
+
+/* type_min/type_max: the dtype's range (-128/127 or -32768/32767).
+ * Returns 0, or -1 for an unsupported scale ratio. */
+int tml_relu_q_init(tml_relu_params *p, float in_scale, int32_t in_zp,
                      float out_scale, int32_t out_zp, int32_t type_min,
                      int32_t type_max);
 int32_t tml_relu_q(const tml_relu_params *p, int32_t x);
@@ -57,7 +67,8 @@ typedef struct tml_leaky_params {
     int32_t type_min, type_max;
 } tml_leaky_params;
 
-void tml_leaky_q_init(tml_leaky_params *p, float in_scale, int32_t in_zp,
+/* Returns 0, or -1 for an unsupported scale ratio. */
+int tml_leaky_q_init(tml_leaky_params *p, float in_scale, int32_t in_zp,
                       float out_scale, int32_t out_zp, float alpha,
                       int32_t type_min, int32_t type_max);
 int32_t tml_leaky_q(const tml_leaky_params *p, int32_t x);
@@ -70,8 +81,10 @@ typedef struct tml_hard_swish_params {
     int16_t reluish_mult16, output_mult16;
 } tml_hard_swish_params;
 
-/* Returns 0, or -1 when the output multiplier needs a left shift
- * (output_exponent > 0), which TFLite Micro rejects. */
+/* Returns 0; -1 when the output multiplier needs a left shift
+ * (output_exponent > 0), which TFLite Micro rejects; -2 when the input
+ * scale is so large (>= 2^31 * 3 / 32768 * 128) that the reluish
+ * multiplier would be undefined. */
 int tml_hard_swish_q_init(tml_hard_swish_params *p, float in_scale, int32_t in_zp,
                           float out_scale, int32_t out_zp);
 int32_t tml_hard_swish_q(const tml_hard_swish_params *p, int32_t x);

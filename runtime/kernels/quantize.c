@@ -56,20 +56,24 @@ void tml_quantize_f32_s16(const float *in, int16_t *out, int32_t n,
                                              INT16_MIN, INT16_MAX);
 }
 
-void tml_requant_init(tml_requant_params *p, float in_scale, int32_t in_zp,
-                      float out_scale, int32_t out_zp, int32_t qmin,
-                      int32_t qmax)
+int tml_requant_init(tml_requant_params *p, float in_scale, int32_t in_zp,
+                     float out_scale, int32_t out_zp, int32_t qmin,
+                     int32_t qmax)
 {
-    int shift;
+    int shift = 0;
     /* PrepareQuantizeReference divides in double (unlike the activations,
      * which divide in float). */
-    tml_quantize_multiplier((double)in_scale / (double)out_scale,
-                            &p->multiplier, &shift);
+    const double ratio = (double)in_scale / (double)out_scale;
+    const int ok = tml_ratio_supported(ratio);
+    p->multiplier = 0;
+    if (ok)
+        tml_quantize_multiplier(ratio, &p->multiplier, &shift);
     p->shift = shift;
     p->in_zp = in_zp;
     p->out_zp = out_zp;
     p->qmin = qmin;
     p->qmax = qmax;
+    return ok ? 0 : -1;
 }
 
 int32_t tml_requant(const tml_requant_params *p, int32_t x)
@@ -269,8 +273,13 @@ static tml_status quantize_prepare(tml_interpreter *it, tml_node *n)
     }
     int32_t lo, hi;
     type_range(out->type, &lo, &hi);
-    tml_requant_init(&d->rq, in->scale, in->zero_point, out->scale,
-                     out->zero_point, lo, hi);
+    if (tml_requant_init(&d->rq, in->scale, in->zero_point, out->scale,
+                         out->zero_point, lo, hi) != 0)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "output 0 tensor %d '%s': input scale / "
+                                "output scale must be below 2^30",
+                                (int)tml_tensor_index(it, out),
+                                tml_tensor_name(it, out));
     d->mode = lut ? MODE_LUT8 : MODE_REQUANT;
     if (lut) {
         /* Indexed by the input byte; the entry is the output byte. */

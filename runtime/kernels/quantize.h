@@ -28,7 +28,9 @@ typedef struct tml_requant_params {
     int32_t qmin, qmax;
 } tml_requant_params;
 
-void tml_requant_init(tml_requant_params *p, float in_scale, int32_t in_zp,
+/* Returns 0, or -1 when in_scale / out_scale is not below 2^30
+ * (tml_ratio_supported). */
+int tml_requant_init(tml_requant_params *p, float in_scale, int32_t in_zp,
                       float out_scale, int32_t out_zp, int32_t qmin,
                       int32_t qmax);
 int32_t tml_requant(const tml_requant_params *p, int32_t x);

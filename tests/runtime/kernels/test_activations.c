@@ -102,6 +102,28 @@ static void test_relu_int8_hand_traced(void **state)
     assert_int_equal(tml_relu_q(&p, 127), -64);   /* srdhm(127) = 64 */
 }
 
+/* Scale ratios whose multiplier would shift left past 30 bits are
+ * refused (undefined in TFLite), and so are infinite ones. */
+static void test_unsupported_ratios(void **state)
+{
+    (void)state;
+    tml_relu_params r;
+    tml_leaky_params l;
+    tml_hard_swish_params h;
+    assert_int_equal(tml_relu_q_init(&r, 1.0f, 0, 1e-10f, 0, -128, 127), -1);
+    assert_int_equal(tml_relu_q_init(&r, 1.0f, 0, ldexpf(1.0f, -30), 0, -128, 127), -1);
+    assert_int_equal(tml_relu_q_init(&r, 1.0f, 0, ldexpf(1.0f, -29), 0, -128, 127), 0);
+    assert_int_equal(r.shift, 30);
+    assert_int_equal(tml_relu_q_init(&r, 3e38f, 0, 1e-30f, 0, -128, 127), -1);
+    assert_int_equal(tml_relu_q_init(&r, 1.0f, 0, 1e-9f * 2048, 0, -128, 127), 0);
+    assert_int_equal(tml_leaky_q_init(&l, 1.0f, 0, 1.0f, 0, 2e9f, -128, 127), -1);
+    assert_int_equal(tml_leaky_q_init(&l, 1.0f, 0, 1.0f, 0, -2e9f, -128, 127), -1);
+    assert_int_equal(tml_leaky_q_init(&l, 1.0f, 0, 1.0f, 0, -1e9f, -128, 127), 0);
+    assert_int_equal(tml_hard_swish_q_init(&h, 3e7f, 0, 3e7f, 0), -2);
+    assert_int_equal(tml_hard_swish_q_init(&h, 2e7f, 0, 2e7f, 0), 0);
+    assert_int_equal(tml_hard_swish_q_init(&h, 1.0f, 0, 1e-45f, 0), -1);
+}
+
 static void test_relu_int8_within_one_of_real(void **state)
 {
     (void)state;
@@ -503,6 +525,11 @@ static void test_model_errors(void **state)
         "op 0 HARD_SWISH: output 0 tensor 1 'output0': expected a scale > "
         "input scale / 128 (output multiplier exponent <= 0), got exponent 1");
 
+    op = unary_op(19, 2, TML_INT8, 1.0f, 0, 1e-10f, 0, 2);
+    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+        "op 0 RELU: output 0 tensor 1 'output0': input scale / output scale "
+        "(times alpha) must be below 2^30");
+
     op = unary_op(21, 2, TML_INT8, 0.5f, 0, 0.5f, 0, 2);
     op.outputs[0].dims[1] = 4;
     expect_prepare_error(&op, TML_ERROR_MODEL,
@@ -515,6 +542,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_float_activations),
         cmocka_unit_test(test_relu_int8_hand_traced),
+        cmocka_unit_test(test_unsupported_ratios),
         cmocka_unit_test(test_relu_int8_within_one_of_real),
         cmocka_unit_test(test_relu_int16_and_relu6),
         cmocka_unit_test(test_leaky_int8_hand_traced),

@@ -148,6 +148,18 @@ static void test_requant_within_one_of_exact(void **state)
     }
 }
 
+static void test_requant_unsupported_ratio(void **state)
+{
+    (void)state;
+    tml_requant_params p;
+    /* 2^30 and above would shift left by more than 30 bits. */
+    assert_int_equal(tml_requant_init(&p, 1.0f, 0, ldexpf(1.0f, -30), 0,
+                                      INT8_MIN, INT8_MAX), -1);
+    assert_int_equal(tml_requant_init(&p, 1.0f, 0, ldexpf(1.0f, -29), 0,
+                                      INT8_MIN, INT8_MAX), 0);
+    assert_int_equal(p.shift, 30);
+}
+
 static void test_requant_int8_uint8_is_xor_0x80(void **state)
 {
     (void)state;
@@ -401,6 +413,11 @@ static void test_model_errors(void **state)
         "op 0 QUANTIZE: output 0 tensor 1 'output0': expected per-tensor "
         "quantization, got 2 scales");
 
+    op = unary_op(114, 1, TML_INT16, 1.0f, 0, TML_INT8, 1e-10f, 0, 2);
+    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+        "op 0 QUANTIZE: output 0 tensor 1 'output0': input scale / output "
+        "scale must be below 2^30");
+
     op = unary_op(6, 2, TML_INT8, 0.5f, 0, TML_INT8, 0.5f, 0, 2);
     expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
         "op 0 DEQUANTIZE: output 0 tensor 1 'output0': expected float32, "
@@ -420,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_quantize_f32_arrays),
         cmocka_unit_test(test_requant_hand_traced),
         cmocka_unit_test(test_requant_within_one_of_exact),
+        cmocka_unit_test(test_requant_unsupported_ratio),
         cmocka_unit_test(test_requant_int8_uint8_is_xor_0x80),
         cmocka_unit_test(test_dequantize_bits_equal_double_formula),
         cmocka_unit_test(test_half_to_float_known_patterns),
