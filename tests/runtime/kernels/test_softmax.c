@@ -19,7 +19,77 @@
 #include <cmocka.h>
 
 #include "runtime/kernels/softmax.h"
+#include "runtime/quant.h"
 #include "test_util.h"
+
+/* ---- quant.h gemmlowp fixed-point helpers (also used by LOGISTIC/TANH) ----
+ * Exact values from a second, independent transcription of gemmlowp's
+ * fixedpoint.h (in Python); each is also within a few ulps of libm. */
+
+static void test_fp_primitives(void **state)
+{
+    (void)state;
+    assert_int_equal(tml_clz32(0), 32);
+    assert_int_equal(tml_clz32(1), 31);
+    assert_int_equal(tml_clz32(0x80000000u), 0);
+    assert_int_equal(tml_clz32(3u << 19), 11);
+    /* SaturatingRoundingMultiplyByPOT: saturate past 2^(31-e) - 1 */
+    assert_int_equal(tml_fp_mul_pot((1 << 29) - 1, 2), INT32_MAX - 3);   /* 2^31 - 4 */
+    assert_int_equal(tml_fp_mul_pot(1 << 29, 2), INT32_MAX);
+    assert_int_equal(tml_fp_mul_pot(-(1 << 29), 2), INT32_MIN);
+    assert_int_equal(tml_fp_mul_pot(5, -1), 3);    /* 2.5 -> 3 */
+    assert_int_equal(tml_fp_mul_pot(-5, -1), -3);  /* -2.5 -> -3 */
+    assert_int_equal(tml_fp_mul_pot(77, 0), 77);
+    assert_int_equal(tml_fp_rounding_half_sum(1, 2), 2);
+    assert_int_equal(tml_fp_rounding_half_sum(-1, -2), -2);
+    assert_int_equal(tml_fp_rounding_half_sum(INT32_MAX, INT32_MAX), INT32_MAX);
+}
+
+static void test_fp_exp(void **state)
+{
+    (void)state;
+    assert_int_equal(tml_fp_exp_on_negative_values(0, 5), INT32_MAX);
+    /* -1.0 in Q5.26; exp(-1) * 2^31 = 790015084.4 */
+    assert_int_equal(tml_fp_exp_on_negative_values(-(1 << 26), 5), 790015308);
+    /* -0.1 in Q0 (the quarter-interval polynomial twice) */
+    assert_int_equal(tml_fp_exp_on_negative_values(-214748365, 0), 1943123559);
+    /* Q6: -20 -> 4 (exp(-20) * 2^31 = 4.4); below -32 clamps to 0 */
+    assert_int_equal(tml_fp_exp_on_negative_values(-20 * (1 << 25), 6), 4);
+    assert_int_equal(tml_fp_exp_on_negative_values(-40 * (1 << 25), 6), 0);
+    for (int ib = 0; ib <= 6; ib++) {
+        double lim = ldexp(1.0, ib), unit = ldexp(1.0, 31 - ib);
+        for (double v = -lim + 0.01; v < 0; v += lim / 997) {
+            int32_t a = (int32_t)lround(v * unit);
+            double got = tml_fp_exp_on_negative_values(a, ib) / 2147483648.0;
+            assert_true(fabs(got - exp(a / unit)) < 1e-6);
+        }
+    }
+}
+
+static void test_fp_division_logistic_tanh(void **state)
+{
+    (void)state;
+    assert_int_equal(tml_fp_one_over_one_plus_x(0), INT32_MAX);
+    assert_int_equal(tml_fp_one_over_one_plus_x(1 << 30), 1431655762);  /* 2/3 */
+    assert_int_equal(tml_fp_one_minus_x_over_one_plus_x(1 << 30), 715827876); /* 1/3 */
+    /* Q4 inputs: logistic(+-1), tanh(+-0.5) */
+    assert_int_equal(tml_fp_logistic(0, 4), 1 << 30);
+    assert_int_equal(tml_fp_logistic(1 << 27, 4), 1569936226);
+    assert_int_equal(tml_fp_logistic(-(1 << 27), 4), 577547421);
+    assert_int_equal(tml_fp_tanh(0, 4), 0);
+    assert_int_equal(tml_fp_tanh(1 << 26, 4), 992388804);
+    assert_int_equal(tml_fp_tanh(-(1 << 26), 4), -992388804);
+    for (double v = -15.0; v < 15.0; v += 0.0137) {
+        int32_t a = (int32_t)lround(v * (1 << 27));
+        double x = a / 134217728.0;
+        assert_true(fabs(tml_fp_logistic(a, 4) / 2147483648.0 - 1.0 / (1.0 + exp(-x))) < 1e-6);
+        assert_true(fabs(tml_fp_tanh(a, 4) / 2147483648.0 - tanh(x)) < 1e-6);
+    }
+    /* GetReciprocal of 3.0 in Q12.19: 2/3 in Q0 with one bit over unit */
+    int bits = -1;
+    assert_int_equal(tml_fp_get_reciprocal(3 << 19, 12, &bits), 1431655762);
+    assert_int_equal(bits, 1);
+}
 
 /* ---- math layer ---- */
 
@@ -279,6 +349,9 @@ static void test_goldens(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fp_primitives),
+        cmocka_unit_test(test_fp_exp),
+        cmocka_unit_test(test_fp_division_logistic_tanh),
         cmocka_unit_test(test_params_for_scale_one_sixteenth),
         cmocka_unit_test(test_int8_equal_inputs_split_evenly),
         cmocka_unit_test(test_int8_single_element_saturates),
