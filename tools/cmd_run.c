@@ -7,7 +7,8 @@
  * [1, N] output.
  *
  * Input files:
- *   FILE.npy  the model's single input: an array of the input's shape or a
+ *   FILE.npy  the model's single input: an array of the input's shape
+ *             (leading 1s optional: [49, 10, 1] for [1, 49, 10, 1]) or a
  *             flat array with its element count, in the input's dtype; a
  *             float32 array for a quantized int8/uint8/int16 input is
  *             quantized with the input's scale and zero point
@@ -34,11 +35,12 @@
 
 static const char k_help[] =
     "usage: " RUN_USAGE "\n"
-    "  --input FILE   FILE.npy: the single input (its shape, or flat), in\n"
-    "                 the input's dtype, or float32 for a quantized input\n"
-    "                 (quantized with the input's scale and zero point);\n"
-    "                 any other name: raw bytes of all inputs concatenated\n"
-    "                 in model dtype (size must match exactly)\n"
+    "  --input FILE   FILE.npy: the single input, of the input's shape\n"
+    "                 (leading 1s optional) or flat, in the input's dtype,\n"
+    "                 or float32 for a quantized input (then quantized with\n"
+    "                 its scale and zero point); any other name: raw bytes\n"
+    "                 of all inputs concatenated in model dtype (the size\n"
+    "                 must match exactly)\n"
     "  --random       LCG inputs as the goldens (--seed N, default 1)\n"
     "  --output FILE  FILE.npy: the single output as .npy; any other name:\n"
     "                 all outputs raw, concatenated in model dtype\n";
@@ -112,14 +114,20 @@ static size_t element_count(const tml_tensor_info *info)
     return n;
 }
 
-/* The npy's shape must be the input's, or flat with its element count. */
+/* The npy's shape must be the input's (leading 1s, such as the batch
+ * dimension, optional on either side), or flat with its element count. */
 static int check_npy_shape(const tml_npy *a, const tml_tensor_info *info,
                            const char *path, const char *name)
 {
     size_t count = element_count(info);
-    int same = a->ndims == info->ndims;
-    for (int32_t d = 0; same && d < a->ndims; d++)
-        same = a->dims[d] == (uint64_t)info->dims[d];
+    int32_t i = 0, j = 0;
+    while (i < a->ndims && a->dims[i] == 1)
+        i++;
+    while (j < info->ndims && info->dims[j] == 1)
+        j++;
+    int same = a->ndims - i == info->ndims - j;
+    for (; same && i < a->ndims; i++, j++)
+        same = a->dims[i] == (uint64_t)info->dims[j];
     if (same || (a->ndims == 1 && a->count == count))
         return 0;
     char want[96], got[256];
@@ -131,7 +139,7 @@ static int check_npy_shape(const tml_npy *a, const tml_tensor_info *info,
         snprintf(got + n, sizeof got - n, "]");
     tml_host_format_dims(info->dims, info->ndims, want, sizeof want);
     return cli_error(CLI_BAD_INPUT, "%s: shape %s does not match input 0 '%s' "
-                     "shape %s (or a flat array of %zu elements)", path, got,
+                     "shape %s (leading 1s optional) or a flat array of %zu elements", path, got,
                      name, want, count);
 }
 

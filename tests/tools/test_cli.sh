@@ -196,6 +196,7 @@ raw = np.fromfile(sys.argv[1], dtype=np.int8)
 t = sys.argv[2]
 np.save(t + "/in_i8.npy", raw.reshape(1, 49, 10, 1))
 np.save(t + "/in_flat.npy", raw)
+np.save(t + "/in_nobatch.npy", raw.reshape(49, 10, 1))
 np.save(t + "/in_bad_shape.npy", raw.reshape(49, 10))
 np.save(t + "/in_i32.npy", raw.astype(np.int32))
 # Dequantized values quantize back exactly: q = round(x / s) + zp.
@@ -203,7 +204,7 @@ s, zp = np.float32(0.5847029089927673), 83
 np.save(t + "/in_f32.npy", ((raw.astype(np.float32) - zp) * s).reshape(1, 49, 10, 1))
 np.save(t + "/in_fortran.npy", np.asfortranarray(raw.reshape(49, 10).astype(np.int8)))
 PYEOF
-for f in in_i8 in_flat in_f32; do
+for f in in_i8 in_flat in_nobatch in_f32; do
     expect 0 "run kws --input $f.npy" -- "$BIN" run "$KWS" --input "$TMP/$f.npy" --output "$TMP/$f.out.bin" \
         && { cmp -s "$TMP/$f.out.bin" "$GOLD/kws_ref_model/seed1.output.bin" \
             && ok "$f.npy gives the golden output" || fail "$f.npy output differs from golden"; }
@@ -211,7 +212,7 @@ done
 grep -q "float32, quantized to int8 with scale 0.584702909 zero point 83" "$TMP/out" \
     || fail "float32 npy: no quantization note"
 expect_err 2 "npy of the wrong shape" \
-    "tinyml: $TMP/in_bad_shape.npy: shape [49, 10] does not match input 0 'input_1' shape [1, 49, 10, 1] (or a flat array of 490 elements)" \
+    "tinyml: $TMP/in_bad_shape.npy: shape [49, 10] does not match input 0 'input_1' shape [1, 49, 10, 1] (leading 1s optional) or a flat array of 490 elements" \
     -- "$BIN" run "$KWS" --input "$TMP/in_bad_shape.npy"
 expect_err 2 "npy of the wrong dtype" \
     "tinyml: $TMP/in_i32.npy: dtype <i4 does not match input 0 'input_1' (int8, or float32 to quantize)" \
