@@ -80,6 +80,11 @@ void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
     const int32_t taps = filt->h * filt->w * filt->c;   /* one filter */
     const int32_t len = tml_conv_patch_len(filt);      /* taps rounded up */
     const int8_t *w_end = w + (size_t)cout * taps;
+    /* Locals: the int8 stores below may alias anything behind p. */
+    const int32_t *mult = p->out_mult;
+    const int8_t *shift = p->out_shift;
+    const int32_t out_off = p->output_offset;
+    const int32_t lo = p->act_min, hi = p->act_max;
 
     for (int32_t b = 0; b < out->n; b++) {
         const int8_t *xb = x + (size_t)b * in->h * in->w * in->c;
@@ -100,11 +105,8 @@ void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
                                           : tml_dot_i8_i16_tail(wc, patch, taps);
                         if (bias)
                             acc += bias[oc];
-                        acc = tml_mul_by_qm_inl(acc, p->out_mult[oc],
-                                                p->out_shift[oc]);
-                        acc += p->output_offset;
-                        y[oc] = (int8_t)tml_clamp_i32(acc, p->act_min,
-                                                      p->act_max);
+                        acc = tml_mul_by_qm_inl(acc, mult[oc], shift[oc]);
+                        y[oc] = (int8_t)tml_clamp_i32(acc + out_off, lo, hi);
                     }
                 }
                 y += cout;
@@ -201,6 +203,8 @@ int tml_conv_out_size(int padding, int32_t in_size, int32_t filter_size,
     int64_t total = (out - 1) * stride + eff - in_size;
     if (total < 0)
         total = 0;
+    if (total / 2 > INT32_MAX)
+        return -1;
     *out_size = (int32_t)out;
     *pad = (int32_t)(total / 2);
     return 0;
@@ -329,7 +333,7 @@ static tml_status check_shapes(tml_interpreter *it, tml_node *n, int depthwise,
             return bad_shape(it, n, "input 1", filt, "channels", so.c, sf.c);
         /* TFLite Micro loops depth_multiplier times per input channel; a
          * value that does not match the shapes would leave outputs unset. */
-        if (si.c <= 0 || so.c != si.c * o->depth_multiplier)
+        if (si.c <= 0 || (int64_t)so.c != (int64_t)si.c * o->depth_multiplier)
             return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                     "output channels %d != input channels %d "
                                     "* depth_multiplier %d", (int)so.c,

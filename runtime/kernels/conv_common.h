@@ -126,15 +126,18 @@ static inline void tml_tap_range(int32_t origin, int32_t dilation,
                                  int32_t taps, int32_t size, int32_t *lo,
                                  int32_t *hi)
 {
-    int32_t a = 0, b = taps;
+    /* int64: a hostile model's dilation can push the last tap past int32. */
+    int64_t a = 0, b = taps;
     if (origin < 0)
-        a = (-origin + dilation - 1) / dilation;
-    if (origin + (taps - 1) * dilation >= size)
-        b = (size - origin + dilation - 1) / dilation;
+        a = (-(int64_t)origin + dilation - 1) / dilation;
+    if (a > taps)
+        a = taps;
+    if (origin + (int64_t)(taps - 1) * dilation >= size)
+        b = ((int64_t)size - origin + dilation - 1) / dilation;
     if (b < a)
         b = a;
-    *lo = a;
-    *hi = b;
+    *lo = (int32_t)a;
+    *hi = (int32_t)b;
 }
 
 /* ---- inner products shared by the kernels ---- */

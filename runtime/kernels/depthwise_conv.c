@@ -24,11 +24,14 @@ typedef struct window {
 static void requant_store(const tml_conv_params *p, const int32_t *acc,
                           int32_t c0, int32_t count, int8_t *y)
 {
+    /* Locals: the int8 stores may alias anything behind p. */
+    const int32_t *mult = p->out_mult + c0;
+    const int8_t *shift = p->out_shift + c0;
+    const int32_t out_off = p->output_offset;
+    const int32_t lo = p->act_min, hi = p->act_max;
     for (int32_t j = 0; j < count; j++) {
-        int32_t v = tml_mul_by_qm_inl(acc[j], p->out_mult[c0 + j],
-                                  p->out_shift[c0 + j]);
-        v += p->output_offset;
-        y[j] = (int8_t)tml_clamp_i32(v, p->act_min, p->act_max);
+        const int32_t v = tml_mul_by_qm_inl(acc[j], mult[j], shift[j]);
+        y[j] = (int8_t)tml_clamp_i32(v + out_off, lo, hi);
     }
 }
 

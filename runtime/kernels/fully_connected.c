@@ -18,18 +18,23 @@
 void tml_fc_int8(const tml_fc_params *p, const int8_t *x, const int8_t *w,
                  const int32_t *bias, int8_t *y)
 {
-    const int32_t depth = p->accum_depth;
+    /* Locals: the int8 stores may alias anything behind p. */
+    const int32_t depth = p->accum_depth, outs = p->out_depth;
+    const int32_t in_off = p->input_offset, out_off = p->output_offset;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *mult = p->out_mult;
+    const int8_t *shift = p->out_shift;
+    const int32_t step = p->per_channel ? 1 : 0;
     for (int32_t b = 0; b < p->batches; b++) {
         const int8_t *xb = x + (size_t)b * depth;
-        for (int32_t oc = 0; oc < p->out_depth; oc++) {
+        for (int32_t oc = 0; oc < outs; oc++) {
             int32_t acc = tml_dot_off_i8(w + (size_t)oc * depth, xb, depth,
-                                         p->input_offset);
+                                         in_off);
             if (bias)
                 acc += bias[oc];
-            const int q = p->per_channel ? (int)oc : 0;
-            acc = tml_mul_by_qm_inl(acc, p->out_mult[q], p->out_shift[q]);
-            acc += p->output_offset;
-            *y++ = (int8_t)tml_clamp_i32(acc, p->act_min, p->act_max);
+            const int32_t q = oc * step;
+            acc = tml_mul_by_qm_inl(acc, mult[q], shift[q]);
+            *y++ = (int8_t)tml_clamp_i32(acc + out_off, lo, hi);
         }
     }
 }
@@ -117,9 +122,11 @@ static tml_status check_shapes(tml_interpreter *it, tml_node *n,
                                                        : p->out_depth);
     p->batches = tml_num_elements(out) / p->out_depth;
     const int32_t in_elems = tml_num_elements(in);
-    if (in_elems != p->batches * p->accum_depth)
+    const int64_t want = (int64_t)p->batches * p->accum_depth;
+    if (want != in_elems)
         return bad_shape(it, n, "input 0", in, "elements (batches * depth)",
-                         p->batches * p->accum_depth, in_elems);
+                         want > INT32_MAX ? INT32_MAX : (int32_t)want,
+                         in_elems);
     if (bias && tml_num_elements(bias) != p->out_depth)
         return bad_shape(it, n, "input 2", bias, "elements", p->out_depth,
                          tml_num_elements(bias));
