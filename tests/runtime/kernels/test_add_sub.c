@@ -53,6 +53,28 @@ static void test_quantize_power_of_two_scales(void **state)
     assert_int_equal(tml_addsub_quantize(&q, 0, 1.0f, 0, 1.0f, 0, 1e-7f, 0), -1);
 }
 
+static void test_quantize_add_in_double_sub_in_float(void **state)
+{
+    (void)state;
+    /* Expected multipliers computed with numpy: ADD (add_common.cc) forms
+     * the real multipliers in double, SUB (sub_common.cc) in float32, so
+     * their low bits differ. */
+    tml_addsub_params a, s;
+    assert_int_equal(tml_addsub_quantize(&a, 0, 0.0123f, 0, 0.0457f, 0, 0.0311f, 0), 0);
+    assert_int_equal(tml_addsub_quantize(&s, 1, 0.0123f, 0, 0.0457f, 0, 0.0311f, 0), 0);
+    assert_int_equal(a.input1_multiplier, 1155975874);
+    assert_int_equal(s.input1_multiplier, 1155975936);
+    assert_int_equal(a.input1_shift, -2);
+    assert_int_equal(s.input1_shift, -2);
+    assert_int_equal(a.input2_multiplier, 1073741824);
+    assert_int_equal(s.input2_multiplier, 1073741824);
+    assert_int_equal(a.input2_shift, 0);
+    assert_int_equal(a.output_multiplier, 1577813539);
+    assert_int_equal(s.output_multiplier, 1577813504);
+    assert_int_equal(a.output_shift, -18);
+    assert_int_equal(s.output_shift, -18);
+}
+
 static void test_add_int8(void **state)
 {
     (void)state;
@@ -414,6 +436,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quantize_power_of_two_scales),
+        cmocka_unit_test(test_quantize_add_in_double_sub_in_float),
         cmocka_unit_test(test_add_int8),
         cmocka_unit_test(test_sub_int8_and_activation),
         cmocka_unit_test(test_broadcast_shapes),
