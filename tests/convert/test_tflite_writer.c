@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -577,8 +578,39 @@ static void test_runner_reports_errors(void **state)
     tml_test_runner_close(&r);
 }
 
-int main(void)
+/* `--write FILE`: write build_model() plus a custom op, for the Python
+ * cross-check in test_writer_python.sh, instead of running the tests. */
+static int write_features_model(const char *path)
 {
+    tml_tfl_writer *w = tml_tfl_writer_new(NULL);
+    const uint8_t *bytes;
+    size_t n;
+    FILE *f;
+    int ok;
+    static const uint8_t custom[3] = {7, 8, 9};
+    if (!w || build_model(w) != 0 ||
+        tml_tfl_add_custom_op(w, "MyOp", 2, (const int32_t[]){4}, 1,
+                              (const int32_t[]){4}, 1, custom,
+                              sizeof custom) != 4 ||
+        tml_tfl_finish(w, &bytes, &n) != 0) {
+        fprintf(stderr, "write: %s\n", w ? tml_tfl_error(w) : "no memory");
+        tml_tfl_writer_free(w);
+        return 1;
+    }
+    f = fopen(path, "wb");
+    ok = f && fwrite(bytes, 1, n, f) == n;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    tml_tfl_writer_free(w);
+    if (!ok)
+        fprintf(stderr, "write: cannot write %s\n", path);
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--write") == 0)
+        return write_features_model(argv[2]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_model_exact_bytes),
         cmocka_unit_test(test_round_trip_through_verifier),

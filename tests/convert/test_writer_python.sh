@@ -57,6 +57,35 @@ expect int8 "outputs [10]"
 expect float "opcode 0 deprecated 3 builtin 3 version 1"
 expect float "tensor 0 conv/filter type 0 shape [4, 3, 3, 1] buffer 1 scales None zps None qdim None"
 
+# Every writer feature (tests/convert/test_tflite_writer.c build_model and
+# a custom op), read by the flatbuffers runtime.
+"$TINYML_BUILD/tests/convert_test_tflite_writer" --write "$out/features.tflite"
+"$py" "$src/tests/convert/tflite_dump.py" "$out/features.tflite" >"$out/features.dump"
+expect features "identifier TFL3"
+expect features "size_mod16 0"
+expect features "description writer test"
+expect features "opcode 0 deprecated 3 builtin 3 version 3"
+expect features "opcode 1 deprecated 22 builtin 22 version 1"
+# Past 126 the deprecated byte holds PLACEHOLDER_FOR_GREATER_OP_CODES.
+expect features "opcode 2 deprecated 127 builtin 150 version 1"
+expect features "opcode 3 deprecated 32 builtin 32 version 2"
+expect features "buffer 1 int8 [1, -2, 3, -4, 5, -6]"
+expect features "buffer 2 int8 [100, 0, 0, 0, 56, -1, -1, -1]"
+expect features "tensor 0 x type 9 shape [1, 2, 2, 3] buffer 0 scales ['0.100000001'] zps [-5] qdim 0"
+expect features "tensor 1 w type 9 shape [2, 1, 1, 3] buffer 1 scales ['0.25', '0.5'] zps [0, 0] qdim 0"
+expect features "tensor 2 b type 2 shape [2] buffer 2 scales ['0.0250000004', '0.0500000007'] zps [0, 0] qdim 0"
+expect features "op 0 opcode 0 in [0, 1, 2] out [3] options_type 1 options_fields [True, True, True, True, False, True, False, False]"
+expect features "op 0 options padding=1 stride_w=1 stride_h=2 act=3 dilation_w=1 dilation_h=3"
+expect features "op 1 opcode 1 in [3, -1] out [4] options_type 17 options_fields [True, False, False, False, False, False, False, False]"
+expect features "op 1 options new_shape=[1, 8]"
+expect features "op 2 opcode 2 in [4] out [4] options_type 0 options_fields None"
+expect features "op 3 opcode 0 in [0, 1, 2] out [3] options_type 1 options_fields [True, True, True, True, False, True, False, False]"
+expect features "op 4 custom MyOp custom_options [7, 8, 9]"
+expect features "inputs [0]"
+expect features "outputs [4]"
+expect int8 "op 1 options padding=1 stride_w=2 stride_h=2 filter_w=2 filter_h=2 act=0"
+expect int8 "op 4 options beta=1"
+
 # Both models through the numpy reference: a vertical stroke is class 0,
 # a horizontal one class 1, with the float probabilities of the design.
 if [ ! -f "$shared/tools/tflite_ref.py" ]; then

@@ -51,6 +51,36 @@ def string(t, i):
     return t.String(o + t.Pos).decode() if o else None
 
 
+# Option tables as schema.fbs declares them: (name, flags, default) by
+# field id; flags None = [int] vector.
+I8, I32, F32, B = N.Int8Flags, N.Int32Flags, N.Float32Flags, N.BoolFlags
+OPTIONS = {
+    1: [('padding', I8, 0), ('stride_w', I32, 0), ('stride_h', I32, 0),
+        ('act', I8, 0), ('dilation_w', I32, 1), ('dilation_h', I32, 1)],
+    2: [('padding', I8, 0), ('stride_w', I32, 0), ('stride_h', I32, 0),
+        ('depth_multiplier', I32, 0), ('act', I8, 0), ('dilation_w', I32, 1),
+        ('dilation_h', I32, 1)],
+    5: [('padding', I8, 0), ('stride_w', I32, 0), ('stride_h', I32, 0),
+        ('filter_w', I32, 0), ('filter_h', I32, 0), ('act', I8, 0)],
+    8: [('act', I8, 0), ('weights_format', I8, 0), ('keep_num_dims', B, False)],
+    9: [('beta', F32, 0.0)],
+    11: [('act', I8, 0), ('pot_scale_int16', B, True)],
+    17: [('new_shape', None, None)],
+    75: [('alpha', F32, 0.0)],
+}
+
+
+def option_values(opt, typ):
+    vals = []
+    for i, (name, flags, default) in enumerate(OPTIONS.get(typ, [])):
+        if flags is None:
+            vals.append('%s=%s' % (name, vec(opt, i)))
+        else:
+            v = sc(opt, i, flags, default)
+            vals.append('%s=%s' % (name, ('%.9g' % v) if flags is F32 else v))
+    return ' '.join(vals)
+
+
 def main(path):
     buf = bytearray(open(path, 'rb').read())
     print('identifier', 'TFL3' if BufferHasIdentifier(buf, 0, b'TFL3') else 'none')
@@ -88,6 +118,12 @@ def main(path):
               'out', vec(o, 2), 'options_type', sc(o, 3, N.Uint8Flags),
               'options_fields', None if opt is None else
               [off(opt, i) != 0 for i in range(8)])
+        if opt is not None and sc(o, 3, N.Uint8Flags) in OPTIONS:
+            print('op', k, 'options', option_values(opt, sc(o, 3, N.Uint8Flags)))
+        oc = tables(m, 1)[sc(o, 0, N.Uint32Flags)]
+        if string(oc, 1) is not None:
+            print('op', k, 'custom', string(oc, 1), 'custom_options',
+                  vec(o, 5, N.Uint8Flags))
     print('inputs', vec(sg, 1))
     print('outputs', vec(sg, 2))
 
