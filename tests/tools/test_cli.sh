@@ -202,6 +202,11 @@ np.save(t + "/in_i32.npy", raw.astype(np.int32))
 # Dequantized values quantize back exactly: q = round(x / s) + zp.
 s, zp = np.float32(0.5847029089927673), 83
 np.save(t + "/in_f32.npy", ((raw.astype(np.float32) - zp) * s).reshape(1, 49, 10, 1))
+x = np.zeros(490, np.float32)
+x[:4] = [1e9, -1e9, 0.5847029 * 2.5, np.inf]
+np.save(t + "/in_clamp.npy", x)
+x[7] = np.nan
+np.save(t + "/in_nan.npy", x)
 np.save(t + "/in_fortran.npy", np.asfortranarray(raw.reshape(49, 10).astype(np.int8)))
 PYEOF
 for f in in_i8 in_flat in_nobatch in_f32; do
@@ -211,6 +216,13 @@ for f in in_i8 in_flat in_nobatch in_f32; do
 done
 grep -q "float32, quantized to int8 with scale 0.584702909 zero point 83" "$TMP/out" \
     || fail "float32 npy: no quantization note"
+# Quantizing clamps to int8; round(2.5 + tiny) = 3 -> 86; 0 -> zero point.
+if expect 0 "float32 npy clamps when quantized" -- "$BIN" run "$KWS" --input "$TMP/in_clamp.npy"; then
+    grep -Eq '^    127 \([0-9.]+\) -128 \(-[0-9.]+\) 86 \(1.75411\) 127 \([0-9.]+\) 83 \(0\) ' "$TMP/out" \
+        || fail "quantized values: $(grep -A1 'values' "$TMP/out" | head -n 2)"
+fi
+expect_err 2 "NaN in a float32 npy for an int8 input" \
+    "tinyml: $TMP/in_nan.npy: element 7 is NaN: cannot quantize it" -- "$BIN" run "$KWS" --input "$TMP/in_nan.npy"
 expect_err 2 "npy of the wrong shape" \
     "tinyml: $TMP/in_bad_shape.npy: shape [49, 10] does not match input 0 'input_1' shape [1, 49, 10, 1] (leading 1s optional) or a flat array of 490 elements" \
     -- "$BIN" run "$KWS" --input "$TMP/in_bad_shape.npy"
