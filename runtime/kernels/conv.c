@@ -314,6 +314,11 @@ static tml_status check_shapes(tml_interpreter *it, tml_node *n, int depthwise,
     tml_shape4_of(out, &so);
     if (so.n != si.n)
         return bad_shape(it, n, "output 0", out, "batch", si.n, so.n);
+    /* Keeps every tap offset (k - 1) * dilation well inside int32. */
+    if ((int64_t)(sf.h - 1) * o->dilation_h > (1 << 30) ||
+        (int64_t)(sf.w - 1) * o->dilation_w > (1 << 30))
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "dilated filter span too large");
     int32_t oh, ow;
     if (tml_conv_out_size(o->padding, si.h, sf.h, o->stride_h, o->dilation_h,
                           &oh, &p->pad_h) != 0 ||
