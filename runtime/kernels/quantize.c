@@ -26,18 +26,21 @@
 int32_t tml_quantize_value(float v, float scale, int32_t zero_point,
                            int32_t qmin, int32_t qmax)
 {
-    float r = tml_roundf(v / scale);
-    int32_t q;
-    if (r != r)
-        q = 0;
-    else if (r >= 2147483648.0f)
-        q = INT32_MAX;
-    else if (r < -2147483648.0f)
-        q = INT32_MIN;
-    else
-        q = (int32_t)r;
-    int64_t u = (int64_t)q + zero_point;
-    return u < qmin ? qmin : (u > qmax ? qmax : (int32_t)u);
+    /* clamp(round(q) + zp) equals round(clamp(q, lo, hi)) + zp when lo and
+     * hi are integers (round is monotone and keeps integers); clamping
+     * first keeps the conversion to int in range, infinities included.
+     * lo and hi are exact in float for 8- and 16-bit outputs. */
+    const float lo = (float)((int64_t)qmin - zero_point);
+    const float hi = (float)((int64_t)qmax - zero_point);
+    float q = v / scale;
+    if (q != q)
+        return tml_clamp_i32(zero_point, qmin, qmax);
+    q = q < lo ? lo : (q > hi ? hi : q);
+    /* std::round: half away from zero; q - trunc(q) is exact. */
+    int32_t t = (int32_t)q;
+    const float d = q - (float)t;
+    t += (d >= 0.5f) - (d <= -0.5f);
+    return t + zero_point;
 }
 
 void tml_quantize_f32_s8(const float *in, int8_t *out, int32_t n,

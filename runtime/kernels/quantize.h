@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 /* AffineQuantize of one value: round(v / scale) half away from zero, in
- * float, plus zero_point, clamped to [qmin, qmax].  Out-of-int32 results
- * saturate and NaN gives zero_point (as Cortex-M's float->int conversion;
- * TFLite leaves both undefined). */
+ * float, plus zero_point, clamped to [qmin, qmax] (8- or 16-bit ranges).
+ * Infinities and values past int32 clamp too, and NaN gives zero_point
+ * (TFLite's float->int conversion is undefined there). */
 int32_t tml_quantize_value(float v, float scale, int32_t zero_point,
                            int32_t qmin, int32_t qmax);
 void tml_quantize_f32_s8(const float *in, int8_t *out, int32_t n,
