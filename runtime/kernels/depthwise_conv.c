@@ -35,37 +35,19 @@ static void requant_store(const tml_conv_params *p, const int32_t *acc,
     }
 }
 
-/* depth_multiplier 1: output channel c reads input channel c. */
-static void dw_int8_m1(const tml_conv_params *p, const tml_shape4 *in,
-                       const int8_t *xb, const tml_shape4 *filt,
-                       const int8_t *w, const int32_t *bias, const window *win,
-                       int8_t *y)
+/* depth_multiplier 1, channels [c0, c0 + n): output channel c reads input
+ * channel c.  Called with n = 16 and 8 (constants once inlined, so the
+ * channel loop becomes SIMD) and with the rest. */
+static inline void dw_int8_m1_block(const tml_conv_params *p,
+                                    const tml_shape4 *in, const int8_t *xb,
+                                    const tml_shape4 *filt, const int8_t *w,
+                                    const int32_t *bias, const window *win,
+                                    int32_t c0, const int32_t n, int8_t *y)
 {
     const int32_t ch = filt->c, kw = filt->w;
     const int16_t off = (int16_t)p->input_offset;
-    int32_t c0 = 0;
-    for (; c0 + BLOCK <= ch; c0 += BLOCK) {
-        int32_t acc[BLOCK];
-        for (int j = 0; j < BLOCK; j++)
-            acc[j] = bias ? bias[c0 + j] : 0;
-        for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
-            const int32_t iy = win->iy0 + ky * p->dilation_h;
-            for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
-                const int32_t ix = win->ix0 + kx * p->dilation_w;
-                const int8_t *xp = xb + ((size_t)iy * in->w + ix) * ch + c0;
-                const int8_t *wp = w + ((size_t)ky * kw + kx) * ch + c0;
-                /* |w| <= 128 and |x + off| <= 255: the product fits int16. */
-                for (int j = 0; j < BLOCK; j++)
-                    acc[j] += (int16_t)(wp[j] * (int16_t)(xp[j] + off));
-            }
-        }
-        requant_store(p, acc, c0, BLOCK, y + c0);
-    }
-    if (c0 == ch)
-        return;
     int32_t acc[BLOCK];
-    const int32_t rest = ch - c0;
-    for (int32_t j = 0; j < rest; j++)
+    for (int32_t j = 0; j < n; j++)
         acc[j] = bias ? bias[c0 + j] : 0;
     for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
         const int32_t iy = win->iy0 + ky * p->dilation_h;
@@ -73,11 +55,29 @@ static void dw_int8_m1(const tml_conv_params *p, const tml_shape4 *in,
             const int32_t ix = win->ix0 + kx * p->dilation_w;
             const int8_t *xp = xb + ((size_t)iy * in->w + ix) * ch + c0;
             const int8_t *wp = w + ((size_t)ky * kw + kx) * ch + c0;
-            for (int32_t j = 0; j < rest; j++)
-                acc[j] += wp[j] * (xp[j] + p->input_offset);
+            /* |w| <= 128 and |x + off| <= 255: the product fits int16. */
+            for (int32_t j = 0; j < n; j++)
+                acc[j] += (int16_t)(wp[j] * (int16_t)(xp[j] + off));
         }
     }
-    requant_store(p, acc, c0, rest, y + c0);
+    requant_store(p, acc, c0, n, y + c0);
+}
+
+static void dw_int8_m1(const tml_conv_params *p, const tml_shape4 *in,
+                       const int8_t *xb, const tml_shape4 *filt,
+                       const int8_t *w, const int32_t *bias, const window *win,
+                       int8_t *y)
+{
+    const int32_t ch = filt->c;
+    int32_t c0 = 0;
+    for (; c0 + BLOCK <= ch; c0 += BLOCK)
+        dw_int8_m1_block(p, in, xb, filt, w, bias, win, c0, BLOCK, y);
+    if (c0 + BLOCK / 2 <= ch) {
+        dw_int8_m1_block(p, in, xb, filt, w, bias, win, c0, BLOCK / 2, y);
+        c0 += BLOCK / 2;
+    }
+    if (c0 < ch)
+        dw_int8_m1_block(p, in, xb, filt, w, bias, win, c0, ch - c0, y);
 }
 
 /* Any depth_multiplier: output channel ic * m + k reads input channel ic. */
