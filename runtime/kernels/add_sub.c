@@ -166,6 +166,14 @@ static inline int8_t combine(const addsub_k *k, int32_t a, int32_t b)
     return (int8_t)(v < k->lo ? k->lo : (v > k->hi ? k->hi : v));
 }
 
+/* What one innermost int8 run needs: the constants and, optionally, the
+ * two tables of scaled inputs (lut1[x + 128] = MBQM((x - zp1) << 20, m1),
+ * lut2 likewise), which turn two of the three MBQMs into loads. */
+typedef struct int8_ctx {
+    const tml_addsub_params *p;
+    const int32_t *lut1, *lut2;   /* both NULL: compute directly */
+} int8_ctx;
+
 /* The innermost run of n int8 outputs; s1 / s2 are 0 (broadcast) or 1.
  * Per element, TFLite's AddFunc (or the SUB lambda):
  *   out = clamp(MBQM(MBQM(x1') +/- MBQM(x2'), out) + zp_out),
@@ -173,10 +181,11 @@ static inline int8_t combine(const addsub_k *k, int32_t a, int32_t b)
  * multiplier < 1).  The constants live in a local struct: int8 stores may
  * alias anything, which would force reloads of *p inside the loop.  A
  * broadcast side is scaled once per run. */
-static void run_int8(const tml_addsub_params *p, int32_t n, const int8_t *in1,
-                     int32_t s1, const int8_t *in2, int32_t s2, int8_t *out)
+static void run_int8(const int8_ctx *c, int32_t n, const int8_t *in1, int32_t s1,
+                     const int8_t *in2, int32_t s2, int8_t *out)
 {
-    const addsub_k k = make_k(p);
+    const addsub_k k = make_k(c->p);
+    const int32_t *lut1 = c->lut1, *lut2 = c->lut2;
     if (s1 == 0) {
         const int32_t a = scale_input(in1[0] + k.off1, k.m1, k.r1);
         for (int32_t i = 0; i < n; i++)
@@ -185,6 +194,9 @@ static void run_int8(const tml_addsub_params *p, int32_t n, const int8_t *in1,
         const int32_t b = scale_input(in2[0] + k.off2, k.m2, k.r2);
         for (int32_t i = 0; i < n; i++)
             out[i] = combine(&k, scale_input(in1[i] + k.off1, k.m1, k.r1), b);
+    } else if (lut1) {
+        for (int32_t i = 0; i < n; i++)
+            out[i] = combine(&k, lut1[in1[i] + 128], lut2[in2[i] + 128]);
     } else {
         for (int32_t i = 0; i < n; i++)
             out[i] = combine(&k, scale_input(in1[i] + k.off1, k.m1, k.r1),
@@ -237,6 +249,15 @@ static void run_int8_cb(const void *ctx, int32_t n, const void *in1, int32_t s1,
     run_int8(ctx, n, in1, s1, in2, s2, out);
 }
 
+void tml_addsub_int8_lut(const tml_addsub_params *p, int32_t *lut)
+{
+    const addsub_k k = make_k(p);
+    for (int32_t x = -128; x < 128; x++) {
+        lut[x + 128] = scale_input(x + k.off1, k.m1, k.r1);
+        lut[x + 384] = scale_input(x + k.off2, k.m2, k.r2);
+    }
+}
+
 static void run_f32_cb(const void *ctx, int32_t n, const void *in1, int32_t s1,
                        const void *in2, int32_t s2, void *out)
 {
@@ -244,12 +265,17 @@ static void run_f32_cb(const void *ctx, int32_t n, const void *in1, int32_t s1,
 }
 
 void tml_addsub_int8(const tml_addsub_params *p, const tml_bcast *b, int32_t n,
-                     const int8_t *in1, const int8_t *in2, int8_t *out)
+                     const int32_t *lut, const int8_t *in1, const int8_t *in2,
+                     int8_t *out)
 {
+    int8_ctx c;
+    c.p = p;
+    c.lut1 = lut;
+    c.lut2 = lut ? lut + 256 : NULL;
     if (!b)
-        run_int8(p, n, in1, 1, in2, 1, out);
+        run_int8(&c, n, in1, 1, in2, 1, out);
     else
-        tml_bcast_walk(b, 1, p, in1, in2, out, run_int8_cb);
+        tml_bcast_walk(b, 1, &c, in1, in2, out, run_int8_cb);
 }
 
 void tml_addsub_f32(const tml_addsub_params *p, const tml_bcast *b, int32_t n,
@@ -268,7 +294,15 @@ void tml_addsub_f32(const tml_addsub_params *p, const tml_bcast *b, int32_t n,
 typedef struct addsub_data {
     tml_addsub_params p;
     tml_bcast *bcast;
+    int32_t use_lut;   /* the node's scratch holds the int8 tables */
 } addsub_data;
+
+/* int8 runs of at least this many elements use the 2 KB input tables in
+ * scratch: building them costs 512 rescales, each element then saves two.
+ * Scratch lives only during the op; at that point a residual ADD's live
+ * set is smaller than at the op producing its input, so the arena peak
+ * does not grow. */
+enum { LUT_MIN_ELEMENTS = 2048 };
 
 static tml_status dtype_error(tml_interpreter *it, tml_node *n, const char *role,
                               const tml_tensor *t, const char *want)
@@ -375,6 +409,15 @@ static tml_status addsub_prepare(tml_interpreter *it, tml_node *n, int is_sub)
                                     is_sub ? "SUB" : "ADD");
         tml_activation_range_q(activation, out->scale, out->zero_point, -128, 127,
                                &d->p.act_min, &d->p.act_max);
+        /* Tables pay off only on runs where neither input is broadcast. */
+        int32_t last = bcast ? bcast->ndims - 1 : 0;
+        int full_runs = !bcast || (bcast->stride1[last] && bcast->stride2[last]);
+        if (full_runs && tml_num_elements(out) >= LUT_MIN_ELEMENTS) {
+            s = tml_request_scratch(it, n, TML_ADDSUB_LUT_ENTRIES * sizeof(int32_t));
+            if (s != TML_OK)
+                return s;
+            d->use_lut = 1;
+        }
     } else {
         tml_activation_range_f(activation, &d->p.act_min_f, &d->p.act_max_f);
     }
@@ -401,9 +444,12 @@ static tml_status addsub_eval(tml_interpreter *it, tml_node *n)
     int32_t count = tml_num_elements(out);
     if (count == 0)   /* an empty tensor may have no data pointer */
         return TML_OK;
-    if (in1->type == TML_INT8)
-        tml_addsub_int8(&d->p, d->bcast, count, in1->data, in2->data, out->data);
-    else
+    if (in1->type == TML_INT8) {
+        int32_t *lut = d->use_lut ? tml_scratch(it, n) : NULL;
+        if (lut)
+            tml_addsub_int8_lut(&d->p, lut);
+        tml_addsub_int8(&d->p, d->bcast, count, lut, in1->data, in2->data, out->data);
+    } else
         tml_addsub_f32(&d->p, d->bcast, count, in1->data, in2->data, out->data);
     return TML_OK;
 }

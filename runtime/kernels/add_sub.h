@@ -48,9 +48,17 @@ int tml_addsub_quantize(tml_addsub_params *p, int is_sub, float scale1,
                         int32_t zp1, float scale2, int32_t zp2,
                         float scale_out, int32_t zp_out);
 
-/* Elementwise when b is NULL (all three have n elements), else broadcast. */
+/* Fills lut[0..511] with the scaled inputs of every int8 value
+ * (input 1 at [x + 128], input 2 at [x + 384]). */
+#define TML_ADDSUB_LUT_ENTRIES 512
+void tml_addsub_int8_lut(const tml_addsub_params *p, int32_t *lut);
+
+/* Elementwise when b is NULL (all three have n elements), else broadcast.
+ * lut: NULL, or filled by tml_addsub_int8_lut() (same results, fewer
+ * multiplies on runs where neither input is broadcast). */
 void tml_addsub_int8(const tml_addsub_params *p, const tml_bcast *b, int32_t n,
-                     const int8_t *in1, const int8_t *in2, int8_t *out);
+                     const int32_t *lut, const int8_t *in1, const int8_t *in2,
+                     int8_t *out);
 void tml_addsub_f32(const tml_addsub_params *p, const tml_bcast *b, int32_t n,
                     const float *in1, const float *in2, float *out);
 

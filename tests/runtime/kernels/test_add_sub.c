@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "runtime/kernels/add_sub.h"
+#include "runtime/quant.h"
 #include "test_util.h"
 
 enum { ADD = 0, SUB = 41 };
@@ -83,7 +84,7 @@ static void test_add_int8(void **state)
     const int8_t a[5] = { 12, 2, 5, -1, 127 };
     const int8_t b[5] = { 4, -4, -4, -4, 127 };
     int8_t y[5];
-    tml_addsub_int8(&p, NULL, 5, a, b, y);
+    tml_addsub_int8(&p, NULL, 5, NULL, a, b, y);
     /* 5 + 2 = 7; 0; 1.5 -> 2; -1.5 -> -2; 62.5 + 32.75 = 95.25 -> 95 */
     const int8_t want[5] = { 4, -3, -1, -5, 92 };
     assert_memory_equal(y, want, sizeof want);
@@ -96,15 +97,61 @@ static void test_sub_int8_and_activation(void **state)
     const int8_t a[4] = { 10, 3, -3, -128 };
     const int8_t b[4] = { 8, 0, 0, 127 };
     int8_t y[4];
-    tml_addsub_int8(&p, NULL, 4, a, b, y);
+    tml_addsub_int8(&p, NULL, 4, NULL, a, b, y);
     /* 5 - 2 = 3; 1.5 -> 2; -1.5 -> -2; -64 - 31.75 = -95.75 -> -96 */
     const int8_t want[4] = { 3, 2, -2, -96 };
     assert_memory_equal(y, want, sizeof want);
 
     p.act_min = 0;   /* RELU at zero point 0 */
-    tml_addsub_int8(&p, NULL, 4, a, b, y);
+    tml_addsub_int8(&p, NULL, 4, NULL, a, b, y);
     const int8_t want_relu[4] = { 3, 2, 0, 0 };
     assert_memory_equal(y, want_relu, sizeof want_relu);
+}
+
+/* TFLite's AddFunc / SUB lambda spelled out with quant.c's plain
+ * MultiplyByQuantizedMultiplier, as the reference for the fast paths. */
+static int8_t ref_addsub(const tml_addsub_params *p, int8_t x1, int8_t x2)
+{
+    int32_t a = tml_mul_by_qm((x1 + p->input1_offset) * (1 << 20), p->input1_multiplier,
+                              p->input1_shift);
+    int32_t b = tml_mul_by_qm((x2 + p->input2_offset) * (1 << 20), p->input2_multiplier,
+                              p->input2_shift);
+    int32_t v = tml_mul_by_qm(p->is_sub ? a - b : a + b, p->output_multiplier,
+                              p->output_shift) + p->output_offset;
+    return (int8_t)(v < p->act_min ? p->act_min : (v > p->act_max ? p->act_max : v));
+}
+
+static void test_all_int8_pairs_direct_and_tables(void **state)
+{
+    (void)state;
+    static const struct { int sub; float s1, s2, so; int32_t z1, z2, zo, lo; } cases[] = {
+        { 0, 0.039393551647663116f, 0.10419496148824692f, 0.050945673137903214f,
+          -128, 4, -128, -128 },
+        { 1, 0.0123f, 0.0457f, 0.0311f, 17, -3, 5, -128 },
+        { 0, 0.5f, 0.5f, 0.01f, 0, 0, 0, 0 },
+        { 1, 0.2f, 0.05f, 0.4f, -128, 127, 0, -20 },
+    };
+    static int8_t a[65536], b[65536], y_direct[65536], y_lut[65536];
+    static int32_t lut[TML_ADDSUB_LUT_ENTRIES];
+    for (int i = 0; i < 65536; i++) {
+        a[i] = (int8_t)(i >> 8);
+        b[i] = (int8_t)i;
+    }
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        tml_addsub_params p = int8_params(cases[c].sub, cases[c].s1, cases[c].z1,
+                                          cases[c].s2, cases[c].z2, cases[c].so,
+                                          cases[c].zo);
+        p.act_min = cases[c].lo;
+        tml_addsub_int8(&p, NULL, 65536, NULL, a, b, y_direct);
+        tml_addsub_int8_lut(&p, lut);
+        tml_addsub_int8(&p, NULL, 65536, lut, a, b, y_lut);
+        for (int i = 0; i < 65536; i++) {
+            int8_t want = ref_addsub(&p, a[i], b[i]);
+            if (y_direct[i] != want || y_lut[i] != want)
+                fail_msg("case %d x1 %d x2 %d: direct %d tables %d reference %d", (int)c,
+                         a[i], b[i], y_direct[i], y_lut[i], want);
+        }
+    }
 }
 
 /* Naive broadcast reference: element index -> coordinates -> input index. */
@@ -439,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_quantize_add_in_double_sub_in_float),
         cmocka_unit_test(test_add_int8),
         cmocka_unit_test(test_sub_int8_and_activation),
+        cmocka_unit_test(test_all_int8_pairs_direct_and_tables),
         cmocka_unit_test(test_broadcast_shapes),
         cmocka_unit_test(test_broadcast_plan),
         cmocka_unit_test(test_float_activation),
