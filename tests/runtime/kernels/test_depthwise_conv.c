@@ -280,6 +280,8 @@ static void test_dw_random_vs_reference(void **state)
         { 1,  6,  7,  5, 2, 3, 3, 1, 1, 1, 1, 1 },   /* multiplier 2 */
         { 1,  6,  7,  4, 3, 2, 3, 2, 1, 2, 1, 0 },   /* multiplier 3 */
         { 1,  3,  3, 33, 1, 5, 5, 1, 1, 1, 1, 1 },   /* filter > input */
+        { 1, 10,  9,  8, 1, 3, 3, 2, 2, 1, 1, 1 },   /* one 8-block (VWW) */
+        { 1,  6,  6, 29, 1, 3, 3, 1, 1, 1, 1, 0 },   /* 16 + 8 + 5 */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run_random_case(&cases[i], 21u + (uint32_t)i);
