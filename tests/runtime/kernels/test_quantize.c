@@ -358,6 +358,38 @@ static void test_model_requantize_int16_to_int8_and_int8_to_uint8(void **state)
     assert_memory_equal(outu, wantu, sizeof wantu);
 }
 
+/* The element-by-element requantize path (wider types). */
+static void test_model_requantize_wide_types(void **state)
+{
+    (void)state;
+    /* int8 0.5/1 -> int32 0.25/0: (x - 1) * 2. */
+    tml_test_op op = unary_op(114, 1, TML_INT8, 0.5f, 1, TML_INT32, 0.25f, 0, 3);
+    const int8_t in8[3] = { -128, 127, 1 };
+    const int32_t want32[3] = { -258, 252, 0 };
+    int32_t out32[3];
+    run_ok(&op, in8, out32);
+    assert_memory_equal(out32, want32, sizeof want32);
+
+    /* int32 2^-16 -> int16 2^-8: multiplier 2^30, shift -7, i.e. / 256:
+     *   128: srdhm = 64, rdbpot(64, 7) = 1 (0.5 rounds away from zero)
+     *  -128: srdhm = -64, rdbpot(-64, 7) = -1;  extremes clamp. */
+    op = unary_op(114, 2, TML_INT32, 1.0f / 65536, 0, TML_INT16, 1.0f / 256,
+                  0, 5);
+    const int32_t in32[5] = { 256, 128, -128, INT32_MAX, INT32_MIN };
+    const int16_t want16[5] = { 1, 1, -1, 32767, -32768 };
+    int16_t out16[5];
+    run_ok(&op, in32, out16);
+    assert_memory_equal(out16, want16, sizeof want16);
+
+    /* int16 1/1024 -> int16 1/2048: doubling, clamped. */
+    op = unary_op(114, 2, TML_INT16, 1.0f / 1024, 0, TML_INT16, 1.0f / 2048,
+                  0, 3);
+    const int16_t in16[3] = { 20000, -5, -20000 };
+    const int16_t want16b[3] = { 32767, -10, -32768 };
+    run_ok(&op, in16, out16);
+    assert_memory_equal(out16, want16b, sizeof want16b);
+}
+
 static void test_model_dequantize_int8_and_float16(void **state)
 {
     (void)state;
@@ -446,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_model_quantize_float_to_int16),
         cmocka_unit_test(test_model_requantize_int8),
         cmocka_unit_test(test_model_requantize_int16_to_int8_and_int8_to_uint8),
+        cmocka_unit_test(test_model_requantize_wide_types),
         cmocka_unit_test(test_model_dequantize_int8_and_float16),
         cmocka_unit_test(test_model_errors),
     };
