@@ -484,6 +484,17 @@ static tml_status check_quant(ver *v, uint32_t table,
         return fb_fail(v, rc, "quantization zero_point");
     if (!t->scales)
         return TML_OK;
+    if (!charge(v, (uint64_t)t->nscales))
+        return over_budget(v);
+    for (int32_t c = 0; c < t->nscales; c++) {
+        /* A NaN or infinite scale is never meaningful, and would poison
+         * every multiplier computed from it. */
+        uint32_t bits;
+        memcpy(&bits, &t->scales[c], sizeof bits);
+        if (((bits >> 23) & 0xffu) == 0xffu)
+            return fail(v, TML_ERROR_MODEL,
+                        "quantization scale %d is not finite", (int)c);
+    }
     if (nzp && nzp != (uint32_t)t->nscales)
         return fail(v, TML_ERROR_MODEL,
                     "%d quantization scales but %u zero points",

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "convert/export/fb_builder.h"
 #include "fb.h"
 #include "model.h"
 #include "schema.h"
@@ -598,6 +599,23 @@ static void test_quantization_consistency(void **state)
     expect_error(buf, size, TML_ERROR_MODEL,
                  "tensor 5 'functional_1/batch_normalization_1/Fused': "
                  "quantized_dimension 4 out of range (rank 4)");
+    put32(qdim, 3);
+
+    /* NaN and infinite scales. */
+    uint32_t q0;
+    assert_int_equal(tml_fb_field_table(&fb, tensor_table(&fb, 0),
+                                        TML_F_TENSOR_QUANT, &q0), 0);
+    uint32_t s0 = vec_elem(&fb, q0, TML_F_QUANT_SCALE, 4, 0);
+    put32(buf + s0, 0x7f800000u);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 0 'input_1': quantization scale 0 is not finite");
+    put32(buf + s0, 0xffc00000u);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 0 'input_1': quantization scale 0 is not finite");
+    put32(buf + s0, 0x3f000000u);   /* 0.5: fine */
+    tml_model m;
+    load_ok(&m, buf, size);
+
     put32(qdim, (uint32_t)-1);
     expect_error(buf, size, TML_ERROR_MODEL,
                  "tensor 5 'functional_1/batch_normalization_1/Fused': "
@@ -761,6 +779,395 @@ static void test_arguments_and_alignment(void **state)
     free(buf);
 }
 
+
+/* ---- models built field by field (convert/export/fb_builder.h) ---- */
+
+/* A 3-tensor model: in (float32 [1,4]) op w (const [4], buffer 1) -> out,
+ * with knobs for the cases the MLPerf files do not cover. */
+typedef struct spec {
+    int32_t wtype;            /* type of tensor 1 */
+    int inline_data;          /* buffer 1 holds its 4 elements inline */
+    uint64_t xoff, xsize;     /* buffer 1 large-model offset/size fields */
+    uint32_t sentinel_bytes;  /* data in buffer 0 */
+    const char *name0;        /* name of tensor 0 */
+    int subgraphs;            /* 1 or 2 */
+    int bad_subgraph1;        /* subgraph 1's op reads tensor 5 */
+    const char *custom;       /* the op is CUSTOM with this name */
+    int omit_custom_code;
+    int32_t builtin_code, deprecated_code;
+    int32_t alias_ops;        /* extra ops sharing one 1000-entry inputs */
+} spec;
+
+static spec default_spec(void)
+{
+    spec s;
+    memset(&s, 0, sizeof s);
+    s.wtype = TML_FLOAT32;
+    s.inline_data = 1;
+    s.name0 = "in";
+    s.subgraphs = 1;
+    s.builtin_code = 0;       /* ADD */
+    s.deprecated_code = 0;
+    return s;
+}
+
+static tml_fb_ref b_ints(tml_fb_builder *b, const int32_t *v, size_t n)
+{
+    return tml_fb_create_vector(b, v, 4, n, 0);
+}
+
+static tml_fb_ref b_tensor(tml_fb_builder *b, const char *name, int32_t type,
+                           const int32_t *dims, size_t ndims, uint32_t buffer)
+{
+    tml_fb_ref shape = b_ints(b, dims, ndims);
+    tml_fb_ref nm = tml_fb_create_cstring(b, name);
+    tml_fb_start_table(b);
+    tml_fb_add_offset(b, TML_F_TENSOR_SHAPE, shape);
+    tml_fb_add_i8(b, TML_F_TENSOR_TYPE, (int8_t)type, 0);
+    tml_fb_add_u32(b, TML_F_TENSOR_BUFFER, buffer, 0);
+    tml_fb_add_offset(b, TML_F_TENSOR_NAME, nm);
+    return tml_fb_end_table(b);
+}
+
+static tml_fb_ref b_subgraph(tml_fb_builder *b, const spec *s, int bad)
+{
+    static const int32_t d14[2] = { 1, 4 }, d4[1] = { 4 };
+    tml_fb_ref t[3];
+    t[0] = b_tensor(b, s->name0, TML_FLOAT32, d14, 2, 0);
+    t[1] = b_tensor(b, "w", s->wtype, d4, 1, 1);
+    t[2] = b_tensor(b, "out", TML_FLOAT32, d14, 2, 0);
+    tml_fb_ref tensors = tml_fb_create_ref_vector(b, t, 3);
+    int32_t ins[2] = { 0, bad ? 5 : 1 }, outs[1] = { 2 };
+    int32_t in0[1] = { 0 };
+    tml_fb_ref nops = 1 + (tml_fb_ref)s->alias_ops;
+    tml_fb_ref *ops = calloc(nops, sizeof *ops);
+    assert_non_null(ops);
+    tml_fb_ref big = 0;
+    if (s->alias_ops) {
+        int32_t *zeros = calloc(1000, sizeof *zeros);
+        assert_non_null(zeros);
+        big = b_ints(b, zeros, 1000);
+        free(zeros);
+    }
+    for (tml_fb_ref k = 0; k < nops; k++) {
+        tml_fb_ref vin = k ? big : b_ints(b, ins, 2);
+        tml_fb_ref vout = b_ints(b, outs, 1);
+        tml_fb_start_table(b);
+        tml_fb_add_offset(b, TML_F_OP_INPUTS, vin);
+        tml_fb_add_offset(b, TML_F_OP_OUTPUTS, vout);
+        ops[k] = tml_fb_end_table(b);
+    }
+    tml_fb_ref vops = tml_fb_create_ref_vector(b, ops, nops);
+    free(ops);
+    tml_fb_ref vin = b_ints(b, in0, 1), vout = b_ints(b, outs, 1);
+    tml_fb_start_table(b);
+    tml_fb_add_offset(b, TML_F_SUBGRAPH_TENSORS, tensors);
+    tml_fb_add_offset(b, TML_F_SUBGRAPH_INPUTS, vin);
+    tml_fb_add_offset(b, TML_F_SUBGRAPH_OUTPUTS, vout);
+    tml_fb_add_offset(b, TML_F_SUBGRAPH_OPERATORS, vops);
+    return tml_fb_end_table(b);
+}
+
+/* Builds the model into a 16-aligned buffer with `extra` zero bytes after
+ * it; *size is the flatbuffer's own size. */
+static uint8_t *build_model(const spec *s, size_t extra, size_t *size)
+{
+    tml_fb_builder b;
+    static const float w[4] = { 1.0f, 2.0f, 3.0f, 4.0f };
+    static const uint8_t junk[4] = { 9, 9, 9, 9 };
+    tml_fb_init(&b, NULL);
+
+    /* Buffers. */
+    tml_fb_ref bufs[2];
+    tml_fb_ref d0 = s->sentinel_bytes
+        ? tml_fb_create_vector(&b, junk, 1, s->sentinel_bytes, 16) : 0;
+    tml_fb_start_table(&b);
+    tml_fb_add_offset(&b, TML_F_BUFFER_DATA, d0);
+    bufs[0] = tml_fb_end_table(&b);
+    size_t wbytes = tml_model_dtype_size(s->wtype) * 4;
+    tml_fb_ref d1 = s->inline_data
+        ? tml_fb_create_vector(&b, w, 1, wbytes <= 16 ? wbytes : 16, 16) : 0;
+    tml_fb_start_table(&b);
+    tml_fb_add_offset(&b, TML_F_BUFFER_DATA, d1);
+    tml_fb_add_u64(&b, TML_F_BUFFER_OFFSET, s->xoff, 0);
+    tml_fb_add_u64(&b, TML_F_BUFFER_SIZE, s->xsize, 0);
+    bufs[1] = tml_fb_end_table(&b);
+    tml_fb_ref vbufs = tml_fb_create_ref_vector(&b, bufs, 2);
+
+    /* Operator code. */
+    tml_fb_ref cc = s->custom && !s->omit_custom_code
+        ? tml_fb_create_cstring(&b, s->custom) : 0;
+    tml_fb_start_table(&b);
+    tml_fb_add_i8(&b, TML_F_OPCODE_DEPRECATED_BUILTIN,
+                  (int8_t)(s->custom ? 32 : s->deprecated_code), 0);
+    tml_fb_add_offset(&b, TML_F_OPCODE_CUSTOM, cc);
+    tml_fb_add_i32(&b, TML_F_OPCODE_BUILTIN, s->custom ? 32 : s->builtin_code,
+                   0);
+    tml_fb_ref oc = tml_fb_end_table(&b);
+    tml_fb_ref vcodes = tml_fb_create_ref_vector(&b, &oc, 1);
+
+    tml_fb_ref sgs[2];
+    sgs[0] = b_subgraph(&b, s, 0);
+    if (s->subgraphs > 1)
+        sgs[1] = b_subgraph(&b, s, s->bad_subgraph1);
+    tml_fb_ref vsgs = tml_fb_create_ref_vector(&b, sgs, (size_t)s->subgraphs);
+    tml_fb_ref desc = tml_fb_create_cstring(&b, "built");
+
+    tml_fb_start_table(&b);
+    tml_fb_add_u32(&b, TML_F_MODEL_VERSION, 3, 0);
+    tml_fb_add_offset(&b, TML_F_MODEL_OPCODES, vcodes);
+    tml_fb_add_offset(&b, TML_F_MODEL_SUBGRAPHS, vsgs);
+    tml_fb_add_offset(&b, TML_F_MODEL_DESCRIPTION, desc);
+    tml_fb_add_offset(&b, TML_F_MODEL_BUFFERS, vbufs);
+    tml_fb_ref root = tml_fb_end_table(&b);
+    assert_int_equal(tml_fb_finish(&b, root, "TFL3"), 0);
+
+    *size = tml_fb_size(&b);
+    uint8_t *out = aligned_alloc(16, (*size + extra + 15) & ~(size_t)15);
+    assert_non_null(out);
+    memset(out, 0, *size + extra);
+    memcpy(out, tml_fb_data(&b), *size);
+    tml_fb_release(&b);
+    return out;
+}
+
+static void test_built_model_loads(void **state)
+{
+    size_t size;
+    tml_model m;
+    tml_model_tensor t;
+    tml_model_op op;
+    (void)state;
+    spec s = default_spec();
+    uint8_t *buf = build_model(&s, 0, &size);
+    load_ok(&m, buf, size);
+    assert_int_equal(m.ntensors, 3);
+    assert_int_equal(m.nops, 1);
+    assert_string_equal(tml_model_description(&m), "built");
+    tml_model_get_tensor(&m, 1, &t);
+    assert_int_equal(t.data_size, 16);
+    float w[4];
+    memcpy(w, t.data, 16);
+    assert_true(w[3] == 4.0f);
+    tml_model_get_op(&m, 0, &op);
+    assert_int_equal(op.builtin, 0);
+    assert_int_equal(op.version, 1);   /* absent: schema default 1 */
+    assert_int_equal(op.options, 0);
+    free(buf);
+}
+
+static void test_large_model_buffer_offset(void **state)
+{
+    size_t size;
+    tml_model m;
+    tml_model_tensor t;
+    char msg[TML_ERROR_SIZE];
+    static const float w[4] = { 5.0f, 6.0f, 7.0f, 8.0f };
+    (void)state;
+    spec s = default_spec();
+    s.inline_data = 0;
+    s.xoff = 0x7fffffff;      /* placeholder: same layout, learn the size */
+    s.xsize = 16;
+    free(build_model(&s, 0, &size));
+
+    /* Data appended after the flatbuffer, 16-aligned. */
+    size_t at = (size + 15) & ~(size_t)15;
+    s.xoff = at;
+    size_t built;
+    uint8_t *buf = build_model(&s, at - size + 16, &built);
+    assert_int_equal(built, size);
+    memcpy(buf + at, w, 16);
+    load_ok(&m, buf, at + 16);
+    tml_model_get_tensor(&m, 1, &t);
+    assert_ptr_equal(t.data, buf + at);
+    assert_int_equal(t.data_size, 16);
+
+    /* Offset past the end of the file. */
+    snprintf(msg, sizeof msg,
+             "buffer 1: offset/size: out of bounds at offset %zu (model is "
+             "%zu bytes)", at, at + 8);
+    expect_error(buf, at + 8, TML_ERROR_MODEL, msg);
+
+    /* Offsets 0 and 1 mean "not used": no data at all. */
+    free(buf);
+    s.xoff = 1;
+    buf = build_model(&s, 0, &size);
+    load_ok(&m, buf, size);
+    tml_model_get_tensor(&m, 1, &t);
+    assert_null(t.data);
+    free(buf);
+
+    /* Both inline data and an offset. */
+    s.inline_data = 1;
+    s.xoff = 8;
+    buf = build_model(&s, 0, &size);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "buffer 1: has both inline data and an offset");
+    free(buf);
+}
+
+static void test_misaligned_constant(void **state)
+{
+    size_t size, built;
+    char msg[TML_ERROR_SIZE];
+    (void)state;
+    spec s = default_spec();
+    s.inline_data = 0;
+    s.xoff = 0x7fffffff;
+    s.xsize = 16;
+    free(build_model(&s, 0, &size));
+    size_t at = ((size + 15) & ~(size_t)15) + 2;
+    s.xoff = at;
+    uint8_t *buf = build_model(&s, at - size + 16, &built);
+    snprintf(msg, sizeof msg,
+             "tensor 1 'w': buffer 1 data at offset %zu is not 4-byte "
+             "aligned for FLOAT32", at);
+    expect_error(buf, at + 16, TML_ERROR_MODEL, msg);
+    free(buf);
+
+    /* int64 data must be 8-aligned: 4 mod 8 is not enough. */
+    s.wtype = TML_INT64;
+    s.xoff = 0x7fffffff;
+    s.xsize = 32;
+    free(build_model(&s, 0, &size));
+    at = ((size + 15) & ~(size_t)15) + 4;
+    s.xoff = at;
+    buf = build_model(&s, at - size + 32, &built);
+    snprintf(msg, sizeof msg,
+             "tensor 1 'w': buffer 1 data at offset %zu is not 8-byte "
+             "aligned for INT64", at);
+    expect_error(buf, at + 32, TML_ERROR_MODEL, msg);
+    free(buf);
+}
+
+static void test_sentinel_buffer_must_be_empty(void **state)
+{
+    size_t size;
+    (void)state;
+    spec s = default_spec();
+    s.sentinel_bytes = 4;
+    uint8_t *buf = build_model(&s, 0, &size);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "buffer 0: the empty sentinel holds 4 bytes");
+    free(buf);
+}
+
+static void test_second_subgraph_verified(void **state)
+{
+    size_t size;
+    tml_model m;
+    (void)state;
+    spec s = default_spec();
+    s.subgraphs = 2;
+    uint8_t *buf = build_model(&s, 0, &size);
+    load_ok(&m, buf, size);
+    assert_int_equal(m.ntensors, 3);
+    free(buf);
+    s.bad_subgraph1 = 1;
+    buf = build_model(&s, 0, &size);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "subgraph 1: operator 0: input 1 is tensor 5, out of range "
+                 "(subgraph has 3 tensors)");
+    free(buf);
+}
+
+static void test_custom_op_name(void **state)
+{
+    size_t size;
+    tml_model m;
+    tml_model_op op;
+    (void)state;
+    spec s = default_spec();
+    s.custom = "MyOp";
+    uint8_t *buf = build_model(&s, 0, &size);
+    load_ok(&m, buf, size);
+    tml_model_get_op(&m, 0, &op);
+    assert_int_equal(op.builtin, 32);
+    assert_string_equal(op.custom_name, "MyOp");
+    free(buf);
+    s.omit_custom_code = 1;
+    buf = build_model(&s, 0, &size);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "operator code 0: CUSTOM operator without a custom_code "
+                 "name");
+    free(buf);
+}
+
+static void test_builtin_code_rule(void **state)
+{
+    size_t size;
+    tml_model m;
+    tml_model_op op;
+    (void)state;
+    /* Codes >= 127 live only in builtin_code; deprecated says 127. */
+    spec s = default_spec();
+    s.deprecated_code = 127;
+    s.builtin_code = 150;
+    uint8_t *buf = build_model(&s, 0, &size);
+    load_ok(&m, buf, size);
+    tml_model_get_op(&m, 0, &op);
+    assert_int_equal(op.builtin, 150);
+    free(buf);
+    /* Old files: only the deprecated field (builtin_code absent = 0). */
+    s.deprecated_code = 9;
+    s.builtin_code = 0;
+    buf = build_model(&s, 0, &size);
+    load_ok(&m, buf, size);
+    tml_model_get_op(&m, 0, &op);
+    assert_int_equal(op.builtin, 9);
+    free(buf);
+    /* max(-3, 0) = 0 (ADD) is fine; both negative is not. */
+    s.deprecated_code = -3;
+    buf = build_model(&s, 0, &size);
+    load_ok(&m, buf, size);
+    free(buf);
+    s.builtin_code = -5;
+    buf = build_model(&s, 0, &size);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "operator code 0: builtin code -3 is negative");
+    free(buf);
+}
+
+static void test_hostile_name_stays_one_line(void **state)
+{
+    size_t size;
+    (void)state;
+    spec s = default_spec();
+    s.name0 = "evil\nname\x7f";
+    uint8_t *buf = build_model(&s, 0, &size);
+    tml_fb fb = fb_over(buf, size);
+    put32(buf + vec_elem(&fb, tensor_table(&fb, 0), TML_F_TENSOR_SHAPE, 4, 0),
+          (uint32_t)-1);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 0 'evil?name?': dim 0 is -1, must be >= 0");
+    free(buf);
+}
+
+static void test_aliased_vectors_bounded(void **state)
+{
+    size_t size;
+    char err[TML_ERROR_SIZE];
+    tml_model m;
+    (void)state;
+    /* 300 operators all pointing at one 1000-entry inputs vector: a few
+     * KB of file asking for 300000 index checks. */
+    spec s = default_spec();
+    s.alias_ops = 300;
+    uint8_t *buf = build_model(&s, 0, &size);
+    assert_true(size < 20000);
+    assert_int_equal(tml_model_load(&m, buf, size, err, sizeof err),
+                     TML_ERROR_MODEL);
+    assert_non_null(strstr(err, "references more elements than a"));
+    assert_non_null(strstr(err, "(aliased vectors)"));
+    assert_true(strncmp(err, "operator ", 9) == 0);
+    free(buf);
+    /* A few aliases stay within the budget. */
+    s.alias_ops = 2;
+    buf = build_model(&s, 0, &size);
+    assert_int_equal(tml_model_load(&m, buf, size, err, sizeof err), TML_OK);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -784,6 +1191,15 @@ int main(void)
         cmocka_unit_test(test_custom_without_name),
         cmocka_unit_test(test_opcode_version_zero),
         cmocka_unit_test(test_arguments_and_alignment),
+        cmocka_unit_test(test_built_model_loads),
+        cmocka_unit_test(test_large_model_buffer_offset),
+        cmocka_unit_test(test_misaligned_constant),
+        cmocka_unit_test(test_sentinel_buffer_must_be_empty),
+        cmocka_unit_test(test_second_subgraph_verified),
+        cmocka_unit_test(test_custom_op_name),
+        cmocka_unit_test(test_builtin_code_rule),
+        cmocka_unit_test(test_hostile_name_stays_one_line),
+        cmocka_unit_test(test_aliased_vectors_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
