@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "runtime/kernels/mul.h"
+#include "runtime/quant.h"
 #include "test_util.h"
 
 enum { MUL = 18 };
@@ -105,6 +106,38 @@ static void test_int8_near_float_model(void **state)
      * (rounded high product, then rounded shift) reaches 0.5077 here. */
     assert_true(worst <= 0.51);
     assert_true(worst >= 0.5);
+}
+
+static void test_all_int8_pairs_vs_reference(void **state)
+{
+    (void)state;
+    /* TFLite's MulElementwise spelled out with quant.c's plain
+     * MultiplyByQuantizedMultiplier; shifts < 0, 0 and > 0 (version 3). */
+    static const struct { float s1, s2, so; int32_t z1, z2, zo; } cases[] = {
+        { 0.0371f, 0.0213f, 0.0517f, -7, 12, 3 },
+        { 0.5f, 0.25f, 0.125f, 0, 0, -5 },
+        { 0.9f, 0.8f, 0.05f, -128, 127, 0 },
+        { 0.003f, 0.002f, 0.5f, 100, -100, -128 },
+    };
+    static int8_t a[65536], b[65536], y[65536];
+    for (int i = 0; i < 65536; i++) {
+        a[i] = (int8_t)(i >> 8);
+        b[i] = (int8_t)i;
+    }
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        tml_mul_params p = int8_params(cases[c].s1, cases[c].z1, cases[c].s2, cases[c].z2,
+                                       cases[c].so, cases[c].zo);
+        tml_mul_int8(&p, NULL, 65536, a, b, y);
+        for (int i = 0; i < 65536; i++) {
+            int32_t prod = (a[i] + p.input1_offset) * (b[i] + p.input2_offset);
+            int32_t v = tml_mul_by_qm(prod, p.output_multiplier, p.output_shift) +
+                        p.output_offset;
+            int8_t want = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
+            if (y[i] != want)
+                fail_msg("case %d x1 %d x2 %d: got %d want %d", (int)c, a[i], b[i], y[i],
+                         want);
+        }
+    }
 }
 
 static void test_float_broadcast(void **state)
@@ -223,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_int8_rounding_and_saturation),
         cmocka_unit_test(test_int8_multiplier_above_one),
         cmocka_unit_test(test_int8_near_float_model),
+        cmocka_unit_test(test_all_int8_pairs_vs_reference),
         cmocka_unit_test(test_float_broadcast),
         cmocka_unit_test(test_op_int8_broadcast),
         cmocka_unit_test(test_op_version3_float),
