@@ -476,8 +476,11 @@ static tml_status leaky_prepare(tml_interpreter *it, tml_node *n)
     tml_status s = tml_unary_tensors(it, n, 1, &in, &out);
     if (s != TML_OK)
         return s;
-    /* LeakyReluOptions.alpha; TFLite reads 0 when the table is absent. */
-    const float alpha = tml_opt_float(it, n, TML_F_LEAKY_RELU_ALPHA, 0.0f);
+    /* LeakyReluOptions.alpha; TFLite's parser reads 0 when the op has no
+     * LeakyReluOptions table (absent, or another union type). */
+    const float alpha = n->options_type == TML_OPT_LEAKY_RELU
+                            ? tml_opt_float(it, n, TML_F_LEAKY_RELU_ALPHA, 0.0f)
+                            : 0.0f;
     if (in->type == TML_FLOAT32) {
         float *a = alloc_user(it, n, sizeof *a);
         if (!a)

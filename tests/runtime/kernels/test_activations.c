@@ -453,6 +453,10 @@ static void test_model_float(void **state)
     op.options = tml_tfl_leaky_relu_options(0.25f);
     run_ok(&op, in, out);
     assert_true(out[0] == -1.0f && out[1] == -0.375f && out[2] == 1.0f);
+    /* No LeakyReluOptions table: alpha 0 (TFLite's parser default). */
+    op.options = tml_tfl_empty_options(0);
+    run_ok(&op, in, out);
+    assert_true(out[0] == 0.0f && signbit(out[0]) && out[2] == 1.0f);
 }
 
 static void test_model_leaky_and_hard_swish_int8(void **state)
