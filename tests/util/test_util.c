@@ -119,8 +119,48 @@ static int describe(tml_tfl_writer *w, const tml_test_op *op)
     return tml_tfl_set_description(w, "tinyml single-op test");
 }
 
-uint8_t *tml_test_build_single_op(const tml_test_op *op, size_t *size,
-                                  char *err, size_t err_size)
+static int describe_graph(tml_tfl_writer *w, const tml_test_graph *g)
+{
+    int32_t i;
+    if (g->ntensors < 0 || g->ntensors > TML_TEST_MAX_TENSORS ||
+        g->nops < 0 || g->nops > TML_TEST_MAX_OPS ||
+        g->ninputs < 0 || g->ninputs > TML_TEST_MAX_INPUTS ||
+        g->noutputs < 0 || g->noutputs > TML_TEST_MAX_INPUTS)
+        return -1;
+    for (i = 0; i < g->ntensors; i++)
+        if (add_spec(w, &g->tensors[i], "t", (int)i) != i)
+            return -1;
+    for (i = 0; i < g->nops; i++) {
+        const tml_test_graph_op *op = &g->ops[i];
+        if (op->ninputs < 0 || op->ninputs > TML_TEST_MAX_INPUTS ||
+            op->noutputs < 0 || op->noutputs > TML_TEST_MAX_OUTPUTS)
+            return -1;
+        if (tml_tfl_add_op(w, op->builtin, op->version ? op->version : 1,
+                           op->inputs, op->ninputs, op->outputs,
+                           op->noutputs,
+                           op->options.type ? &op->options : NULL) < 0)
+            return -1;
+    }
+    if (tml_tfl_set_inputs(w, g->inputs, g->ninputs) != 0 ||
+        tml_tfl_set_outputs(w, g->outputs, g->noutputs) != 0)
+        return -1;
+    return tml_tfl_set_description(w, "tinyml test graph");
+}
+
+typedef int (*describe_fn)(tml_tfl_writer *w, const void *what);
+
+static int describe_op_cb(tml_tfl_writer *w, const void *what)
+{
+    return describe(w, what);
+}
+
+static int describe_graph_cb(tml_tfl_writer *w, const void *what)
+{
+    return describe_graph(w, what);
+}
+
+static uint8_t *build_with(describe_fn fn, const void *what, size_t *size,
+                           char *err, size_t err_size)
 {
     tml_tfl_writer *w = tml_tfl_writer_new(NULL);
     const uint8_t *bytes;
@@ -130,10 +170,10 @@ uint8_t *tml_test_build_single_op(const tml_test_op *op, size_t *size,
         set_err(err, err_size, "out of memory");
         return NULL;
     }
-    if (describe(w, op) != 0 || tml_tfl_finish(w, &bytes, &n) != 0) {
+    if (fn(w, what) != 0 || tml_tfl_finish(w, &bytes, &n) != 0) {
         set_err(err, err_size, "building the model: %s",
                 *tml_tfl_error(w) ? tml_tfl_error(w)
-                                  : "bad input/output count");
+                                  : "bad tensor, op, input or output count");
         tml_tfl_writer_free(w);
         return NULL;
     }
@@ -148,13 +188,21 @@ uint8_t *tml_test_build_single_op(const tml_test_op *op, size_t *size,
     return copy;
 }
 
-tml_status tml_test_runner_open(tml_test_runner *r, const tml_test_op *op,
-                                size_t arena_size)
+uint8_t *tml_test_build_single_op(const tml_test_op *op, size_t *size,
+                                  char *err, size_t err_size)
+{
+    return build_with(describe_op_cb, op, size, err, err_size);
+}
+
+uint8_t *tml_test_build_graph(const tml_test_graph *g, size_t *size,
+                              char *err, size_t err_size)
+{
+    return build_with(describe_graph_cb, g, size, err, err_size);
+}
+
+static tml_status runner_start(tml_test_runner *r, size_t arena_size)
 {
     tml_status s;
-    memset(r, 0, sizeof *r);
-    r->model = tml_test_build_single_op(op, &r->model_size, r->build_error,
-                                        sizeof r->build_error);
     if (!r->model)
         return TML_ERROR_ARGUMENT;
     r->arena_size = arena_size ? arena_size : 256 * 1024;
@@ -167,6 +215,25 @@ tml_status tml_test_runner_open(tml_test_runner *r, const tml_test_op *op,
     if (s != TML_OK)
         return s;
     return tml_allocate(&r->it);
+}
+
+tml_status tml_test_runner_open(tml_test_runner *r, const tml_test_op *op,
+                                size_t arena_size)
+{
+    memset(r, 0, sizeof *r);
+    r->model = tml_test_build_single_op(op, &r->model_size, r->build_error,
+                                        sizeof r->build_error);
+    return runner_start(r, arena_size);
+}
+
+tml_status tml_test_runner_open_graph(tml_test_runner *r,
+                                      const tml_test_graph *g,
+                                      size_t arena_size)
+{
+    memset(r, 0, sizeof *r);
+    r->model = tml_test_build_graph(g, &r->model_size, r->build_error,
+                                    sizeof r->build_error);
+    return runner_start(r, arena_size);
 }
 
 const char *tml_test_runner_error(const tml_test_runner *r)

@@ -98,6 +98,65 @@ typedef struct tml_test_op {
     tml_test_tensor outputs[TML_TEST_MAX_OUTPUTS];
 } tml_test_op;
 
+/* ------------------------------------------------------------------------
+ * Small graphs: several ops sharing tensors (chains, fan-out, planner
+ * tests).  Tensors are listed once; ops and the subgraph inputs/outputs
+ * refer to them by index (-1 in an op's inputs = absent).  Unnamed
+ * tensors are called "t<i>".  Example, CONV_2D then RELU:
+ *
+ *   tml_test_graph g = {
+ *       .ntensors = 4,
+ *       .tensors = {
+ *           { .type = TML_FLOAT32, .ndims = 4, .dims = {1, 4, 4, 1} },
+ *           { .type = TML_FLOAT32, .ndims = 4, .dims = {1, 1, 1, 1},
+ *             .data = (const float[]){2.0f} },
+ *           { .type = TML_FLOAT32, .ndims = 4, .dims = {1, 4, 4, 1} },
+ *           { .type = TML_FLOAT32, .ndims = 4, .dims = {1, 4, 4, 1} },
+ *       },
+ *       .nops = 2,
+ *       .ops = {
+ *           { .builtin = 3, .ninputs = 3, .inputs = {0, 1, -1},
+ *             .noutputs = 1, .outputs = {2},
+ *             .options = tml_tfl_conv2d_options(TML_PAD_VALID, 1, 1,
+ *                                               TML_ACT_NONE, 1, 1) },
+ *           { .builtin = 19, .ninputs = 1, .inputs = {2},
+ *             .noutputs = 1, .outputs = {3} },
+ *       },
+ *       .ninputs = 1, .inputs = {0},
+ *       .noutputs = 1, .outputs = {3},
+ *   };
+ *   tml_test_runner r;
+ *   assert_int_equal(tml_test_runner_open_graph(&r, &g, 0), TML_OK);
+ *   ... tml_set_input(&r.it, ...), tml_invoke(&r.it), ...
+ *   tml_test_runner_close(&r);
+ * ---------------------------------------------------------------------- */
+
+#define TML_TEST_MAX_TENSORS 32
+#define TML_TEST_MAX_OPS 16
+
+typedef struct tml_test_graph_op {
+    int32_t builtin;
+    int32_t version;           /* 0 means 1 */
+    tml_tfl_options options;
+    int32_t ninputs, noutputs;
+    int32_t inputs[TML_TEST_MAX_INPUTS];
+    int32_t outputs[TML_TEST_MAX_OUTPUTS];
+} tml_test_graph_op;
+
+typedef struct tml_test_graph {
+    int32_t ntensors;
+    tml_test_tensor tensors[TML_TEST_MAX_TENSORS];   /* `absent` unused */
+    int32_t nops;
+    tml_test_graph_op ops[TML_TEST_MAX_OPS];
+    int32_t ninputs, noutputs;                       /* up to 8 each */
+    int32_t inputs[TML_TEST_MAX_INPUTS];
+    int32_t outputs[TML_TEST_MAX_INPUTS];
+} tml_test_graph;
+
+/* As tml_test_build_single_op, for a graph. */
+uint8_t *tml_test_build_graph(const tml_test_graph *g, size_t *size,
+                              char *err, size_t err_size);
+
 /* Bytes of a spec's data: elements * dtype size. */
 size_t tml_test_tensor_bytes(const tml_test_tensor *t);
 
@@ -121,6 +180,10 @@ typedef struct tml_test_runner {
  * build failure is TML_ERROR_ARGUMENT).  Always close the runner. */
 tml_status tml_test_runner_open(tml_test_runner *r, const tml_test_op *op,
                                 size_t arena_size);
+/* The same for a graph. */
+tml_status tml_test_runner_open_graph(tml_test_runner *r,
+                                      const tml_test_graph *g,
+                                      size_t arena_size);
 /* The build error, or tml_error() of the interpreter. */
 const char *tml_test_runner_error(const tml_test_runner *r);
 void tml_test_runner_close(tml_test_runner *r);
