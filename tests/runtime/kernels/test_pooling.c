@@ -102,6 +102,27 @@ static void test_max_int8(void **state)
     assert_memory_equal(y, want, sizeof want);
 }
 
+static void test_batches(void **state)
+{
+    (void)state;
+    /* Two images: the hand image and the same plus 10 (channel 0) / minus
+     * 10 (channel 1); each batch pools on its own. */
+    int8_t x[64], y[16];
+    hand_input_i8(x);
+    for (int i = 0; i < 32; i++)
+        x[32 + i] = (int8_t)(x[i] + (i % 2 ? -10 : 10));
+    tml_pool_params p = hand_params();
+    p.batches = 2;
+    tml_max_pool_int8(&p, x, y);
+    const int8_t want_max[16] = { 11, -1, 12, -3, 15, -9, 16, -11,
+                                  21, -11, 22, -13, 25, -19, 26, -21 };
+    assert_memory_equal(y, want_max, sizeof want_max);
+    tml_avg_pool_int8(&p, x, y);
+    const int8_t want_avg[16] = { 6, -6, 8, -8, 12, -12, 14, -14,
+                                  16, -16, 18, -18, 22, -22, 24, -24 };
+    assert_memory_equal(y, want_avg, sizeof want_avg);
+}
+
 static void test_float(void **state)
 {
     (void)state;
@@ -303,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_avg_int8_rounds_half_away_from_zero),
         cmocka_unit_test(test_avg_int8_activation_clamps),
         cmocka_unit_test(test_max_int8),
+        cmocka_unit_test(test_batches),
         cmocka_unit_test(test_float),
         cmocka_unit_test(test_op_avg_and_max_int8),
         cmocka_unit_test(test_op_errors),
