@@ -349,13 +349,13 @@ static tml_status int16_zero_points(tml_interpreter *it, tml_node *n,
 
 /* The scale ratio refused by the *_init functions (tml_ratio_supported). */
 static tml_status bad_ratio(tml_interpreter *it, tml_node *n,
-                            const tml_tensor *out)
+                            const tml_tensor *out, const char *factor)
 {
     return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                            "output 0 tensor %d '%s': input scale / output "
-                            "scale (times alpha) must be below 2^30",
+                            "output 0 tensor %d '%s': input scale%s / "
+                            "output scale must be below 2^30",
                             (int)tml_tensor_index(it, out),
-                            tml_tensor_name(it, out));
+                            tml_tensor_name(it, out), factor);
 }
 
 static void *alloc_user(tml_interpreter *it, tml_node *n, size_t bytes)
@@ -387,12 +387,12 @@ static tml_status relu_prepare(tml_interpreter *it, tml_node *n)
             return TML_ERROR_ARENA;
         if (tml_relu_q_init(user, in->scale, in->zero_point, out->scale,
                             out->zero_point, INT16_MIN, INT16_MAX) != 0)
-            return bad_ratio(it, n, out);
+            return bad_ratio(it, n, out, "");
         return TML_OK;
     }
     if (tml_relu_q_init(&p, in->scale, in->zero_point, out->scale,
                         out->zero_point, INT8_MIN, INT8_MAX) != 0)
-        return bad_ratio(it, n, out);
+        return bad_ratio(it, n, out, "");
     int8_t *lut = alloc_user(it, n, 256);
     if (!lut)
         return TML_ERROR_ARENA;
@@ -499,13 +499,13 @@ static tml_status leaky_prepare(tml_interpreter *it, tml_node *n)
         if (tml_leaky_q_init(p, in->scale, in->zero_point, out->scale,
                              out->zero_point, alpha, INT16_MIN,
                              INT16_MAX) != 0)
-            return bad_ratio(it, n, out);
+            return bad_ratio(it, n, out, " (times |alpha|)");
         return TML_OK;
     }
     tml_leaky_params p;
     if (tml_leaky_q_init(&p, in->scale, in->zero_point, out->scale,
                          out->zero_point, alpha, INT8_MIN, INT8_MAX) != 0)
-        return bad_ratio(it, n, out);
+        return bad_ratio(it, n, out, " (times |alpha|)");
     int8_t *lut = alloc_user(it, n, 256);
     if (!lut)
         return TML_ERROR_ARENA;

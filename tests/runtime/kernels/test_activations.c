@@ -532,7 +532,13 @@ static void test_model_errors(void **state)
     op = unary_op(19, 2, TML_INT8, 1.0f, 0, 1e-10f, 0, 2);
     expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
         "op 0 RELU: output 0 tensor 1 'output0': input scale / output scale "
-        "(times alpha) must be below 2^30");
+        "must be below 2^30");
+
+    op = unary_op(98, 1, TML_INT8, 1.0f, 0, 1.0f, 0, 2);
+    op.options = tml_tfl_leaky_relu_options(-2e9f);
+    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+        "op 0 LEAKY_RELU: output 0 tensor 1 'output0': input scale (times "
+        "|alpha|) / output scale must be below 2^30");
 
     op = unary_op(21, 2, TML_INT8, 0.5f, 0, 0.5f, 0, 2);
     op.outputs[0].dims[1] = 4;
