@@ -65,6 +65,26 @@ static void test_file_identifier(void **state)
     tml_fb_release(&b);
 }
 
+/* tml_fb_add_i32_force writes a value equal to the default anyway: the
+ * same bytes as a non-default value, with 0 in place of 7. */
+static void test_forced_default(void **state)
+{
+    static const uint8_t want[] = {
+        0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x00, 0x08, 0x00, 0x04,
+        0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00
+    };
+    tml_fb_builder b;
+    tml_fb_ref t;
+    (void)state;
+    tml_fb_init(&b, NULL);
+    tml_fb_start_table(&b);
+    tml_fb_add_i32_force(&b, 0, 0);
+    t = tml_fb_end_table(&b);
+    assert_int_equal(tml_fb_finish(&b, t, NULL), 0);
+    assert_bytes(&b, want, sizeof want);
+    tml_fb_release(&b);
+}
+
 /* A field equal to its default is not written: an empty table. */
 static void test_default_omitted(void **state)
 {
@@ -378,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_one_int_field),
         cmocka_unit_test(test_file_identifier),
         cmocka_unit_test(test_default_omitted),
+        cmocka_unit_test(test_forced_default),
         cmocka_unit_test(test_vtable_dedupe_string_and_table_vector),
         cmocka_unit_test(test_force_align_int64_float_bool),
         cmocka_unit_test(test_mixed_scalars_strings_vectors),

@@ -43,6 +43,8 @@ typedef struct spec {
     int32_t nq, qdim;
     float scales[4];
     int64_t zps[4];
+    int is_variable;
+    int unnamed;
 } spec;
 
 typedef struct op_spec {
@@ -78,6 +80,7 @@ static void random_tensor(uint32_t *s, spec *t, int index)
         t->dims[d] = 1 + pick(s, 4);
         elems *= (size_t)t->dims[d];
     }
+    t->unnamed = pick(s, 8) == 0;
     if (pick(s, 3) == 0 && elems * type_size(t->type) <= sizeof t->data) {
         size_t i;
         t->data_size = elems * type_size(t->type);
@@ -191,7 +194,8 @@ static void check_model(const uint8_t *bytes, size_t n, const spec *ts,
     for (i = 0; i < nt; i++) {
         tml_model_tensor t;
         tml_model_get_tensor(&m, i, &t);
-        assert_string_equal(t.name, ts[i].name);
+        assert_string_equal(t.name, ts[i].unnamed ? "" : ts[i].name);
+        assert_int_equal(t.is_variable, ts[i].is_variable);
         assert_int_equal(t.type, ts[i].type);
         assert_int_equal(t.ndims, ts[i].ndims);
         if (ts[i].ndims)
@@ -247,7 +251,9 @@ static void test_random_models_round_trip(void **state)
             tml_tfl_tensor t;
             random_tensor(&seed, &ts[i], i);
             memset(&t, 0, sizeof t);
-            t.name = ts[i].name;
+            t.name = ts[i].unnamed ? NULL : ts[i].name;
+            ts[i].is_variable = !ts[i].data_size && pick(&seed, 6) == 0;
+            t.is_variable = ts[i].is_variable;
             t.type = ts[i].type;
             t.ndims = ts[i].ndims;
             t.dims = ts[i].dims;
