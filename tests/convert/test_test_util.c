@@ -14,6 +14,43 @@
 
 #include "test_util.h"
 
+/* The example of test_util.h, as written there: acc = sum((1 - -1) * w)
+ * + bias = 90 + 10 = 100, times 0.5 * 0.25 / 1 = 12.5, rounded half away
+ * from zero = 13. */
+static void test_header_example_conv(void **state)
+{
+    static const int8_t w[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    static const int32_t bias[1] = {10};
+    static const float wscale[1] = {0.25f};
+    static const float bscale[1] = {0.125f};   /* input scale * wscale */
+    tml_test_op op = {
+        .builtin = 3,                            /* CONV_2D */
+        .options = tml_tfl_conv2d_options(TML_PAD_VALID, 1, 1,
+                                          TML_ACT_NONE, 1, 1),
+        .ninputs = 3,
+        .inputs = {
+            { .type = TML_INT8, .ndims = 4, .dims = {1, 3, 3, 1},
+              .scale = 0.5f, .zero_point = -1 },
+            { .type = TML_INT8, .ndims = 4, .dims = {1, 3, 3, 1},
+              .channels = 1, .scales = wscale, .data = w },
+            { .type = TML_INT32, .ndims = 1, .dims = {1},
+              .channels = 1, .scales = bscale, .data = bias },
+        },
+        .noutputs = 1,
+        .outputs = { { .type = TML_INT8, .ndims = 4, .dims = {1, 1, 1, 1},
+                       .scale = 1.0f, .zero_point = 0 } },
+    };
+    int8_t x[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, y[1] = {0};
+    char err[256] = "";
+    tml_status s;
+    (void)state;
+    s = tml_test_run_single_op(&op, (const void *[]){x}, (void *[]){y}, err,
+                               sizeof err);
+    assert_string_equal(err, "");
+    assert_int_equal(s, TML_OK);
+    assert_int_equal(y[0], 13);
+}
+
 /* y = relu(2 * x) through CONV_2D (1x1 filter 2, no bias) then RELU; x
  * also feeds an ADD (x + x), a second output: fan-out of one tensor. */
 static void test_graph_chain_and_fan_out(void **state)
@@ -111,6 +148,7 @@ static void test_quantize_helpers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header_example_conv),
         cmocka_unit_test(test_graph_chain_and_fan_out),
         cmocka_unit_test(test_graph_build_errors),
         cmocka_unit_test(test_quantize_helpers),

@@ -10,7 +10,7 @@
 #include "runtime/kernel.h"   /* TML_PAD_*, TML_ACT_* */
 #include "runtime/schema.h"   /* TML_OPT_*, TML_F_* */
 
-/* $TINYML_SHARED or "../shared". */
+/* $TINYML_SHARED, else ../shared beside the source tree. */
 const char *tml_test_shared_dir(void);
 /* Reads $TINYML_SHARED/<rel>; NULL if missing (the caller skips). */
 void *tml_test_read_shared(const char *rel, size_t *size);
