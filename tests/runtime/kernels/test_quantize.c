@@ -13,6 +13,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/activations.h"
+#include "kernels/logistic_tanh.h"
 #include "kernels/quantize.h"
 #include "test_util.h"
 
@@ -407,6 +409,73 @@ static void test_model_dequantize_int8_and_float16(void **state)
     assert_memory_equal(out, wanth, sizeof wanth);
 }
 
+/* float -> QUANTIZE -> LOGISTIC -> TANH -> LEAKY_RELU -> DEQUANTIZE ->
+ * float in one model (the planner reuses buffers along the chain), against
+ * the same steps through the math layer; invoked twice. */
+static void test_graph_quantized_chain(void **state)
+{
+    (void)state;
+    tml_test_graph g = {
+        .ntensors = 6,
+        .tensors = {
+            { .type = TML_FLOAT32, .ndims = 2, .dims = { 1, 8 } },
+            { .type = TML_INT8, .ndims = 2, .dims = { 1, 8 },
+              .scale = 1.0f / 16, .zero_point = 0 },
+            { .type = TML_INT8, .ndims = 2, .dims = { 1, 8 },
+              .scale = 1.0f / 256, .zero_point = -128 },
+            { .type = TML_INT8, .ndims = 2, .dims = { 1, 8 },
+              .scale = 1.0f / 128, .zero_point = 0 },
+            { .type = TML_INT8, .ndims = 2, .dims = { 1, 8 },
+              .scale = 1.0f / 128, .zero_point = 0 },
+            { .type = TML_FLOAT32, .ndims = 2, .dims = { 1, 8 } },
+        },
+        .nops = 5,
+        .ops = {
+            { .builtin = 114, .ninputs = 1, .inputs = { 0 }, .noutputs = 1,
+              .outputs = { 1 } },
+            { .builtin = 14, .version = 2, .ninputs = 1, .inputs = { 1 },
+              .noutputs = 1, .outputs = { 2 } },
+            { .builtin = 28, .version = 2, .ninputs = 1, .inputs = { 2 },
+              .noutputs = 1, .outputs = { 3 } },
+            { .builtin = 98, .ninputs = 1, .inputs = { 3 }, .noutputs = 1,
+              .outputs = { 4 }, .options = tml_tfl_leaky_relu_options(0.5f) },
+            { .builtin = 6, .version = 2, .ninputs = 1, .inputs = { 4 },
+              .noutputs = 1, .outputs = { 5 } },
+        },
+        .ninputs = 1, .inputs = { 0 },
+        .noutputs = 1, .outputs = { 5 },
+    };
+    const float x[8] = { -9.0f, -2.5f, -0.3f, 0.0f, 0.03f, 1.0f, 3.3f, 8.0f };
+    float want[8], got[8];
+    tml_sigmoid_params pl, pt;
+    tml_leaky_params pk;
+    assert_int_equal(tml_sigmoid_params_init(&pl, 1.0f / 16, 0), 0);
+    assert_int_equal(tml_sigmoid_params_init(&pt, 1.0f / 256, -128), 0);
+    assert_int_equal(tml_leaky_q_init(&pk, 1.0f / 128, 0, 1.0f / 128, 0,
+                                      0.5f, INT8_MIN, INT8_MAX), 0);
+    for (int i = 0; i < 8; i++) {
+        int8_t q = (int8_t)tml_quantize_value(x[i], 1.0f / 16, 0, -128, 127);
+        int8_t v = tml_tanh_s8(&pt, tml_logistic_s8(&pl, q));
+        v = (int8_t)tml_leaky_q(&pk, v);
+        tml_dequantize_s8(&v, &want[i], 1, 1.0f / 128, 0);
+    }
+    /* sanity of the chain itself: tanh(sigmoid(0)) = tanh(0.5) = 0.4621 */
+    assert_true(fabsf(want[3] - 0.4621f) < 0.01f);
+
+    tml_test_runner r;
+    tml_status s = tml_test_runner_open_graph(&r, &g, 0);
+    if (s != TML_OK)
+        print_error("%s\n", tml_test_runner_error(&r));
+    assert_int_equal(s, TML_OK);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(tml_set_input(&r.it, 0, x, sizeof x), TML_OK);
+        assert_int_equal(tml_invoke(&r.it), TML_OK);
+        assert_int_equal(tml_get_output(&r.it, 0, got, sizeof got), TML_OK);
+        assert_memory_equal(got, want, sizeof want);
+    }
+    tml_test_runner_close(&r);
+}
+
 static void test_model_errors(void **state)
 {
     (void)state;
@@ -480,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_model_requantize_int16_to_int8_and_int8_to_uint8),
         cmocka_unit_test(test_model_requantize_wide_types),
         cmocka_unit_test(test_model_dequantize_int8_and_float16),
+        cmocka_unit_test(test_graph_quantized_chain),
         cmocka_unit_test(test_model_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
