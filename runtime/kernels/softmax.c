@@ -70,8 +70,11 @@ void tml_softmax_int8(const tml_softmax_params *p, int32_t rows, int32_t depth,
         int num_bits_over_unit;
         int32_t scale = tml_fp_get_reciprocal((int32_t)sum, ACCUM_INTEGER_BITS,
                                               &num_bits_over_unit);
-        /* exponent = num_bits_over_unit + 31 - 8; the row max contributes
-         * exp(0) so sum >= 1 and exponent is in [0, 31]. */
+        /* exponent = num_bits_over_unit + 31 - 8.  The row max contributes
+         * exp(0), so the sum is >= 1 and exponent >= 23.  A sum of exps of
+         * 512 or more (a long, flat row) makes it exceed 31, where TFLite's
+         * TFLITE_CHECK aborts; there the same rounding shift is done in 64
+         * bits instead (every output is then 0 or 1 above -128). */
         int exponent = num_bits_over_unit + 31 - 8;
         for (int32_t c = 0; c < depth; c++) {
             int32_t diff = in[c] - max;
@@ -80,7 +83,12 @@ void tml_softmax_int8(const tml_softmax_params *p, int32_t rows, int32_t depth,
                 continue;
             }
             int32_t e = c < EXP_CACHE ? cache[c] : exp_of_diff(p, diff);
-            int32_t v = tml_rdbpot(tml_srdhm(scale, e), exponent) - 128;
+            int32_t prod = tml_srdhm(scale, e);   /* >= 0: both are */
+            int32_t v = exponent <= 31
+                            ? tml_rdbpot(prod, exponent)
+                            : (int32_t)(((int64_t)prod + ((int64_t)1 << (exponent - 1)))
+                                        >> exponent);
+            v -= 128;
             out[c] = (int8_t)tml_clamp_i32(v, -128, 127);
         }
     }

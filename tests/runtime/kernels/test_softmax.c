@@ -186,6 +186,26 @@ static void test_int8_two_elements_hand_traced(void **state)
     assert_int_equal(out[1], -59);
 }
 
+static void test_int8_long_flat_row(void **state)
+{
+    (void)state;
+    /* 1000 equal values: the sum of exps is 1000 >= 512, where TFLite Micro
+     * aborts (exponent 32 > 31).  tinyml extends the rounding shift: each
+     * p = 0.001 -> 0.256 -> 0, i.e. -128.  With one value 5 higher at
+     * scale 1 the row is peaked: p_max = e^5 / (e^5 + 999) = 0.129 -> 33
+     * -> -95, the rest 0.00087 -> 0.22 -> -128. */
+    static int8_t in[1000], out[1000];
+    memset(in, 3, sizeof in);
+    run_int8(in, 1, 1000, 0.5, 1.0, out);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(out[i], -128);
+    in[500] = 8;
+    run_int8(in, 1, 1000, 1.0, 1.0, out);
+    assert_int_equal(out[500], -95);
+    assert_int_equal(out[0], -128);
+    assert_int_equal(out[999], -128);
+}
+
 static void test_f32(void **state)
 {
     (void)state;
@@ -359,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_int8_rows),
         cmocka_unit_test(test_int8_mixed),
         cmocka_unit_test(test_int8_two_elements_hand_traced),
+        cmocka_unit_test(test_int8_long_flat_row),
         cmocka_unit_test(test_f32),
         cmocka_unit_test(test_op_int8),
         cmocka_unit_test(test_op_rejects_bad_output_quantization),
