@@ -4,7 +4,7 @@
 #
 # 1. The malformed corpus of gen_malformed (fuzz/gen_malformed.c, built in
 #    $TINYML_BUILD): `tinyml inspect` exits 2 on every bad_* file; maybe_*
-#    files (possibly still valid) may also succeed.
+#    files (possibly still valid) may also succeed, and are run too.
 # 2. Our own seeded mutations of kws_ref_model.tflite (truncations, byte
 #    and word overwrites): `inspect` and `run --random` exit 0 with empty
 #    stderr, or 1/2 with one line.  Some mutations leave a valid model.
@@ -72,8 +72,12 @@ else
         case $(basename "$f") in
         # bad_*: invalid, the verifier must refuse it -> exit 2.
         bad_*) bad=$((bad + 1)); check "$f" "2" "$BIN" inspect "$f" ;;
-        # maybe_*: may still be a valid model (a flipped weight byte).
-        *) check "$f" "0 1 2" "$BIN" inspect "$f" ;;
+        # maybe_*: may still be a valid model (a flipped weight byte):
+        # it may load, and then run.
+        *)
+            check "$f" "0 1 2" "$BIN" inspect "$f"
+            check "$f" "0 1 2" "$BIN" run "$f" --random
+            ;;
         esac
     done
     want=$(tail -n 1 "$TMP/gen.log")
