@@ -18,6 +18,20 @@ size_t tml_conv_int8_scratch_bytes(const tml_shape4 *filt)
     return (size_t)tml_conv_patch_len(filt) * sizeof(int16_t);
 }
 
+/* dst[i] = src[i] + off for n values.  restrict and fixed 16-wide blocks
+ * let the compiler use SIMD without alias checks. */
+static void widen_offset(int16_t *restrict dst, const int8_t *restrict src,
+                         int32_t n, int16_t off)
+{
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (int j = 0; j < 16; j++)
+            dst[i + j] = (int16_t)(src[i + j] + off);
+    }
+    for (; i < n; i++)
+        dst[i] = (int16_t)(src[i] + off);
+}
+
 /* One output pixel's input patch for group g, in filter order (ky, kx, ic),
  * as int16 x + input_offset; taps in the padding are 0 so they add nothing,
  * exactly as TFLite skips them.  Zero-filled up to a multiple of 16. */
@@ -44,21 +58,18 @@ static void gather_patch(const tml_conv_params *p, const tml_shape4 *in,
             const int8_t *src = xr + (size_t)(ix0 + kx0) * in->c;
             if (cf == in->c) {
                 const int32_t run = (kx1 - kx0) * cf;
-                for (int32_t i = 0; i < run; i++)
-                    dst[i] = (int16_t)(src[i] + off);
+                widen_offset(dst, src, run, off);
                 dst += run;
             } else {
                 for (int32_t kx = kx0; kx < kx1; kx++, src += in->c) {
-                    for (int32_t i = 0; i < cf; i++)
-                        dst[i] = (int16_t)(src[i] + off);
+                    widen_offset(dst, src, cf, off);
                     dst += cf;
                 }
             }
         } else {
             for (int32_t kx = kx0; kx < kx1; kx++) {
                 const int8_t *src = xr + (size_t)(ix0 + kx * p->dilation_w) * in->c;
-                for (int32_t i = 0; i < cf; i++)
-                    dst[i] = (int16_t)(src[i] + off);
+                widen_offset(dst, src, cf, off);
                 dst += cf;
             }
         }
