@@ -63,13 +63,17 @@ int tml_bcast_init(tml_bcast *b, const int32_t *dims1, int nd1,
     return 0;
 }
 
-/* C99 twin of TFLite's QuantizeMultiplierSmallerThanOneExp: 0 < real < 1. */
+/* C99 twin of TFLite's QuantizeMultiplierSmallerThanOneExp: 0 < real < 1
+ * and a shift <= 0 (a real within 2^-32 of 1 rounds up to shift 1, which
+ * TFLite's CHECK rejects too). */
 static int quantize_smaller_than_one(double real, int32_t *m, int32_t *shift)
 {
     if (!(real > 0.0 && real < 1.0))
         return -1;
     int s;
     tml_quantize_multiplier(real, m, &s);
+    if (s > 0)
+        return -1;
     *shift = s;
     return 0;
 }
