@@ -238,6 +238,14 @@ static void test_op_errors(void **state)
                         "0, got float32");
     tml_test_runner_close(&r);
 
+    op.outputs[0].type = TML_INT8;
+    op.outputs[0].scale = 1.0f / 65536.0f;   /* 0.25 * 65536 = 2^14 */
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_ERROR_UNSUPPORTED);
+    assert_string_equal(tml_test_runner_error(&r),
+                        "op 0 MUL: output 0 tensor 2 'output0': rescale multiplier "
+                        "scale1 * scale2 / scale_out is 2^14 or more");
+    tml_test_runner_close(&r);
+
     op = mul_op(TML_FLOAT32, TML_ACT_NONE);
     set_shape(&op.inputs[0], 2, (int32_t[]){ 2, 3 });
     set_shape(&op.inputs[1], 2, (int32_t[]){ 3, 1 });
