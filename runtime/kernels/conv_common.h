@@ -14,7 +14,22 @@
  * the bias last, so float results match TFLite Micro's too.
  *
  * Layouts: activations NHWC, conv filters OHWI, depthwise filters
- * 1HW(C*M), FC weights [out, in].
+ * 1HW(C*M), FC weights [out, in].  Weights are symmetric (TFLite int8
+ * spec: zero point 0), so there is no weight offset.
+ *
+ * Speed, without changing a single result:
+ * - int8 CONV_2D gathers each output pixel's patch once, as int16
+ *   x + input_offset in filter order, with 0 for taps in the padding (so
+ *   they add exactly nothing, as TFLite's skip does) and zero-filled to a
+ *   multiple of 16; every output channel is then one straight dot product
+ *   with its filter, which compilers turn into SIMD multiply-adds.  The
+ *   patch lives in the node's scratch buffer (2 bytes per filter tap).
+ * - DEPTHWISE_CONV_2D runs 16 (then 8) channels side by side: channels
+ *   are contiguous in input, filter and output, and independent.
+ * - float sums share input loads across 4 output channels, each channel
+ *   keeping its own running sum in TFLite's order.
+ * - requantization is the inlined tml_mul_by_qm_inl; parameters are read
+ *   into locals because int8 stores may alias them.
  */
 #ifndef TML_KERNELS_CONV_COMMON_H
 #define TML_KERNELS_CONV_COMMON_H
