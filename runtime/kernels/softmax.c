@@ -173,6 +173,13 @@ static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
                                     "input 0 tensor %d '%s': beta * scale is too small "
                                     "for the int8 softmax (TFLite needs > 2^-26)",
                                     (int)tml_tensor_index(it, in), tml_tensor_name(it, in));
+        /* At beta * scale >= 32 the capped multiplier rounds to 2^31 and
+         * the left shift reaches 32 (undefined in TFLite as in C). */
+        if (!(real < 2147483647.0))
+            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                    "input 0 tensor %d '%s': beta * scale is too large "
+                                    "for the int8 softmax (must be < 32)",
+                                    (int)tml_tensor_index(it, in), tml_tensor_name(it, in));
         tml_softmax_params_int8((double)beta, (double)in->scale, p);
     } else {
         p->beta = beta;

@@ -278,6 +278,24 @@ static void test_op_rejects_bad_output_quantization(void **state)
     tml_test_runner_close(&r);
 }
 
+static void test_op_rejects_extreme_beta_scale(void **state)
+{
+    (void)state;
+    tml_test_op op = softmax_op(TML_INT8, 4, 1.0f, 0, 1.0f / 256.0f, -128, 1e-9f);
+    tml_test_runner r;
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_ERROR_UNSUPPORTED);
+    assert_string_equal(tml_test_runner_error(&r),
+                        "op 0 SOFTMAX: input 0 tensor 0 'input0': beta * scale is too "
+                        "small for the int8 softmax (TFLite needs > 2^-26)");
+    tml_test_runner_close(&r);
+    op = softmax_op(TML_INT8, 4, 40.0f, 0, 1.0f / 256.0f, -128, 1.0f);
+    assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_ERROR_UNSUPPORTED);
+    assert_string_equal(tml_test_runner_error(&r),
+                        "op 0 SOFTMAX: input 0 tensor 0 'input0': beta * scale is too "
+                        "large for the int8 softmax (must be < 32)");
+    tml_test_runner_close(&r);
+}
+
 static void test_op_rejects_int16(void **state)
 {
     (void)state;
@@ -383,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_f32),
         cmocka_unit_test(test_op_int8),
         cmocka_unit_test(test_op_rejects_bad_output_quantization),
+        cmocka_unit_test(test_op_rejects_extreme_beta_scale),
         cmocka_unit_test(test_op_rejects_int16),
         cmocka_unit_test(test_goldens),
     };
