@@ -8,10 +8,10 @@
  * 8-bit -> 8-bit requantize is a 256-entry table filled in prepare from
  * the exact reference.  Output quantization must be per-tensor.
  *
- * DEQUANTIZE: int8, uint8, int16 -> float32 (TFLite Micro), and float16 ->
- * float32 (full TFLite; float16-quantized models dequantize their weights
- * with it).  Per-channel input is rejected: TFLite Micro would silently use
- * the first channel's scale.
+ * DEQUANTIZE: int8, uint8, int16 -> float32 (TFLite Micro); and, as full
+ * TFLite (TFLite Micro has neither), float16 -> float32 (float16-quantized
+ * models dequantize their weights with it) and per-channel int8 (TFLite
+ * Micro would silently use the first channel's scale).
  */
 #include "kernels/quantize.h"
 
@@ -107,6 +107,24 @@ void tml_dequantize_s16(const int16_t *in, float *out, int32_t n, float scale,
 {
     for (int32_t i = 0; i < n; i++)
         out[i] = scale * (float)((int32_t)in[i] - zero_point);
+}
+
+void tml_dequantize_s8_per_channel(const int8_t *in, float *out,
+                                   int32_t outer, int32_t channels,
+                                   int32_t inner, const float *scales,
+                                   const void *zero_points)
+{
+    const unsigned char *zp_bytes = zero_points;
+    for (int32_t o = 0; o < outer; o++) {
+        for (int32_t c = 0; c < channels; c++) {
+            int64_t zp = 0;
+            if (zp_bytes)
+                memcpy(&zp, zp_bytes + (size_t)c * sizeof zp, sizeof zp);
+            const int32_t base = (o * channels + c) * inner;
+            tml_dequantize_s8(in + base, out + base, inner, scales[c],
+                              (int32_t)zp);
+        }
+    }
 }
 
 float tml_half_to_float(uint16_t h)
@@ -321,12 +339,63 @@ static tml_status quantize_eval(tml_interpreter *it, tml_node *n)
     return TML_OK;
 }
 
+/* Per-channel DEQUANTIZE: the tensor as [outer, channels, inner]. */
+typedef struct dequantize_data {
+    const float *scales;           /* into the model */
+    const void *zero_points;       /* int64s in the model, NULL = all 0 */
+    int32_t outer, channels, inner;
+} dequantize_data;
+
+static tml_status dequantize_per_channel_prepare(tml_interpreter *it,
+                                                 tml_node *n,
+                                                 const tml_tensor *in,
+                                                 const tml_quant *q)
+{
+    if (in->type != TML_INT8)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "input 0 tensor %d '%s': per-channel "
+                                "quantization needs int8, got %s",
+                                (int)tml_tensor_index(it, in),
+                                tml_tensor_name(it, in),
+                                tml_dtype_name(in->type));
+    if (q->dim < 0 || q->dim >= in->ndims || in->dims[q->dim] != q->count)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "input 0 tensor %d '%s': %d scales do not "
+                                "match dimension %d",
+                                (int)tml_tensor_index(it, in),
+                                tml_tensor_name(it, in), (int)q->count,
+                                (int)q->dim);
+    for (int32_t c = 0; c < q->count; c++) {
+        if (!(q->scales[c] > 0.0f) || q->scales[c] > 3.0e38f)
+            return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                    "input 0 tensor %d '%s': channel %d "
+                                    "needs a finite scale > 0",
+                                    (int)tml_tensor_index(it, in),
+                                    tml_tensor_name(it, in), (int)c);
+    }
+    dequantize_data *d = tml_alloc_persistent(it, sizeof *d);
+    if (!d)
+        return TML_ERROR_ARENA;
+    d->scales = q->scales;
+    d->zero_points = q->zero_points;
+    d->channels = q->count;
+    d->outer = 1;
+    d->inner = 1;
+    for (int i = 0; i < q->dim; i++)
+        d->outer *= in->dims[i];
+    for (int i = q->dim + 1; i < in->ndims; i++)
+        d->inner *= in->dims[i];
+    n->user = d;
+    return TML_OK;
+}
+
 static tml_status dequantize_prepare(tml_interpreter *it, tml_node *n)
 {
     tml_tensor *in, *out;
     tml_status s = tml_unary_tensors(it, n, 0, &in, &out);
     if (s != TML_OK)
         return s;
+    n->user = NULL;
     if (out->type != TML_FLOAT32)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
                                 "output 0 tensor %d '%s': expected float32, "
@@ -344,6 +413,10 @@ static tml_status dequantize_prepare(tml_interpreter *it, tml_node *n)
                                 (int)tml_tensor_index(it, in),
                                 tml_tensor_name(it, in),
                                 tml_dtype_name(in->type));
+    tml_quant q;
+    tml_tensor_quant(it, in, &q);
+    if (q.count > 1)
+        return dequantize_per_channel_prepare(it, n, in, &q);
     return tml_check_quant(it, n, "input 0", in);
 }
 
@@ -352,6 +425,13 @@ static tml_status dequantize_eval(tml_interpreter *it, tml_node *n)
     const tml_tensor *in = tml_node_input(it, n, 0);
     tml_tensor *out = tml_node_output(it, n, 0);
     const int32_t count = tml_num_elements(in);
+    const dequantize_data *d = n->user;
+    if (d) {
+        tml_dequantize_s8_per_channel(in->data, out->data, d->outer,
+                                      d->channels, d->inner, d->scales,
+                                      d->zero_points);
+        return TML_OK;
+    }
     switch (in->type) {
     case TML_INT8:
         tml_dequantize_s8(in->data, out->data, count, in->scale,
@@ -373,9 +453,9 @@ static tml_status dequantize_eval(tml_interpreter *it, tml_node *n)
 }
 
 /* Versions (TFLite op_version.cc): QUANTIZE 1, 2 = int16 output (3 is
- * per-channel, 4 int4); DEQUANTIZE 1 uint8, 2 int8, 3 int16 or float16
- * (5 per-channel int8, 6 int4). */
+ * per-channel, 4 int4); DEQUANTIZE 1 uint8, 2 int8, 3 int16 or float16,
+ * 4 and 5 per-channel int8 (6 is int4). */
 const tml_kernel tml_kernel_quantize = { 114, 1, 2, quantize_prepare,
                                          quantize_eval };
-const tml_kernel tml_kernel_dequantize = { 6, 1, 3, dequantize_prepare,
+const tml_kernel tml_kernel_dequantize = { 6, 1, 5, dequantize_prepare,
                                            dequantize_eval };

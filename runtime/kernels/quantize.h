@@ -46,6 +46,17 @@ void tml_dequantize_u8(const uint8_t *in, float *out, int32_t n, float scale,
 void tml_dequantize_s16(const int16_t *in, float *out, int32_t n, float scale,
                         int32_t zero_point);
 
+/* Per-channel int8 (full TFLite PerChannelDequantize; TFLite Micro has
+ * none): the tensor seen as [outer, channels, inner] with the channel axis
+ * the quantized dimension; scale[c] * (x - zero_point[c]) in float (the
+ * same bits as TFLite's float-times-int).  zero_points: NULL = all 0, else
+ * `channels` int64 as stored in the model, read bytewise (the model may
+ * leave them unaligned). */
+void tml_dequantize_s8_per_channel(const int8_t *in, float *out,
+                                   int32_t outer, int32_t channels,
+                                   int32_t inner, const float *scales,
+                                   const void *zero_points);
+
 /* IEEE half (binary16) bits -> float, exactly: subnormals normalised,
  * infinities kept, NaN payloads kept (shifted into the float mantissa). */
 float tml_half_to_float(uint16_t h);

@@ -215,6 +215,28 @@ static void test_dequantize_bits_equal_double_formula(void **state)
     assert_true(y == 1.0f);
 }
 
+static void test_dequantize_per_channel(void **state)
+{
+    (void)state;
+    /* [2, 3, 2], channels on axis 1: scale 0.5/0.25/2, zero point 0/1/-1;
+     * the int64 zero points deliberately misaligned. */
+    int8_t in[12];
+    for (int i = 0; i < 12; i++)
+        in[i] = (int8_t)(i - 6);
+    const float scales[3] = { 0.5f, 0.25f, 2.0f };
+    const int64_t zps[3] = { 0, 1, -1 };
+    unsigned char raw[4 + sizeof zps];
+    memcpy(raw + 4, zps, sizeof zps);
+    float out[12];
+    tml_dequantize_s8_per_channel(in, out, 2, 3, 2, scales, raw + 4);
+    const float want[12] = { -3.0f, -2.5f, -1.25f, -1.0f, -2.0f, 0.0f,
+                             0.0f, 0.5f, 0.25f, 0.5f, 10.0f, 12.0f };
+    assert_memory_equal(out, want, sizeof want);
+    /* No zero points: all 0. */
+    tml_dequantize_s8_per_channel(in, out, 2, 3, 2, scales, NULL);
+    assert_true(out[2] == -1.0f && out[4] == -4.0f && out[11] == 10.0f);
+}
+
 /* -------------------------------------------------------------- float16 */
 
 static void test_half_to_float_known_patterns(void **state)
@@ -476,6 +498,34 @@ static void test_graph_quantized_chain(void **state)
     tml_test_runner_close(&r);
 }
 
+static void test_model_dequantize_per_channel(void **state)
+{
+    (void)state;
+    static const float scales[3] = { 0.5f, 0.25f, 2.0f };
+    static const int64_t zps[3] = { 0, 1, -1 };
+    tml_test_op op = unary_op(6, 5, TML_INT8, 0, 0, TML_FLOAT32, 0, 0, 6);
+    op.inputs[0].ndims = 2;
+    op.inputs[0].dims[0] = 2;
+    op.inputs[0].dims[1] = 3;
+    op.inputs[0].channels = 3;
+    op.inputs[0].scales = scales;
+    op.inputs[0].zero_points = zps;
+    op.inputs[0].quant_dim = 1;
+    op.outputs[0].dims[0] = 2;
+    op.outputs[0].dims[1] = 3;
+    const int8_t in[6] = { -6, -5, -4, 3, 4, 5 };
+    /* row 0: -6*0.5, (-5-1)*0.25, (-4+1)*2;  row 1: 1.5, 0.75, 12 */
+    const float want[6] = { -3.0f, -1.5f, -6.0f, 1.5f, 0.75f, 12.0f };
+    float out[6];
+    run_ok(&op, in, out);
+    assert_memory_equal(out, want, sizeof want);
+
+    op.inputs[0].type = TML_INT16;
+    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+        "op 0 DEQUANTIZE: input 0 tensor 0 'input0': per-channel "
+        "quantization needs int8, got int16");
+}
+
 static void test_model_errors(void **state)
 {
     (void)state;
@@ -541,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_requant_unsupported_ratio),
         cmocka_unit_test(test_requant_int8_uint8_is_xor_0x80),
         cmocka_unit_test(test_dequantize_bits_equal_double_formula),
+        cmocka_unit_test(test_dequantize_per_channel),
         cmocka_unit_test(test_half_to_float_known_patterns),
         cmocka_unit_test(test_half_to_float_all_patterns),
         cmocka_unit_test(test_model_quantize_float_to_int8),
@@ -549,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_model_requantize_int16_to_int8_and_int8_to_uint8),
         cmocka_unit_test(test_model_requantize_wide_types),
         cmocka_unit_test(test_model_dequantize_int8_and_float16),
+        cmocka_unit_test(test_model_dequantize_per_channel),
         cmocka_unit_test(test_graph_quantized_chain),
         cmocka_unit_test(test_model_errors),
     };
