@@ -384,6 +384,19 @@ static tml_status check_bias(tml_interpreter *it, tml_node *n,
     return TML_OK;
 }
 
+/* An int8 tensor's zero point must be an int8 value (TFLite int8 spec);
+ * the kernels' 16-bit intermediates rely on it. */
+static tml_status check_zero_point(tml_interpreter *it, tml_node *n,
+                                   const char *slot, const tml_tensor *t)
+{
+    if (t->zero_point >= -128 && t->zero_point <= 127)
+        return TML_OK;
+    return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                            "%s tensor %d '%s': zero point %d outside int8",
+                            slot, (int)tml_tensor_index(it, t),
+                            tml_tensor_name(it, t), (int)t->zero_point);
+}
+
 /* Per-channel requantization, as PopulateConvolutionQuantizationParams. */
 static tml_status quant_params(tml_interpreter *it, tml_node *n, int depthwise,
                                const tml_tensor *in, const tml_tensor *filt,
@@ -439,6 +452,11 @@ static tml_status quant_params(tml_interpreter *it, tml_node *n, int depthwise,
     }
     p->out_mult = mult;
     p->out_shift = shift;
+    tml_status st = check_zero_point(it, n, "input 0", in);
+    if (st == TML_OK)
+        st = check_zero_point(it, n, "output 0", out);
+    if (st != TML_OK)
+        return st;
     p->input_offset = -in->zero_point;
     p->output_offset = out->zero_point;
     tml_activation_range_q(activation, out->scale, out->zero_point, -128, 127,

@@ -486,6 +486,12 @@ static void test_conv_prepare_errors(void **state)
                          "op 0 CONV_2D: input 1 tensor 1 'input1': weight zero "
                          "point 3 at channel 0, the int8 spec needs 0");
 
+    op = int8_conv_op();
+    op.outputs[0].zero_point = 200;
+    expect_prepare_error(&op, TML_ERROR_MODEL,
+                         "op 0 CONV_2D: output 0 tensor 3 'output0': zero "
+                         "point 200 outside int8");
+
     static const int8_t w18[18] = { 0 };
     op = int8_conv_op();
     op.inputs[1].dims[3] = 2;

@@ -368,6 +368,12 @@ static void test_fc_prepare_errors(void **state)
                          "expected int8 or float32, got int16");
 
     op = int8_fc_op();
+    op.inputs[0].zero_point = -129;
+    expect_prepare_error(&op, TML_ERROR_MODEL,
+                         "op 0 FULLY_CONNECTED: input 0 tensor 0 'input0': "
+                         "zero point -129 outside int8");
+
+    op = int8_fc_op();
     op.inputs[2].type = TML_INT8;
     expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                          "op 0 FULLY_CONNECTED: input 2 tensor 2 'input2': "
