@@ -486,6 +486,13 @@ static void test_conv_prepare_errors(void **state)
                          "op 0 CONV_2D: input 1 tensor 1 'input1': weight zero "
                          "point 3 at channel 0, the int8 spec needs 0");
 
+    /* A hostile dilation: tap offsets would leave int32. */
+    op = int8_conv_op();
+    op.options = tml_tfl_conv2d_options(TML_PAD_SAME, 1, 1, TML_ACT_NONE,
+                                        1, 1 << 30);
+    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                         "op 0 CONV_2D: dilated filter span too large");
+
     op = int8_conv_op();
     op.outputs[0].zero_point = 200;
     expect_prepare_error(&op, TML_ERROR_MODEL,
