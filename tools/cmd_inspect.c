@@ -7,7 +7,8 @@
  * size.  --json keys: inputs, outputs (name, index, shape, dtype, scale,
  * zero_point; per-channel tensors add scales, zero_points,
  * quantized_dimension), ops (name -> count, in order of first use),
- * op_list, tensors, arena_bytes, file_bytes, weight_bytes.
+ * op_list, tensors, arena_bytes, file_bytes, weight_bytes,
+ * weight_bytes_by_dtype (dtype name -> bytes).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +29,13 @@ typedef struct op_count {
     int count;
 } op_count;
 
+#define NUM_DTYPES 10      /* tml_dtype values are 0..9 */
+
 typedef struct summary {
     op_count *ops;        /* distinct ops in order of first use */
     int nops;
     size_t weight_bytes;
+    size_t weight_by_dtype[NUM_DTYPES];
 } summary;
 
 static int summarize(const tml_interpreter *it, summary *s)
@@ -40,6 +44,7 @@ static int summarize(const tml_interpreter *it, summary *s)
     s->ops = calloc(n > 0 ? (size_t)n : 1, sizeof *s->ops);
     s->nops = 0;
     s->weight_bytes = 0;
+    memset(s->weight_by_dtype, 0, sizeof s->weight_by_dtype);
     if (!s->ops)
         return -1;
     for (int32_t i = 0; i < n; i++) {
@@ -55,8 +60,11 @@ static int summarize(const tml_interpreter *it, summary *s)
     }
     for (int32_t t = 0; t < tml_tensor_count(it); t++) {
         tml_tensor_info info;
-        if (tml_tensor_details(it, t, &info) == TML_OK && info.is_constant)
-            s->weight_bytes += info.bytes;
+        if (tml_tensor_details(it, t, &info) != TML_OK || !info.is_constant)
+            continue;
+        s->weight_bytes += info.bytes;
+        if ((unsigned)info.dtype < NUM_DTYPES)
+            s->weight_by_dtype[info.dtype] += info.bytes;
     }
     return 0;
 }
@@ -136,6 +144,11 @@ static int print_json(const tml_host_interp *h, const summary *s)
                             (double)tml_arena_needed(it));
     cJSON_AddNumberToObject(root, "file_bytes", (double)h->model_size);
     cJSON_AddNumberToObject(root, "weight_bytes", (double)s->weight_bytes);
+    cJSON *by = cJSON_AddObjectToObject(root, "weight_bytes_by_dtype");
+    for (int d = 0; d < NUM_DTYPES; d++)
+        if (s->weight_by_dtype[d])
+            cJSON_AddNumberToObject(by, tml_dtype_name((tml_dtype)d),
+                                    (double)s->weight_by_dtype[d]);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text)
@@ -170,8 +183,17 @@ static void print_text(const tml_host_interp *h, const char *path,
     printf("model: %s\n", name);
     printf("file: %zu bytes (%.1f KB)\n", h->model_size,
            (double)h->model_size / 1024.0);
-    printf("weights: %zu bytes (%.1f KB) in constant tensors\n",
+    printf("weights: %zu bytes (%.1f KB) in constant tensors",
            s->weight_bytes, (double)s->weight_bytes / 1024.0);
+    const char *sep = " (";
+    for (int d = 0; d < NUM_DTYPES; d++) {
+        if (!s->weight_by_dtype[d])
+            continue;
+        printf("%s%s %zu", sep, tml_dtype_name((tml_dtype)d),
+               s->weight_by_dtype[d]);
+        sep = ", ";
+    }
+    printf("%s\n", s->weight_bytes ? ")" : "");
     printf("arena: %zu bytes (%.1f KB) needed\n", tml_arena_needed(it),
            (double)tml_arena_needed(it) / 1024.0);
     printf("tensors: %d\n", (int)tml_tensor_count(it));

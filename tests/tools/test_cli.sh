@@ -114,14 +114,37 @@ if expect 0 "inspect --json kws" -- "$BIN" inspect "$KWS" --json; then
     [ "$(jq '.op_list | length' "$TMP/kws.json")" = 13 ] || fail "kws op_list"
     arena=$(jq '.arena_bytes' "$TMP/kws.json")
     [ "$arena" -gt 0 ] && [ "$arena" -lt 1048576 ] && ok "kws arena $arena" || fail "kws arena '$arena'"
-    # Weight bytes: the sum over constant tensors, at most the file size.
-    w=$(jq '.weight_bytes' "$TMP/kws.json")
-    [ "$w" -gt 20000 ] && [ "$w" -lt 53936 ] && ok "kws weights $w" || fail "kws weight_bytes '$w'"
 fi
+# Weight bytes per dtype, against an independent reader of the file
+# (shared/tools/tflite_ref.py's flatbuffer helpers).
+for f in "$MODELS"/*.tflite; do
+    m=$(basename "$f" .tflite)
+    want=$($PY - "$SHARED/tools" "$f" <<'PYEOF'
+import sys, json
+sys.path.insert(0, sys.argv[1])
+from tflite_ref import root, tables, sc, raw, N
+names = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8"}
+m = root(bytearray(open(sys.argv[2], "rb").read()))
+bufs = tables(m, 4)
+by = {}
+for t in tables(tables(m, 2)[0], 0):
+    b = raw(bufs[sc(t, 2, N.Uint32Flags)], 0)
+    if b:
+        k = names[sc(t, 1, N.Int8Flags)]
+        by[k] = by.get(k, 0) + len(b)
+print(json.dumps({"weight_bytes": sum(by.values()), "weight_bytes_by_dtype": by}))
+PYEOF
+)
+    got=$("$BIN" inspect "$f" --json 2>"$TMP/err" | jq -cS '{weight_bytes, weight_bytes_by_dtype}')
+    want=$(echo "$want" | jq -cS .)
+    [ -n "$got" ] && [ "$got" = "$want" ] && ok "$m weight bytes $got" || fail "$m weights: got '$got', want '$want' $(cat "$TMP/err")"
+done
 if expect 0 "inspect kws (text)" -- "$BIN" inspect "$KWS"; then
     grep -q "^  0: 'input_1' (tensor 0): int8 \[1, 49, 10, 1\], scale 0.584702909 zero point 83$" "$TMP/out" \
         || fail "inspect text: input line"
     grep -q "^file: 53936 bytes (52.7 KB)$" "$TMP/out" || fail "inspect text: file line"
+    grep -q "^weights: 24376 bytes (23.8 KB) in constant tensors (int32 2360, int8 22016)$" "$TMP/out" \
+        || fail "inspect text: weights line"
     grep -Eq "^  CONV_2D +5$" "$TMP/out" || fail "inspect text: CONV_2D count"
 fi
 # The same details for every golden model.
