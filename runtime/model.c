@@ -302,6 +302,27 @@ static void safe_name(char *dst, size_t cap, const char *s)
     dst[i] = '\0';
 }
 
+static int charge(ver *v, uint64_t units);
+static tml_status over_budget(ver *v);
+
+/* Names end up in every later message (kernels name their tensors), so a
+ * control byte such as a newline would break the one-line rule anywhere
+ * downstream: refuse them here, once.  UTF-8 is fine. */
+static tml_status check_text(ver *v, const char *s, const char *what)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (c < 0x20 || c == 0x7f)
+            return fail(v, TML_ERROR_MODEL,
+                        "%s has control byte 0x%x at index %zu", what,
+                        (unsigned)c, n);
+    }
+    if (!charge(v, n / 4))
+        return over_budget(v);
+    return TML_OK;
+}
+
 /* Every element the verifier walks costs one unit; a well-formed file
  * spends at most one unit per 4 bytes, so size units leave 4x slack while
  * a file aliasing one vector from many tables is stopped early. */
@@ -374,6 +395,12 @@ static tml_status verify_opcodes(ver *v, uint32_t root)
         if (builtin == BUILTIN_CUSTOM && !custom)
             return fail(v, TML_ERROR_MODEL,
                         "CUSTOM operator without a custom_code name");
+        if (custom) {
+            tml_status st = check_text(v, (const char *)(v->fb.base + custom),
+                                       "custom_code");
+            if (st != TML_OK)
+                return st;
+        }
     }
     v->where[0] = '\0';
     return TML_OK;
@@ -560,6 +587,8 @@ static tml_status verify_tensor(ver *v, uint32_t tensors, uint32_t i)
     }
     if (rc)
         return fb_fail(v, rc, what);
+    if ((st = check_text(v, t.name, "name")) != TML_OK)
+        return st;
     safe_name(name, sizeof name, t.name);
     set_where(v, "%stensor %u '%s': ", v->sg, i, name);
     if (t.ndims > TML_MAX_DIMS)
