@@ -358,7 +358,7 @@ static tml_status check_shapes(tml_interpreter *it, tml_node *n, int depthwise,
     }
     if (sf.n != so.c)
         return bad_shape(it, n, "input 1", filt, "output channels", so.c, sf.n);
-    if (sf.c <= 0 || si.c % sf.c != 0)
+    if (sf.c <= 0 || si.c < sf.c || si.c % sf.c != 0)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "input channels %d not a multiple of filter "
                                 "channels %d", (int)si.c, (int)sf.c);

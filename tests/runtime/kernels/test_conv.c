@@ -486,6 +486,13 @@ static void test_conv_prepare_errors(void **state)
                          "op 0 CONV_2D: input 1 tensor 1 'input1': weight zero "
                          "point 3 at channel 0, the int8 spec needs 0");
 
+    /* No input channels: zero groups (a division by zero if let through). */
+    op = int8_conv_op();
+    op.inputs[0].dims[3] = 0;
+    expect_prepare_error(&op, TML_ERROR_MODEL,
+                         "op 0 CONV_2D: input channels 0 not a multiple of "
+                         "filter channels 1");
+
     /* A hostile dilation: tap offsets would leave int32. */
     op = int8_conv_op();
     op.options = tml_tfl_conv2d_options(TML_PAD_SAME, 1, 1, TML_ACT_NONE,
