@@ -39,21 +39,35 @@ void tml_fc_int8(const tml_fc_params *p, const int8_t *x, const int8_t *w,
     }
 }
 
+/* Dot product in 8 interleaved partial sums, added up pairwise at the end.
+ * The order is fixed by this code, so every target gives the same bits;
+ * compilers turn the lanes into SIMD.  It differs from TFLite's strictly
+ * sequential sum only by float rounding (float results are held to 1e-5
+ * relative, not bit-exactness). */
+static float dot_lanes_f32(const float *w, const float *x, int32_t n)
+{
+    float lane[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; j++)
+            lane[j] += w[i + j] * x[i + j];
+    }
+    for (int j = 0; i < n; i++, j++)
+        lane[j] += w[i] * x[i];
+    return ((lane[0] + lane[4]) + (lane[1] + lane[5])) +
+           ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+}
+
 void tml_fc_f32(const tml_fc_params *p, const float *x, const float *w,
                 const float *bias, float *y)
 {
     const int32_t depth = p->accum_depth;
     for (int32_t b = 0; b < p->batches; b++) {
         const float *xb = x + (size_t)b * depth;
-        for (int32_t oc = 0; oc < p->out_depth;) {
-            const int32_t left = p->out_depth - oc;
-            const int32_t count = left < 4 ? left : 4;
-            float acc[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
-            tml_dot4_f32(acc, count, w + (size_t)oc * depth, depth, xb, depth);
-            for (int32_t j = 0; j < count; j++, oc++) {
-                const float v = acc[j] + (bias ? bias[oc] : 0.0f);
-                *y++ = tml_clamp_f(v, p->fact_min, p->fact_max);
-            }
+        for (int32_t oc = 0; oc < p->out_depth; oc++) {
+            const float v = dot_lanes_f32(w + (size_t)oc * depth, xb, depth) +
+                            (bias ? bias[oc] : 0.0f);
+            *y++ = tml_clamp_f(v, p->fact_min, p->fact_max);
         }
     }
 }
