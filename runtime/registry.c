@@ -1,26 +1,32 @@
-/* The kernel table, expanded from ops.def. */
+/* The kernel table, expanded from ops.def.  A deployment may compile this
+ * file with -DTML_OPS_FILE='"my_ops.def"' listing only the ops its model
+ * uses, so the linker drops every other kernel. */
 #include "registry.h"
 
+#ifndef TML_OPS_FILE
+#define TML_OPS_FILE "ops.def"
+#endif
+
 #define TML_OP(name, code, sym, flags) extern const tml_kernel sym;
-#include "ops.def"
+#include TML_OPS_FILE
 #undef TML_OP
 
 static const tml_kernel *const kernels[] = {
 #define TML_OP(name, code, sym, flags) &sym,
-#include "ops.def"
+#include TML_OPS_FILE
 #undef TML_OP
 };
 
 /* Each registration must carry the code its ops.def line names. */
 static const int32_t codes[] = {
 #define TML_OP(name, code, sym, flags) code,
-#include "ops.def"
+#include TML_OPS_FILE
 #undef TML_OP
 };
 
 static const uint8_t op_flags[] = {
 #define TML_OP(name, code, sym, flags) flags,
-#include "ops.def"
+#include TML_OPS_FILE
 #undef TML_OP
 };
 
