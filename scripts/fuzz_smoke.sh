@@ -5,6 +5,9 @@
 # the fuzzer finds a crash, leak, timeout or UB; the reproducer is left in
 # build-fuzz/fuzz-artifacts/.
 #
+# FUZZ_TARGET=fuzz_interp fuzzes the whole runtime (verify, create,
+# allocate, invoke) instead of the verifier alone.
+#
 # usage: scripts/fuzz_smoke.sh [seconds]
 set -euo pipefail
 
@@ -13,16 +16,21 @@ build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${1:-${FUZZ_SECONDS:-60}}
 shared=${TINYML_SHARED:-$root/../shared}
 jobs=${FUZZ_JOBS:-2}
+target=${FUZZ_TARGET:-fuzz_model}
+case "$target" in
+fuzz_model|fuzz_interp) ;;
+*) echo "fuzz_smoke: unknown FUZZ_TARGET '$target'" >&2; exit 2 ;;
+esac
 
 command -v clang >/dev/null || { echo "fuzz_smoke: clang not found" >&2; exit 1; }
 
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DTML_FUZZ=ON \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$jobs" --target fuzz_model gen_malformed >/dev/null
+cmake --build "$build" -j"$jobs" --target "$target" gen_malformed >/dev/null
 
-corpus=$build/fuzz-corpus
+corpus=$build/fuzz-corpus-$target
 seeds=$build/fuzz-seeds
-artifacts=$build/fuzz-artifacts
+artifacts=$build/fuzz-artifacts-$target
 mkdir -p "$corpus" "$seeds" "$artifacts"
 
 # Seeds: every shared model, plus a sample of malformed variants (every
@@ -47,11 +55,11 @@ else
     echo "fuzz_smoke: no models under $shared/models/mlperf-tiny; fuzzing from scratch" >&2
 fi
 
-echo "fuzz_smoke: fuzzing fuzz_model for ${seconds}s (seeds: $(ls "$seeds" | wc -l))"
+echo "fuzz_smoke: fuzzing $target for ${seconds}s (seeds: $(ls "$seeds" | wc -l))"
 # -max_len covers the largest shared model; -rss_limit_mb keeps the machine
 # usable; -timeout flags any input that takes over 10 s (a verifier loop).
 set +e
-"$build/fuzz_model" "$corpus" "$seeds" \
+"$build/$target" "$corpus" "$seeds" \
     -max_total_time="$seconds" -max_len=1200000 -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" 2>&1 | tail -n 25

@@ -90,7 +90,7 @@ static void walk(const tml_model *m)
 static void run_interpreter(const char *file, const void *data, size_t size)
 {
     static tml_interpreter it;
-    static uint8_t arena[256 * 1024] __attribute__((aligned(16)));
+    static _Alignas(16) uint8_t arena[256 * 1024];
     tml_status st = tml_create(&it, data, size, arena, sizeof arena);
     if (st == TML_OK)
         st = tml_allocate(&it);
