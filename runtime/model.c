@@ -302,8 +302,23 @@ static void safe_name(char *dst, size_t cap, const char *s)
     dst[i] = '\0';
 }
 
-static int charge(ver *v, uint64_t units);
-static tml_status over_budget(ver *v);
+/* Every element the verifier walks costs one unit; a well-formed file
+ * spends at most one unit per 4 bytes, so size units leave 4x slack while
+ * a file aliasing one vector from many tables is stopped early. */
+static int charge(ver *v, uint64_t units)
+{
+    if (units > v->budget)
+        return 0;
+    v->budget -= units;
+    return 1;
+}
+
+static tml_status over_budget(ver *v)
+{
+    return fail(v, TML_ERROR_MODEL,
+                "references more elements than a %u-byte file can hold "
+                "(aliased vectors)", v->fb.size);
+}
 
 /* Names end up in every later message (kernels name their tensors), so a
  * control byte such as a newline would break the one-line rule anywhere
@@ -321,24 +336,6 @@ static tml_status check_text(ver *v, const char *s, const char *what)
     if (!charge(v, n / 4))
         return over_budget(v);
     return TML_OK;
-}
-
-/* Every element the verifier walks costs one unit; a well-formed file
- * spends at most one unit per 4 bytes, so size units leave 4x slack while
- * a file aliasing one vector from many tables is stopped early. */
-static int charge(ver *v, uint64_t units)
-{
-    if (units > v->budget)
-        return 0;
-    v->budget -= units;
-    return 1;
-}
-
-static tml_status over_budget(ver *v)
-{
-    return fail(v, TML_ERROR_MODEL,
-                "references more elements than a %u-byte file can hold "
-                "(aliased vectors)", v->fb.size);
 }
 
 static tml_status check_header(ver *v, const void *data, size_t size,
