@@ -6,7 +6,8 @@
 #    $TINYML_BUILD): `tinyml inspect` exits 2 on every bad_* file; maybe_*
 #    files (possibly still valid) may also succeed, and are run too.
 # 2. Our own seeded mutations of kws_ref_model.tflite (truncations, byte
-#    and word overwrites): `inspect` and `run --random` exit 0 with empty
+#    and word overwrites) and of the structure of ad01_int8 and
+#    pretrainedResnet_quant: `inspect` and `run --random` exit 0 with empty
 #    stderr, or 1/2 with one line.  Some mutations leave a valid model.
 # Env (set by CTest): TINYML_BIN, TINYML_SHARED, TINYML_BUILD.
 set -u
@@ -87,9 +88,9 @@ else
 fi
 
 # ---- 2. our own seeded mutations ----
-$PY - "$KWS" "$TMP/mut" <<'PYEOF'
+$PY - "$KWS" "$TMP/mut" "$SHARED" <<'PYEOF'
 import os, random, struct, sys
-src, out = sys.argv[1], sys.argv[2]
+src, out, shared = sys.argv[1], sys.argv[2], sys.argv[3]
 data = open(src, "rb").read()
 os.makedirs(out)
 rng = random.Random(20261125)
@@ -111,6 +112,29 @@ for i in range(300):
     b = bytearray(data)
     b[off:off + 4] = struct.pack("<I", rng.choice(words))
     save("word%03d_%06d" % (i, off), bytes(b))
+# Other models' structure (tables, vectors, quantization, options): 32-bit
+# overwrites outside the buffers' data, found with shared/tools/tflite_ref.py's
+# flatbuffer helpers, so that no mutation is wasted on a weight.
+sys.path.insert(0, os.path.join(shared, "tools"))
+from tflite_ref import root, tables, off as field
+for stem in ("ad01_int8", "pretrainedResnet_quant"):
+    d = open(os.path.join(shared, "models/mlperf-tiny", stem + ".tflite"), "rb").read()
+    m = root(bytearray(d))
+    spans = []
+    for buf in tables(m, 4):
+        o = field(buf, 0)
+        if o:
+            spans.append((buf.Vector(o), buf.Vector(o) + buf.VectorLen(o)))
+    def weight(p):
+        return any(a <= p < b for a, b in spans)
+    cand = [p for p in range(0, len(d) - 3, 4) if not weight(p) and not weight(p + 3)]
+    special = words + [2, 3, 0x7f800000, 0xff800000, 0x7fc00000]
+    rng = random.Random(stem)
+    for i in range(100):
+        p = rng.choice(cand)
+        b = bytearray(d)
+        b[p:p + 4] = struct.pack("<I", rng.choice(special))
+        save("%s_struct%03d_%06d" % (stem, i, p), bytes(b))
 PYEOF
 n=0
 for f in "$TMP/mut"/*.tflite; do
