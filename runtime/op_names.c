@@ -1,6 +1,27 @@
 /* Names of every TFLite BuiltinOperator (schema.fbs), for messages. */
 #include "tinyml/tinyml.h"
 
+#ifdef TML_NO_OP_NAMES
+/* Deployment builds (-DTML_NO_OP_NAMES): only the ops this build runs have
+ * names (from the same op list as registry.c, -DTML_OPS_FILE), which saves
+ * the ~3 KB table of every TFLite builtin; messages about other ops say
+ * UNKNOWN, which the verifier only emits for ops this build cannot run. */
+#ifndef TML_OPS_FILE
+#define TML_OPS_FILE "ops.def"
+#endif
+
+const char *tml_op_name(int32_t builtin)
+{
+    switch (builtin) {
+#define TML_OP(name, code, sym, flags) case code: return #name;
+#include TML_OPS_FILE
+#undef TML_OP
+    default:
+        return "UNKNOWN";
+    }
+}
+#else
+
 static const char *const names[] = {
     "ADD", /* 0 */
     "AVERAGE_POOL_2D", /* 1 */
@@ -221,3 +242,4 @@ const char *tml_op_name(int32_t builtin)
         return "UNKNOWN";
     return names[builtin];
 }
+#endif /* TML_NO_OP_NAMES */
