@@ -112,4 +112,17 @@ static inline int32_t tml_mul_by_qm_inl(int32_t x, int32_t multiplier, int shift
     return (int32_t)((hi + round - neg) >> right);
 }
 
+/* The most products an int8 dot product may sum: 65536 x 128 x 255 <
+ * 2^31, so the int32 accumulator cannot overflow.  Kernels reject deeper
+ * sums in prepare (real models stay far below: 3x3x1024 = 9216). */
+#define TML_MAX_ACCUM_DEPTH 65536
+
+/* a + b with two's-complement wrap-around, as TFLite's int32 adds behave on
+ * every target it runs on, without C's undefined signed overflow (a hostile
+ * bias can reach it). */
+static inline int32_t tml_add_wrap(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 #endif

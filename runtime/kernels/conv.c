@@ -115,9 +115,9 @@ void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
                                           ? tml_dot_i8_i16(wc, patch, len)
                                           : tml_dot_i8_i16_tail(wc, patch, taps);
                         if (bias)
-                            acc += bias[oc];
+                            acc = tml_add_wrap(acc, bias[oc]);
                         acc = tml_mul_by_qm_inl(acc, mult[oc], shift[oc]);
-                        y[oc] = (int8_t)tml_clamp_i32(acc + out_off, lo, hi);
+                        y[oc] = (int8_t)tml_clamp_i32(tml_add_wrap(acc, out_off), lo, hi);
                     }
                 }
                 y += cout;
@@ -501,6 +501,15 @@ tml_status tml_conv_prepare_common(tml_interpreter *it, tml_node *n,
     st = check_bias(it, n, bias, quantized, out->dims[3]);
     if (st != TML_OK)
         return st;
+    /* Sums per output: filter taps (depthwise: H x W; conv: H x W x C). */
+    const int64_t depth = (int64_t)filt->dims[1] * filt->dims[2] *
+                          (depthwise ? 1 : filt->dims[3]);
+    if (quantized && depth > TML_MAX_ACCUM_DEPTH)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "filter tensor %d '%s': %ld products per output, "
+                                "at most %d", (int)tml_tensor_index(it, filt),
+                                tml_tensor_name(it, filt), (long)depth,
+                                TML_MAX_ACCUM_DEPTH);
 
     const int32_t channels = out->dims[3];
     size_t bytes = sizeof(tml_conv_params);

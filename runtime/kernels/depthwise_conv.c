@@ -21,7 +21,10 @@ typedef struct window {
     int32_t ky0, ky1, kx0, kx1;
 } window;
 
-static void requant_store(const tml_conv_params *p, const int32_t *acc,
+/* Sums are uint32: the bias comes first, as in TFLite, and a hostile bias
+ * must wrap around (as TFLite's int32 does in practice) rather than hit C's
+ * undefined signed overflow. */
+static void requant_store(const tml_conv_params *p, const uint32_t *acc,
                           int32_t c0, int32_t count, int8_t *y)
 {
     /* Locals: the int8 stores may alias anything behind p. */
@@ -30,8 +33,8 @@ static void requant_store(const tml_conv_params *p, const int32_t *acc,
     const int32_t out_off = p->output_offset;
     const int32_t lo = p->act_min, hi = p->act_max;
     for (int32_t j = 0; j < count; j++) {
-        const int32_t v = tml_mul_by_qm_inl(acc[j], mult[j], shift[j]);
-        y[j] = (int8_t)tml_clamp_i32(v + out_off, lo, hi);
+        const int32_t v = tml_mul_by_qm_inl((int32_t)acc[j], mult[j], shift[j]);
+        y[j] = (int8_t)tml_clamp_i32(tml_add_wrap(v, out_off), lo, hi);
     }
 }
 
@@ -46,9 +49,9 @@ static inline void dw_int8_m1_block(const tml_conv_params *p,
 {
     const int32_t ch = filt->c, kw = filt->w;
     const int16_t off = (int16_t)p->input_offset;
-    int32_t acc[BLOCK];
+    uint32_t acc[BLOCK];
     for (int32_t j = 0; j < n; j++)
-        acc[j] = bias ? bias[c0 + j] : 0;
+        acc[j] = bias ? (uint32_t)bias[c0 + j] : 0u;
     for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
         const int32_t iy = win->iy0 + ky * p->dilation_h;
         for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
@@ -57,7 +60,7 @@ static inline void dw_int8_m1_block(const tml_conv_params *p,
             const int8_t *wp = w + ((size_t)ky * kw + kx) * ch + c0;
             /* |w| <= 128 and |x + off| <= 255: the product fits int16. */
             for (int32_t j = 0; j < n; j++)
-                acc[j] += (int16_t)(wp[j] * (int16_t)(xp[j] + off));
+                acc[j] += (uint32_t)(int32_t)(int16_t)(wp[j] * (int16_t)(xp[j] + off));
         }
     }
     requant_store(p, acc, c0, n, y + c0);
@@ -90,14 +93,14 @@ static void dw_int8_any(const tml_conv_params *p, const tml_shape4 *in,
     const int32_t m = p->depth_multiplier;
     for (int32_t oc = 0; oc < cout; oc++) {
         const int32_t ic = oc / m;
-        int32_t acc = bias ? bias[oc] : 0;
+        uint32_t acc = bias ? (uint32_t)bias[oc] : 0u;
         for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
             const int32_t iy = win->iy0 + ky * p->dilation_h;
             for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
                 const int32_t ix = win->ix0 + kx * p->dilation_w;
                 const int32_t xv = xb[((size_t)iy * in->w + ix) * cin + ic];
                 const int32_t wv = w[((size_t)ky * kw + kx) * cout + oc];
-                acc += wv * (xv + p->input_offset);
+                acc += (uint32_t)(wv * (xv + p->input_offset));
             }
         }
         requant_store(p, &acc, oc, 1, y + oc);

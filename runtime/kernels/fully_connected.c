@@ -31,10 +31,10 @@ void tml_fc_int8(const tml_fc_params *p, const int8_t *x, const int8_t *w,
             int32_t acc = tml_dot_off_i8(w + (size_t)oc * depth, xb, depth,
                                          in_off);
             if (bias)
-                acc += bias[oc];
+                acc = tml_add_wrap(acc, bias[oc]);
             const int32_t q = oc * step;
             acc = tml_mul_by_qm_inl(acc, mult[q], shift[q]);
-            *y++ = (int8_t)tml_clamp_i32(acc + out_off, lo, hi);
+            *y++ = (int8_t)tml_clamp_i32(tml_add_wrap(acc, out_off), lo, hi);
         }
     }
 }
@@ -134,6 +134,12 @@ static tml_status check_shapes(tml_interpreter *it, tml_node *n,
         return bad_shape(it, n, "input 1", w, "dims >", 0,
                          p->accum_depth < p->out_depth ? p->accum_depth
                                                        : p->out_depth);
+    if (w->type == TML_INT8 && p->accum_depth > TML_MAX_ACCUM_DEPTH)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "weights tensor %d '%s': %d products per output, "
+                                "at most %d", (int)tml_tensor_index(it, w),
+                                tml_tensor_name(it, w), (int)p->accum_depth,
+                                TML_MAX_ACCUM_DEPTH);
     p->batches = tml_num_elements(out) / p->out_depth;
     const int32_t in_elems = tml_num_elements(in);
     const int64_t want = (int64_t)p->batches * p->accum_depth;
