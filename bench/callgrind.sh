@@ -8,7 +8,8 @@
 # under `valgrind --tool=callgrind`; the difference of the total
 # instructions (Ir) is one invoke (plus two clock_gettime calls).  The
 # table puts that beside baselines.json's tflm_callgrind_instructions, and
-# our arena bytes (tinyml inspect --json) beside tflm_arena_used_bytes.
+# our arena bytes (tinyml inspect --json, arena_bytes_reuse_inputs: the plan
+# that reuses input memory as TFLM's does) beside tflm_arena_used_bytes.
 #
 # Env: TINYML_BIN (else a Release build in build-bench/ is made),
 # TINYML_SHARED (else ../shared from the repository root).  Big float
@@ -79,7 +80,7 @@ for m in "${MODELS[@]}"; do
         status=1
         continue
     fi
-    arena=$("$BIN" inspect "$file" --json 2>"$TMP/inspect.err" | jq -r '.arena_bytes // "-"')
+    arena=$("$BIN" inspect "$file" --json 2>"$TMP/inspect.err" | jq -r '.arena_bytes_reuse_inputs // "-"')
     if [ -z "$arena" ] || [ "$arena" = "-" ]; then
         printf '%-24s %s\n' "$m" "$(head -n 1 "$TMP/inspect.err")"
         status=1

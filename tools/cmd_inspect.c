@@ -142,6 +142,8 @@ static int print_json(const tml_host_interp *h, const summary *s)
     cJSON_AddNumberToObject(root, "tensors", tml_tensor_count(it));
     cJSON_AddNumberToObject(root, "arena_bytes",
                             (double)tml_arena_needed(it));
+    cJSON_AddNumberToObject(root, "arena_bytes_reuse_inputs",
+                            (double)tml_host_arena_reusing_inputs(h));
     cJSON_AddNumberToObject(root, "file_bytes", (double)h->model_size);
     cJSON_AddNumberToObject(root, "weight_bytes", (double)s->weight_bytes);
     cJSON *by = cJSON_AddObjectToObject(root, "weight_bytes_by_dtype");
@@ -194,8 +196,10 @@ static void print_text(const tml_host_interp *h, const char *path,
         sep = ", ";
     }
     printf("%s\n", s->weight_bytes ? ")" : "");
-    printf("arena: %zu bytes (%.1f KB) needed\n", tml_arena_needed(it),
-           (double)tml_arena_needed(it) / 1024.0);
+    printf("arena: %zu bytes (%.1f KB) needed; %zu if inputs may be "
+           "overwritten during invoke (as TFLite Micro plans)\n",
+           tml_arena_needed(it), (double)tml_arena_needed(it) / 1024.0,
+           tml_host_arena_reusing_inputs(h));
     printf("tensors: %d\n", (int)tml_tensor_count(it));
     print_io(it, 1);
     print_io(it, 0);

@@ -106,6 +106,23 @@ tml_host_status tml_host_open_bytes(tml_host_interp *h, const void *bytes,
     return s;
 }
 
+size_t tml_host_arena_reusing_inputs(const tml_host_interp *h)
+{
+    /* The kept-inputs arena is an upper bound for the reusing one. */
+    size_t size = h->arena_size;
+    void *arena = malloc(size ? size : 1);
+    tml_interpreter *it = malloc(sizeof *it);
+    size_t needed = 0;
+    if (arena && it && tml_create(it, h->model, h->model_size, arena, size) == TML_OK) {
+        tml_set_reuse_inputs(it, 1);
+        if (tml_allocate(it) == TML_OK)
+            needed = tml_arena_needed(it);
+    }
+    free(it);
+    free(arena);
+    return needed;
+}
+
 void tml_host_close(tml_host_interp *h)
 {
     free(h->arena);

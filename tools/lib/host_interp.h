@@ -45,6 +45,11 @@ tml_host_status tml_host_open_bytes(tml_host_interp *h, const void *bytes,
 
 void tml_host_close(tml_host_interp *h);
 
+/* The arena the model needs when the planner may reuse input memory after
+ * its last reader (tml_set_reuse_inputs: TFLite Micro's semantics), for
+ * comparing with TFLM's figures; 0 if it cannot be computed. */
+size_t tml_host_arena_reusing_inputs(const tml_host_interp *h);
+
 /* The golden manifests' input generator: a 32-bit LCG, state = seed, and
  * before each value state = state * 1664525 + 1013904223 (mod 2^32);
  * int8: (int8)((state >> 24) - 128); float32: (state >> 8) * 2^-23 - 1.
