@@ -236,7 +236,35 @@ static int read_op(tml_fb *fb, uint32_t op, uint32_t *opcode_index,
                               &out->options_type)))
         return rc;
     *what = "builtin_options";
-    return tml_fb_field_table(fb, op, TML_F_OP_OPTIONS, &out->options);
+    if ((rc = tml_fb_field_table(fb, op, TML_F_OP_OPTIONS, &out->options)))
+        return rc;
+    /* A union whose type is NONE has no value, whatever the table says. */
+    if (out->options_type == TML_OPT_NONE)
+        out->options = 0;
+    return TML_FB_OK;
+}
+
+/* The BuiltinOptions type each op tinyml runs expects (schema.fbs), so a
+ * kernel never reads its fields from another op's options table.  0 for
+ * ops without options or that tinyml does not run. */
+static int expected_options(int32_t builtin)
+{
+    static const struct { uint8_t builtin, type; } map[] = {
+        { 0, TML_OPT_ADD }, { 1, TML_OPT_POOL_2D },
+        { 2, TML_OPT_CONCATENATION }, { 3, TML_OPT_CONV_2D },
+        { 4, TML_OPT_DEPTHWISE_CONV_2D }, { 6, TML_OPT_DEQUANTIZE },
+        { 9, TML_OPT_FULLY_CONNECTED }, { 17, TML_OPT_POOL_2D },
+        { 18, TML_OPT_MUL }, { 22, TML_OPT_RESHAPE },
+        { 25, TML_OPT_SOFTMAX }, { 34, TML_OPT_PAD },
+        { 39, TML_OPT_TRANSPOSE }, { 40, TML_OPT_REDUCER },
+        { 41, TML_OPT_SUB }, { 43, TML_OPT_SQUEEZE },
+        { 45, TML_OPT_STRIDED_SLICE }, { 98, TML_OPT_LEAKY_RELU },
+        { 114, TML_OPT_QUANTIZE }, { 117, TML_OPT_HARD_SWISH }
+    };
+    for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
+        if (map[k].builtin == builtin)
+            return map[k].type;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -523,6 +551,15 @@ static tml_status check_quant(ver *v, uint32_t table,
         return fail(v, TML_ERROR_MODEL,
                     "%d quantization scales but %u zero points",
                     (int)t->nscales, nzp);
+    /* Kernels check zero points against their dtype (with the op in the
+     * message); here only what no kernel could handle: values beyond
+     * int32, and INT32_MIN, whose negation (input offset) overflows. */
+    for (int32_t c = 0; t->zero_points && c < t->nscales; c++)
+        if (t->zero_points[c] < -2147483647 ||
+            t->zero_points[c] > 2147483647)
+            return fail(v, TML_ERROR_MODEL,
+                        "zero point %d is %lld, outside int32", (int)c,
+                        (long long)t->zero_points[c]);
     if (t->quant_dim < 0 ||
         (t->quant_dim > 0 && t->quant_dim >= t->ndims) ||
         (t->nscales > 1 && t->quant_dim >= t->ndims))
@@ -666,6 +703,26 @@ static tml_status verify_op_extras(ver *v, uint32_t op, int32_t ntensors)
                          (int32_t)n, ntensors, 0);
 }
 
+static tml_status check_options_type(ver *v, uint32_t opcode_index,
+                                     const tml_model_op *op)
+{
+    uint32_t oc, custom;
+    int32_t builtin, version;
+    const char *what;
+    int rc = tml_fb_vector_table(&v->fb, v->opcodes, opcode_index, &oc);
+    if (!rc)
+        rc = read_opcode(&v->fb, oc, &builtin, &version, &custom, &what);
+    if (rc)
+        return fb_fail(v, rc, "operator code");
+    int want = expected_options(builtin);
+    if (!want || op->options_type == TML_OPT_NONE ||
+        op->options_type == want)
+        return TML_OK;
+    return fail(v, TML_ERROR_MODEL,
+                "%s has builtin options of type %d, expected %d",
+                tml_op_name(builtin), (int)op->options_type, want);
+}
+
 static tml_status verify_op(ver *v, uint32_t ops, uint32_t i,
                             int32_t ntensors)
 {
@@ -684,6 +741,8 @@ static tml_status verify_op(ver *v, uint32_t ops, uint32_t i,
         return fail(v, TML_ERROR_MODEL,
                     "opcode index %u out of range (model has %d operator "
                     "codes)", opcode_index, (int)v->nopcodes);
+    if ((st = check_options_type(v, opcode_index, &op)) != TML_OK)
+        return st;
     if (!charge(v, (uint64_t)op.ninputs + (uint64_t)op.noutputs))
         return over_budget(v);
     if ((st = check_indices(v, "input", op.inputs, op.ninputs, ntensors, 1)))

@@ -623,6 +623,61 @@ static void test_quantization_consistency(void **state)
     free(buf);
 }
 
+static void test_options_type(void **state)
+{
+    size_t size;
+    tml_model m;
+    tml_model_op op;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    /* CONV_2D claiming SoftmaxOptions: its kernel would read the wrong
+     * table. */
+    uint8_t *type = buf + field_at(&fb, op_table(&fb, 0),
+                                   TML_F_OP_OPTIONS_TYPE, 1);
+    *type = TML_OPT_SOFTMAX;
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "operator 0: CONV_2D has builtin options of type 9, "
+                 "expected 1");
+    /* Union type NONE: the table is not an options table any more. */
+    *type = TML_OPT_NONE;
+    load_ok(&m, buf, size);
+    tml_model_get_op(&m, 0, &op);
+    assert_int_equal(op.options_type, 0);
+    assert_int_equal(op.options, 0);
+    free(buf);
+}
+
+static void test_zero_point_range(void **state)
+{
+    size_t size;
+    tml_model m;
+    (void)state;
+    uint8_t *buf = load(KWS, &size);
+    tml_fb fb = fb_over(buf, size);
+    uint32_t q0;
+    assert_int_equal(tml_fb_field_table(&fb, tensor_table(&fb, 0),
+                                        TML_F_TENSOR_QUANT, &q0), 0);
+    uint8_t *zp = buf + vec_elem(&fb, q0, TML_F_QUANT_ZERO_POINT, 8, 0);
+    assert_int_equal(tml_fb_u64(zp), 83);
+    /* Out of int8 range is the kernels' to report (they name the op). */
+    put32(zp, 200);
+    load_ok(&m, buf, size);
+    /* Beyond int32, or INT32_MIN: no kernel can use it. */
+    put32(zp + 4, 1);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 0 'input_1': zero point 0 is 4294967496, outside "
+                 "int32");
+    put32(zp, 0x80000000u);
+    put32(zp + 4, 0xffffffffu);
+    expect_error(buf, size, TML_ERROR_MODEL,
+                 "tensor 0 'input_1': zero point 0 is -2147483648, outside "
+                 "int32");
+    put32(zp, 0x80000001u);
+    load_ok(&m, buf, size);
+    free(buf);
+}
+
 static void test_no_subgraphs(void **state)
 {
     size_t size;
@@ -1209,6 +1264,8 @@ int main(void)
         cmocka_unit_test(test_huge_shape),
         cmocka_unit_test(test_rank_and_types),
         cmocka_unit_test(test_quantization_consistency),
+        cmocka_unit_test(test_options_type),
+        cmocka_unit_test(test_zero_point_range),
         cmocka_unit_test(test_no_subgraphs),
         cmocka_unit_test(test_structural_errors),
         cmocka_unit_test(test_custom_without_name),
