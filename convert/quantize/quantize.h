@@ -1,0 +1,49 @@
+/*
+ * Post-training quantization of a converter IR graph (convert/ir/ir.h).
+ *
+ * Three modes, as TensorFlow Lite's converter offers them:
+ *  - float16: float32 weight constants become float16 constants, each
+ *    followed by a DEQUANTIZE op that yields the float32 tensor the
+ *    consumers read (TF's target_spec.supported_types = [tf.float16]);
+ *  - dynamic range (TF's Optimize.DEFAULT without a dataset): large
+ *    weights of CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED become
+ *    symmetric int8, activations stay float32 and the runtime's hybrid
+ *    kernels quantize them on the fly;
+ *  - full integer int8 (TFLite int8 spec): per-channel symmetric weights,
+ *    per-tensor asymmetric activations from calibrated ranges, int32
+ *    biases.  Needs tml_calibrate() first.
+ *
+ * Every function returns 0, or -1 with one line in err (size n).  The
+ * graph is rewritten in place; on failure it may be half rewritten, so
+ * callers quantize a tml_ir_clone() when they need the original.
+ */
+#ifndef TML_QUANTIZE_H
+#define TML_QUANTIZE_H
+
+#include <stddef.h>
+
+#include "convert/ir/ir.h"
+#include "convert/quantize/dataset.h"
+
+int tml_quantize_float16(tml_ir_graph *g, char *err, size_t n);
+int tml_quantize_dynamic(tml_ir_graph *g, char *err, size_t n);
+
+/* Runs the float graph through the tinyml runtime over the first
+ * `samples` samples of d (all of them when samples <= 0 or larger than
+ * the set) and records each activation's observed min/max in
+ * tml_ir_tensor.has_range/min/max.  show_progress: draw a progress bar on
+ * stderr when stderr is a terminal. */
+int tml_calibrate(tml_ir_graph *g, const tml_dataset *d, int samples,
+                  int show_progress, char *err, size_t n);
+
+/* Full-integer quantization of a calibrated float graph.  io_int8: the
+ * graph inputs and outputs become int8 tensors; otherwise they stay
+ * float32 with a QUANTIZE op after each input and a DEQUANTIZE op before
+ * each output. */
+int tml_quantize_int8(tml_ir_graph *g, int io_int8, char *err, size_t n);
+
+/* TF's weights_min_num_elements: dynamic range leaves smaller weight
+ * tensors in float (quantizing them saves little and costs accuracy). */
+#define TML_DYNAMIC_MIN_ELEMENTS 1024
+
+#endif
