@@ -1,0 +1,148 @@
+/* One inference of the exported model on the board (generated project of
+ * `tinyml export --project`; source: tinyml's deploy/main.c).
+ *
+ * Input: test_data.c's tml_test_input when the project was exported with
+ * --test-input, otherwise the golden manifests' generator with seed 1 (the
+ * same LCG as `tinyml run --random --seed 1`).  When test_data.c holds an
+ * expected output (--test-output), every output byte is compared and the
+ * program prints PASS or FAIL and exits 0 only on PASS (semihosting exit:
+ * qemu's status).  Set TML_INVOKES to invoke more than once (used to count
+ * instructions per invoke). */
+#include <stdint.h>
+#include <string.h>
+
+#include "model_data.h"
+#include "semihost.h"
+#include "test_data.h"
+#include "tinyml/tinyml.h"
+
+#ifndef TML_INVOKES
+#define TML_INVOKES 1
+#endif
+
+uint32_t tml_stack_used(void);
+
+static tml_interpreter interp;
+static uint8_t arena[TML_MODEL_ARENA_BYTES] __attribute__((aligned(16)));
+
+static void put_u32(const char *label, uint32_t v)
+{
+    char buf[48];
+    size_t n = strlen(label);
+    char digits[11];
+    int k = 0;
+    memcpy(buf, label, n);
+    do {
+        digits[k++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    while (k)
+        buf[n++] = digits[--k];
+    buf[n++] = '\n';
+    buf[n] = '\0';
+    sh_write0(buf);
+}
+
+static int fail(const char *what)
+{
+    sh_write0("tinyml: ");
+    sh_write0(what);
+    sh_write0(": ");
+    sh_write0(tml_error(&interp));
+    sh_write0("\nFAIL\n");
+    return 1;
+}
+
+/* Fills every input: the test input's bytes in order, or the LCG. */
+static int fill_inputs(void)
+{
+    size_t offset = 0;
+    uint32_t state = 1;
+    for (int32_t i = 0; i < tml_input_count(&interp); i++) {
+        tml_tensor_info info;
+        uint8_t *data = tml_input_data(&interp, i);
+        if (tml_input_details(&interp, i, &info) != TML_OK || !data)
+            return fail("input details");
+#if TML_HAVE_TEST_INPUT
+        if (offset + info.bytes > TML_TEST_INPUT_LEN) {
+            sh_write0("tinyml: test input is shorter than the model's inputs"
+                      "\nFAIL\n");
+            return 1;
+        }
+        memcpy(data, tml_test_input + offset, info.bytes);
+        offset += info.bytes;
+#else
+        size_t n = info.dtype == TML_FLOAT32 ? info.bytes / 4 : info.bytes;
+        for (size_t k = 0; k < n; k++) {
+            state = state * 1664525u + 1013904223u;
+            if (info.dtype == TML_FLOAT32) {
+                float v = (float)(state >> 8) * (1.0f / 8388608.0f) - 1.0f;
+                memcpy(data + 4 * k, &v, 4);
+            } else {
+                data[k] = (uint8_t)((int32_t)(state >> 24) - 128);
+            }
+        }
+#endif
+    }
+    (void)offset;
+    (void)state;
+    return 0;
+}
+
+/* 0 when every output byte equals the expected output, in order. */
+static int compare_outputs(void)
+{
+#if TML_HAVE_TEST_OUTPUT
+    size_t offset = 0;
+    for (int32_t i = 0; i < tml_output_count(&interp); i++) {
+        tml_tensor_info info;
+        const uint8_t *data = tml_output_data(&interp, i);
+        if (tml_output_details(&interp, i, &info) != TML_OK || !data)
+            return fail("output details");
+        if (offset + info.bytes > TML_TEST_OUTPUT_LEN) {
+            sh_write0("tinyml: expected output is shorter than the model's "
+                      "outputs\nFAIL\n");
+            return 1;
+        }
+        for (size_t k = 0; k < info.bytes; k++) {
+            if (data[k] != tml_test_output[offset + k]) {
+                put_u32("tinyml: output differs at byte ",
+                        (uint32_t)(offset + k));
+                sh_write0("FAIL\n");
+                return 1;
+            }
+        }
+        offset += info.bytes;
+    }
+    if (offset != TML_TEST_OUTPUT_LEN) {
+        sh_write0("tinyml: expected output is longer than the model's "
+                  "outputs\nFAIL\n");
+        return 1;
+    }
+    put_u32("outputs identical, bytes: ", (uint32_t)offset);
+    sh_write0("PASS\n");
+#else
+    sh_write0("done (no expected output to compare)\n");
+#endif
+    return 0;
+}
+
+int main(void)
+{
+    sh_write0("tinyml: " TML_MODEL_NAME " on " TML_BOARD_NAME "\n");
+    if (tml_create(&interp, tml_model_data, TML_MODEL_DATA_LEN, arena,
+                   sizeof arena) != TML_OK)
+        return fail("create");
+    if (tml_allocate(&interp) != TML_OK)
+        return fail("allocate");
+    put_u32("arena bytes used: ", (uint32_t)tml_arena_needed(&interp));
+    put_u32("arena bytes reserved: ", (uint32_t)sizeof arena);
+    if (fill_inputs() != 0)
+        return 1;
+    for (int n = 0; n < TML_INVOKES; n++) {
+        if (tml_invoke(&interp) != TML_OK)
+            return fail("invoke");
+    }
+    put_u32("stack bytes used: ", tml_stack_used());
+    return compare_outputs();
+}
