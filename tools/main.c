@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_deploy.h"
 
 static const char k_help[] =
     "usage: tinyml <command> [options]\n"
@@ -26,6 +27,12 @@ static const char k_help[] =
     "  " BENCH_USAGE "\n"
     "      median microseconds per invoke, arena bytes, and TFLite Micro's\n"
     "      figures from baselines.json beside ours\n"
+    "  " FIT_USAGE "\n"
+    "      flash and RAM needed on each board vs its capacity; exit 1 when a\n"
+    "      named board does not fit\n"
+    "  " EXPORT_USAGE "\n"
+    "      the model as a C array, or a make + arm-none-eabi-gcc project\n"
+    "      for a board that runs one inference and checks the output\n"
     "\n"
     "exit codes: 0 success; 1 the model loaded but failed to run (invoke\n"
     "  error, or it needs more than 1 GB of arena); 2 bad usage or bad input\n"
@@ -39,7 +46,7 @@ int main(int argc, char **argv)
     if (argc < 2)
         return cli_usage_error("tinyml <command> [options]",
                                "no command given (commands: inspect, run, "
-                               "bench)");
+                               "bench, fit, export)");
     const char *cmd = argv[1];
     if (cli_is_help(cmd)) {
         fputs(k_help, stdout);
@@ -52,9 +59,13 @@ int main(int argc, char **argv)
         code = cmd_run(argc - 1, argv + 1);
     else if (strcmp(cmd, "bench") == 0)
         code = cmd_bench(argc - 1, argv + 1);
+    else if (strcmp(cmd, "fit") == 0)
+        code = cmd_fit(argc - 1, argv + 1);
+    else if (strcmp(cmd, "export") == 0)
+        code = cmd_export(argc - 1, argv + 1);
     else
         return cli_usage_error("tinyml <command> [options]",
                                "unknown command '%s' (commands: inspect, run, "
-                               "bench)", cmd);
+                               "bench, fit, export)", cmd);
     return cli_finish(code);
 }
