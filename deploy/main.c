@@ -16,6 +16,9 @@
 #include "test_data.h"
 #include "tinyml/tinyml.h"
 
+#ifndef TML_BOARD_NAME
+#define TML_BOARD_NAME "the board"
+#endif
 #ifndef TML_INVOKES
 #define TML_INVOKES 1
 #endif
