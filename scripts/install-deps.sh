@@ -12,6 +12,7 @@ PACKAGES=(
   libcjson-dev libcmocka-dev
   valgrind clang libclang-rt-14-dev
   python3 python3-numpy python3-flatbuffers
+  libhdf5-dev python3-h5py
   libzip-dev
 )
 
