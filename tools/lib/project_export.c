@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "project_export.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -323,9 +324,39 @@ static int includes_header(const char *source, const char *name)
     return strstr(source, a) || strstr(source, b);
 }
 
+/* 1 when `user` calls a non-static function that `definer` defines: a
+ * line of definer starting at column 0 with a type (not "static", not a
+ * comment or directive) whose first "name(" names the function. */
+static int calls_into(const char *user, const char *definer)
+{
+    for (const char *line = definer; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > 0 && (isalpha((unsigned char)line[0]) || line[0] == '_') &&
+            strncmp(line, "static", 6) != 0 &&
+            strncmp(line, "typedef", 7) != 0) {
+            const char *paren = memchr(line, '(', len);
+            const char *start = paren;
+            while (start && start > line &&
+                   (isalnum((unsigned char)start[-1]) || start[-1] == '_'))
+                start--;
+            if (paren && start < paren && paren - start < 96) {
+                char call[100];
+                snprintf(call, sizeof call, "%.*s(", (int)(paren - start),
+                         start);
+                if (strstr(user, call))
+                    return 1;
+            }
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
 /* Marks the kernel files defining the model's registrations, then, until
  * nothing changes, every kernel file whose header a needed file includes
- * (conv.c needs hybrid.c through hybrid.h). */
+ * (conv.c needs hybrid.c through hybrid.h) or whose functions it calls
+ * (fully_connected.c calls conv.c's tml_conv_multipliers). */
 static int select_kernels(kernel_files *k, const char *syms, char *err,
                           size_t err_size)
 {
@@ -356,8 +387,9 @@ static int select_kernels(kernel_files *k, const char *syms, char *err,
             if (!k->needed[i])
                 continue;
             for (int j = 0; j < k->count; j++) {
-                if (!k->needed[j] && includes_header(k->source[i],
-                                                     k->name[j])) {
+                if (!k->needed[j] &&
+                    (includes_header(k->source[i], k->name[j]) ||
+                     calls_into(k->source[i], k->source[j]))) {
                     k->needed[j] = 1;
                     changed = 1;
                 }
