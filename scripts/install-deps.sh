@@ -5,6 +5,8 @@
 #   tests:  cmocka, valgrind, clang + compiler-rt (libFuzzer, sanitizers),
 #           Debian's python3 with numpy and flatbuffers (/usr/bin/python3:
 #           the reference executor in ../shared/tools and test scripts)
+#   deploy: arm-none-eabi-gcc + newlib (Cortex-M builds), qemu-system-arm
+#           (tests/deploy runs exported projects on emulated boards), jq
 set -euo pipefail
 
 PACKAGES=(
@@ -14,6 +16,7 @@ PACKAGES=(
   python3 python3-numpy python3-flatbuffers
   libhdf5-dev python3-h5py
   libzip-dev
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm jq
 )
 
 missing=()
