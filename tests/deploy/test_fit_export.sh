@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# tinyml fit and tinyml export (host side): figures recomputed from
+# boards/code_size.json and `tinyml inspect`, JSON keys, exit codes, the
+# one-line errors, user board files, and the C array's bytes.
+# Env (set by CTest): TINYML_BIN, TINYML_SHARED, TINYML_SOURCE.
+set -u
+BIN=${TINYML_BIN:?TINYML_BIN not set}
+SHARED=${TINYML_SHARED:?TINYML_SHARED not set}
+SRC=${TINYML_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
+MODELS=$SHARED/models/mlperf-tiny
+CODE=$SRC/boards/code_size.json
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+command -v jq >/dev/null || { echo "FAIL: jq not installed (scripts/install-deps.sh)"; exit 1; }
+
+# expect CODE WHAT -- CMD...: exit CODE; non-zero: stderr one "tinyml: " line.
+expect() {
+    local code=$1 what=$2
+    shift 3
+    "$@" >"$TMP/out" 2>"$TMP/err"
+    local rc=$?
+    if [ "$rc" -ne "$code" ]; then
+        fail "$what: exit $rc, expected $code: $(head -c 300 "$TMP/err")"
+        return 1
+    fi
+    if [ "$code" -eq 2 ] && { [ "$(wc -l <"$TMP/err")" -ne 1 ] || ! grep -q '^tinyml: ' "$TMP/err"; }; then
+        fail "$what: stderr is not one 'tinyml: ' line: $(cat "$TMP/err")"
+        return 1
+    fi
+    ok "$what"
+}
+
+# ---- fit: every board, figures recomputed independently ----
+KWS=$MODELS/kws_ref_model.tflite
+expect 0 "fit kws, all boards" -- "$BIN" fit "$KWS" --json
+cp "$TMP/out" "$TMP/kws.json"
+nboards=$(jq '.boards|length' "$SRC/boards/boards.json")
+[ "$(jq '.boards|length' "$TMP/kws.json")" -eq "$nboards" ] && [ "$nboards" -ge 15 ] \
+    && ok "fit lists all $nboards boards" || fail "fit lists $(jq '.boards|length' "$TMP/kws.json") of $nboards boards"
+keys=$(jq -c '[.boards[]|keys]|unique' "$TMP/kws.json")
+[ "$keys" = '[["core","fits","flash_available","flash_needed","name","ram_available","ram_needed"]]' ] \
+    && ok "fit JSON keys" || fail "fit JSON keys: $keys"
+[ "$(jq -c 'keys' "$TMP/kws.json")" = '["boards","model"]' ] && ok "fit JSON top-level keys" \
+    || fail "fit JSON top-level keys: $(jq -c keys "$TMP/kws.json")"
+"$BIN" inspect "$KWS" --json > "$TMP/inspect.json"
+file_bytes=$(jq .file_bytes "$TMP/inspect.json")
+arena=$(jq .arena_bytes "$TMP/inspect.json")
+io=$(jq '[.inputs[].bytes, .outputs[].bytes]|add' "$TMP/inspect.json")
+# Sparkfun Edge (cortex-m4): the KWS op set was measured as a whole.
+set_m4=$(jq '.cores["cortex-m4"].op_sets[]|select(.model=="kws_ref_model")|.text + .data' "$CODE")
+data_m4=$(jq '.cores["cortex-m4"].op_sets[]|select(.model=="kws_ref_model")|.data' "$CODE")
+interp=$(jq '.cores["cortex-m4"].sizeof_interpreter' "$CODE")
+stack=$(jq '.cores["cortex-m4"].stack_bytes' "$CODE")
+want_flash=$((file_bytes + set_m4))
+want_ram=$((arena + interp + data_m4 + io + stack))
+got=$(jq -c '.boards[]|select(.name=="sparkfun_edge")|[.core, .flash_needed, .flash_available, .ram_needed, .ram_available, .fits]' "$TMP/kws.json")
+[ "$got" = "[\"cortex-m4\",$want_flash,1048576,$want_ram,393216,true]" ] \
+    && ok "fit kws on sparkfun_edge: flash $want_flash, RAM $want_ram" \
+    || fail "fit kws on sparkfun_edge: $got, expected flash $want_flash RAM $want_ram"
+# microbit is a cortex-m0: the cortex-m0plus build; 16 KB RAM is too little.
+got=$(jq -c '.boards[]|select(.name=="microbit")|[.ram_available, .fits]' "$TMP/kws.json")
+[ "$got" = "[16384,false]" ] && ok "kws does not fit microbit" || fail "kws on microbit: $got"
+expect 1 "fit kws --board microbit: exit 1" -- "$BIN" fit "$KWS" --board microbit
+grep -q "KB over" "$TMP/out" && ok "table shows the RAM overflow in KB" || fail "no 'KB over' in: $(cat "$TMP/out")"
+expect 0 "fit kws --board nano33 --board pico (aliases)" -- "$BIN" fit "$KWS" --board nano33 --board pico
+[ "$(grep -c -E '^(arduino_nano_33_ble_sense|rpi_pico) ' "$TMP/out")" -eq 2 ] && ok "two rows" || fail "rows: $(cat "$TMP/out")"
+
+# ad01_fp32 on the Nano 33: 1.07 MB of weights in 1 MB of flash.
+AD=$MODELS/ad01_fp32.tflite
+expect 1 "fit ad01_fp32 --board arduino_nano_33_ble_sense: exit 1" -- "$BIN" fit "$AD" --board arduino_nano_33_ble_sense
+over=$(awk '$1=="arduino_nano_33_ble_sense" {for (i=1;i<=NF;i++) if ($i=="KB" && $(i+1)=="over") {print $(i-1); exit}}' "$TMP/out")
+fb=$(stat -c %s "$AD")
+fc=$(jq '.cores["cortex-m4"].op_sets[]|select(.model=="ad01_fp32")|.text + .data' "$CODE")
+want=$(awk -v n=$((fb + fc - 1048576)) 'BEGIN {printf "%.1f", n / 1024}')
+[ "$over" = "$want" ] && ok "ad01_fp32 overflows the Nano 33's flash by $over KB" || fail "ad01_fp32 overflow '$over', expected $want: $(cat "$TMP/out")"
+expect 1 "fit ad01_fp32 --json --board nano33" -- "$BIN" fit "$AD" --json --board nano33
+[ "$(jq '.boards[0].fits' "$TMP/out")" = false ] && ok "JSON fits false" || fail "JSON: $(cat "$TMP/out")"
+expect 0 "fit vww_96_int8 all boards" -- "$BIN" fit "$MODELS/vww_96_int8.tflite"
+
+# Bad input.
+expect 2 "fit: unknown board" -- "$BIN" fit "$KWS" --board no_such_board
+expect 2 "fit: no model" -- "$BIN" fit --board pico
+expect 2 "fit: missing model file" -- "$BIN" fit "$TMP/none.tflite"
+echo '{"boards": [{"name": "x", "core": "cortex-m4", "ram_bytes": -1, "flash_bytes": 10}]}' > "$TMP/bad_boards.json"
+expect 2 "fit: negative ram_bytes in a board file" -- "$BIN" fit "$KWS" --boards "$TMP/bad_boards.json"
+grep -q "ram_bytes" "$TMP/err" && ok "message names the field" || fail "message: $(cat "$TMP/err")"
+echo 'not json' > "$TMP/bad2.json"
+expect 2 "fit: board file not JSON" -- "$BIN" fit "$KWS" --boards "$TMP/bad2.json"
+# A user's board file.
+cat > "$TMP/my_boards.json" <<'J'
+{"boards": [{"name": "my_m4", "aliases": ["mine"], "core": "cortex-m4", "fpu": "fpv4-sp",
+             "ram_bytes": 24000, "flash_bytes": 65536}]}
+J
+expect 1 "fit with --boards: 64 KB flash is too little for KWS" -- "$BIN" fit "$KWS" --boards "$TMP/my_boards.json" --board mine --json
+[ "$(jq -c '.boards[0]|[.name, .flash_available, .fits]' "$TMP/out")" = '["my_m4",65536,false]' ] \
+    && ok "user board row" || fail "user board row: $(cat "$TMP/out")"
+
+# ---- export --c-array ----
+expect 0 "export --c-array" -- "$BIN" export "$KWS" --c-array "$TMP/carr"
+grep -q "^#define TML_MODEL_ARENA_BYTES ${arena}u$" "$TMP/carr/model_data.h" && ok "arena macro = inspect's $arena" \
+    || fail "arena macro: $(grep ARENA "$TMP/carr/model_data.h")"
+grep -q "^#define TML_MODEL_DATA_LEN ${file_bytes}u$" "$TMP/carr/model_data.h" && ok "length macro" || fail "length macro"
+grep -q "const unsigned char tml_model_data\[TML_MODEL_DATA_LEN\]" "$TMP/carr/model_data.c" \
+    && grep -q "aligned(16)" "$TMP/carr/model_data.c" && ok "const, 16-byte aligned" || fail "array declaration"
+cat > "$TMP/dump.c" <<'C'
+#include <stdint.h>
+#include <stdio.h>
+#include "model_data.h"
+int main(void)
+{
+    if ((uintptr_t)tml_model_data % 16 != 0 || tml_model_data_len != TML_MODEL_DATA_LEN)
+        return 1;
+    return fwrite(tml_model_data, 1, tml_model_data_len, stdout) == tml_model_data_len ? 0 : 1;
+}
+C
+if cc -std=c99 -Wall -Wextra -Werror -pedantic -I"$TMP/carr" "$TMP/dump.c" "$TMP/carr/model_data.c" -o "$TMP/dump" 2>"$TMP/cc.log" \
+    && "$TMP/dump" > "$TMP/dumped.bin" && cmp -s "$TMP/dumped.bin" "$KWS"; then
+    ok "model_data.c compiles warning-free (C99 pedantic) and holds the model's exact bytes, aligned"
+else
+    fail "model_data.c: $(cat "$TMP/cc.log")"
+fi
+
+# ---- export --project: bad input ----
+IN=$SHARED/goldens/kws_ref_model/seed1.input.bin
+expect 2 "export: no mode" -- "$BIN" export "$KWS"
+expect 2 "export: both modes" -- "$BIN" export "$KWS" --c-array "$TMP/a" --project "$TMP/b" --board pico
+expect 2 "export --project without --board" -- "$BIN" export "$KWS" --project "$TMP/p"
+expect 2 "export --project: non-Arm board" -- "$BIN" export "$KWS" --project "$TMP/p" --board esp32-s3
+grep -q "xtensa" "$TMP/err" && ok "message names the core" || fail "message: $(cat "$TMP/err")"
+head -c 100 "$IN" > "$TMP/short.bin"
+expect 2 "export: test input of the wrong size" -- "$BIN" export "$KWS" --project "$TMP/p" --board pico --test-input "$TMP/short.bin"
+grep -q "100 bytes, but the model's inputs take 490 bytes" "$TMP/err" && ok "size message" || fail "size message: $(cat "$TMP/err")"
+expect 2 "export: unknown board" -- "$BIN" export "$KWS" --project "$TMP/p" --board nope
+
+# ---- export --project for a real (non-emulated) board ----
+expect 0 "export --project for rpi_pico" -- "$BIN" export "$KWS" --project "$TMP/pico" --board pico --test-input "$IN"
+grep -q -- "-mcpu=cortex-m0plus" "$TMP/pico/Makefile" && ok "Makefile targets the Pico's core" || fail "Makefile CPU"
+grep -q "LENGTH = 270336" "$TMP/pico/link.ld" && ok "linker script has the Pico's RAM" || fail "link.ld RAM"
+[ -f "$TMP/pico/README.md" ] && grep -q "On real hardware" "$TMP/pico/README.md" && ok "README" || fail "README"
+kernels=$(cd "$TMP/pico/runtime/kernels" && ls *.c | tr '\n' ' ')
+[ "$kernels" = "conv.c depthwise_conv.c fully_connected.c hybrid.c pooling.c reshape.c softmax.c " ] \
+    && ok "only the KWS kernels: $kernels" || fail "kernels: $kernels"
+[ "$(grep -c '^TML_OP(' "$TMP/pico/tml_ops.def")" -eq 6 ] && ok "tml_ops.def lists the 6 KWS ops" || fail "tml_ops.def"
+if command -v arm-none-eabi-gcc >/dev/null; then
+    make -C "$TMP/pico" -s >"$TMP/make.log" 2>&1 && ok "rpi_pico project builds" || fail "rpi_pico build: $(tail -3 "$TMP/make.log")"
+fi
+
+echo "$failures failure(s)"
+[ "$failures" -eq 0 ]
