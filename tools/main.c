@@ -13,6 +13,8 @@
 #include "cli.h"
 #include "cmd_deploy.h"
 
+int cmd_convert(int argc, char **argv);   /* cmd_convert.c */
+
 static const char k_help[] =
     "usage: tinyml <command> [options]\n"
     "\n"
@@ -24,6 +26,10 @@ static const char k_help[] =
     "      run one inference; FILE is .npy (one input) or raw bytes (all\n"
     "      inputs concatenated in model dtype); --output FILE.npy writes the\n"
     "      single output, any other name all outputs raw, concatenated\n"
+    "  tinyml convert INPUT -o OUT.tflite [--quantize none|float16|dynamic|int8]\n"
+    "      [--calibration DATA] [--samples N] [--io float32|int8]\n"
+    "      Keras model (.h5, .keras) to TFLite, float or quantized; prints\n"
+    "      the size and the reduction against the float conversion\n"
     "  " BENCH_USAGE "\n"
     "      median microseconds per invoke, arena bytes, and TFLite Micro's\n"
     "      figures from baselines.json beside ours\n"
@@ -46,7 +52,7 @@ int main(int argc, char **argv)
     if (argc < 2)
         return cli_usage_error("tinyml <command> [options]",
                                "no command given (commands: inspect, run, "
-                               "bench, fit, export)");
+                               "bench, fit, export, convert)");
     const char *cmd = argv[1];
     if (cli_is_help(cmd)) {
         fputs(k_help, stdout);
@@ -59,6 +65,8 @@ int main(int argc, char **argv)
         code = cmd_run(argc - 1, argv + 1);
     else if (strcmp(cmd, "bench") == 0)
         code = cmd_bench(argc - 1, argv + 1);
+    else if (strcmp(cmd, "convert") == 0)
+        code = cmd_convert(argc - 1, argv + 1);
     else if (strcmp(cmd, "fit") == 0)
         code = cmd_fit(argc - 1, argv + 1);
     else if (strcmp(cmd, "export") == 0)
@@ -66,6 +74,6 @@ int main(int argc, char **argv)
     else
         return cli_usage_error("tinyml <command> [options]",
                                "unknown command '%s' (commands: inspect, run, "
-                               "bench, fit, export)", cmd);
+                               "bench, fit, export, convert)", cmd);
     return cli_finish(code);
 }
