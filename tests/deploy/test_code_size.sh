@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# boards/code_size.json (read by `tinyml fit`) must match a fresh run of
+# scripts/measure_code_size.sh: sizeof(tml_interpreter) exactly, every
+# code size within 5% or 512 bytes (whichever is larger: other changes to
+# the runtime move the figures a little between regenerations), the stack
+# within 256 bytes.  Regenerate with:  scripts/measure_code_size.sh
+# Env (set by CTest): TINYML_BIN, TINYML_SHARED, TINYML_SOURCE.
+set -u
+BIN=${TINYML_BIN:?TINYML_BIN not set}
+export TINYML_SHARED=${TINYML_SHARED:?TINYML_SHARED not set}
+SRC=${TINYML_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+if ! bash "$SRC/scripts/measure_code_size.sh" --tinyml "$BIN" --out "$TMP/fresh.json" >"$TMP/log" 2>&1; then
+    echo "FAIL: measure_code_size.sh: $(tail -5 "$TMP/log")"
+    exit 1
+fi
+/usr/bin/python3 - "$SRC/boards/code_size.json" "$TMP/fresh.json" <<'PY'
+import json, sys
+old = json.load(open(sys.argv[1]))
+new = json.load(open(sys.argv[2]))
+bad = 0
+def check(what, a, b, tol):
+    global bad
+    if abs(a - b) > tol:
+        print(f"FAIL: {what}: recorded {a}, measured {b} (tolerance {tol}); "
+              "run scripts/measure_code_size.sh")
+        bad += 1
+def size_tol(v):
+    return max(512, 0.05 * v)
+for core, o in old["cores"].items():
+    n = new["cores"].get(core)
+    if n is None:
+        print(f"FAIL: {core}: not measured any more"); bad += 1; continue
+    check(f"{core} sizeof_interpreter", o["sizeof_interpreter"], n["sizeof_interpreter"], 0)
+    check(f"{core} stack_bytes", o["stack_bytes"], n["stack_bytes"], 256)
+    check(f"{core} core text+data", o["core"]["text"] + o["core"]["data"],
+          n["core"]["text"] + n["core"]["data"], size_tol(o["core"]["text"]))
+    for op, k in o["kernels"].items():
+        if op in n["kernels"]:
+            check(f"{core} kernel {op}", k["text"] + k["data"],
+                  n["kernels"][op]["text"] + n["kernels"][op]["data"], size_tol(k["text"]))
+    missing = set(n["kernels"]) - set(o["kernels"])
+    if missing:
+        print(f"FAIL: {core}: ops without a recorded size: {sorted(missing)}"); bad += 1
+    fresh_sets = {s["model"]: s for s in n["op_sets"]}
+    for s in o["op_sets"]:
+        f = fresh_sets.get(s["model"])
+        if f is None:
+            continue
+        if sorted(f["ops"]) != sorted(s["ops"]):
+            print(f"FAIL: {core} {s['model']}: op set changed"); bad += 1; continue
+        check(f"{core} op set of {s['model']}", s["text"] + s["data"],
+              f["text"] + f["data"], size_tol(s["text"]))
+print(f"{bad} failure(s)")
+sys.exit(1 if bad else 0)
+PY
