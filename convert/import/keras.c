@@ -1827,12 +1827,10 @@ int tml_import_file(const char *path, tml_ir_graph *g, char *err, size_t err_siz
     int kind = sniff(path, err, err_size);
     if (kind < 0)
         return -1;
-    if (kind > 0)
+    if (kind > 0 || has_ext(path, ".h5") || has_ext(path, ".hdf5") || has_ext(path, ".keras"))
         return tml_import_keras(path, g, err, err_size);
     if (has_ext(path, ".tflite"))
         snprintf(err, err_size, "'%s' is already a TFLite model", path);
-    else if (has_ext(path, ".h5") || has_ext(path, ".hdf5") || has_ext(path, ".keras"))
-        snprintf(err, err_size, "'%s' is not a valid Keras file (bad signature)", path);
     else
         snprintf(err, err_size,
                  "cannot tell the format of '%s' (supported: Keras .h5 and .keras)", path);

@@ -139,6 +139,12 @@ static int read_strings(hid_t obj, const char *attr, char ***out, int *count,
         goto done;
     }
     mem = H5Tcopy(H5T_C_S1);
+    /* h5py 3 writes UTF-8 strings; HDF5 will not convert UTF-8 to ASCII. */
+    H5T_cset_t cset = H5Tget_cset(type);
+    if (mem < 0 || cset < 0 || H5Tset_cset(mem, cset) < 0) {
+        snprintf(err, n, "attribute '%s' is unreadable", attr);
+        goto done;
+    }
     if (H5Tis_variable_str(type) > 0) {
         vl = calloc((size_t)np, sizeof *vl);
         if (!vl || H5Tset_size(mem, H5T_VARIABLE) < 0 || H5Aread(a, mem, vl) < 0) {
