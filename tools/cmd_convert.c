@@ -232,6 +232,9 @@ static int load_float_graph(const char *input, tml_ir_graph **out)
         return cli_error(CLI_RUN_FAILED, "out of memory");
     if (tml_import_file(input, g, err, sizeof err) != 0) {
         tml_ir_free(g);
+        /* Messages about the file itself already name it. */
+        if (strstr(err, input))
+            return cli_error(CLI_BAD_INPUT, "%s", err);
         return cli_error(CLI_BAD_INPUT, "%s: %s", input, err);
     }
     if (tml_passes_run(g) != 0) {
