@@ -9,7 +9,7 @@
  *     maybe_* files (flipped bytes, which may hit a weight) may load;
  *   - a rejection comes with exactly one non-empty line;
  *   - a file that loads can be walked through every accessor, and runs
- *     through tml_create/tml_allocate without crashing.
+ *     through tml_create/tml_allocate/tml_invoke without crashing.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -31,7 +31,7 @@
 #include "tools/lib/file_io.h"
 
 typedef struct counts {
-    int files, bad, maybe, loaded, rejected;
+    int files, bad, maybe, loaded, rejected, invoked;
 } counts;
 
 static void check_line(const char *file, const char *msg)
@@ -86,16 +86,28 @@ static void walk(const tml_model *m)
     (void)sink;
 }
 
-/* A loadable file also goes through the interpreter's front door. */
-static void run_interpreter(const char *file, const void *data, size_t size)
+/* A loadable file also goes through the interpreter: create, allocate
+ * and one invoke on zero inputs.  Kernels must refuse in prepare what
+ * their eval cannot do. */
+static int run_interpreter(const char *file, const void *data, size_t size)
 {
     static tml_interpreter it;
-    static _Alignas(16) uint8_t arena[256 * 1024];
+    static _Alignas(16) uint8_t arena[512 * 1024];
     tml_status st = tml_create(&it, data, size, arena, sizeof arena);
     if (st == TML_OK)
         st = tml_allocate(&it);
+    for (int32_t i = 0; st == TML_OK && i < tml_input_count(&it); i++) {
+        tml_tensor_info info;
+        st = tml_input_details(&it, i, &info);
+        void *in = tml_input_data(&it, i);
+        if (st == TML_OK && in)
+            memset(in, 0, info.bytes);
+    }
+    if (st == TML_OK)
+        st = tml_invoke(&it);
     if (st != TML_OK)
         check_line(file, tml_error(&it));
+    return st == TML_OK;
 }
 
 static void check_file(const char *dir, const char *name, counts *c)
@@ -138,7 +150,7 @@ static void check_file(const char *dir, const char *name, counts *c)
     } else if (vs != TML_OK) {
         check_line(name, msg);
     } else {
-        run_interpreter(name, data, size);
+        c->invoked += run_interpreter(name, data, size);
     }
     free(data);
 }
@@ -202,8 +214,9 @@ static void run_corpus(const char *model_rel, int min_files)
     closedir(d);
     remove_dir(dir);
 
-    printf("%s: %d files (%d bad, %d maybe): %d rejected, %d loaded\n",
-           model_rel, c.files, c.bad, c.maybe, c.rejected, c.loaded);
+    printf("%s: %d files (%d bad, %d maybe): %d rejected, %d loaded, %d "
+           "invoked\n", model_rel, c.files, c.bad, c.maybe, c.rejected,
+           c.loaded, c.invoked);
     assert_int_equal(c.files, written);
     /* Every bad file was rejected (checked per file); most flips hit
      * structure and are rejected too. */
