@@ -12,7 +12,8 @@
  * bytes, deterministic PRNG), random (random bytes), garbage (a valid
  * header then random bytes), huge (a dim patched to 0x7fffffff), index
  * (buffer/opcode/tensor indices out of range), version (schema version
- * != 3), struct (broken vtables, vector lengths, strings, offsets).
+ * != 3), quant (NaN/Inf scales, zero points beyond int32), struct (broken
+ * vtables, vector lengths, strings, offsets, names, options types).
  *
  * Deterministic: the same input always gives the same corpus.
  */
@@ -280,14 +281,35 @@ static void gen_tensor_variants(gen *g, uint32_t tensors, int32_t ntensors)
         emit_patch32(g, 0, "struct", table, 0x80000000u);
         emit_patch32(g, 0, "struct", tensors + 4 * (uint32_t)i,
                      tml_fb_u32(g->src + tensors + 4 * (uint32_t)i) + 1);
-        /* Quantization count mismatch. */
+        /* A control byte in the name (would break one-line messages). */
+        if (name && tml_fb_u32(g->src + name) > 0)
+            emit_patch8(g, 0, "struct", name + 4, '\n');
+        /* Quantization: count mismatch, NaN scale, zero point past int32. */
         uint32_t quant = 0;
-        if (t.nscales > 1 && !tml_fb_field_table(&g->fb, table,
-                                                 TML_F_TENSOR_QUANT, &quant)) {
+        if (t.nscales > 0 && !tml_fb_field_table(&g->fb, table,
+                                                 TML_F_TENSOR_QUANT, &quant) &&
+            quant) {
             uint32_t scales = field_ref(g, quant, TML_F_QUANT_SCALE);
-            emit_patch32(g, 0, "struct", scales, (uint32_t)t.nscales - 1);
+            if (t.nscales > 1)
+                emit_patch32(g, 0, "struct", scales, (uint32_t)t.nscales - 1);
+            emit_patch32(g, 0, "quant", scales + 4, 0x7fc00000u);
+            emit_patch32(g, 0, "quant", scales + 4, 0xff800000u);
+            uint32_t zps = field_ref(g, quant, TML_F_QUANT_ZERO_POINT);
+            if (zps && tml_fb_u32(g->src + zps) > 0)
+                emit_patch32(g, 0, "quant", zps + 8, 0x00000001u);
         }
     }
+}
+
+/* Ops whose options type the verifier checks (tinyml runs them). */
+static int is_known_op(int32_t builtin)
+{
+    static const int32_t ops[] = { 0, 1, 2, 3, 4, 6, 9, 17, 18, 22, 25, 34,
+                                   39, 40, 41, 43, 45, 98, 114, 117 };
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+        if (ops[k] == builtin)
+            return 1;
+    return 0;
 }
 
 static void gen_op_variants(gen *g, uint32_t ops, int32_t nops,
@@ -309,10 +331,18 @@ static void gen_op_variants(gen *g, uint32_t ops, int32_t nops,
             emit_patch32(g, 0, "index", out + 4, (uint32_t)ntensors);
             emit_patch32(g, 0, "index", out + 4, 0xffffffffu);
         }
-        /* Options table with a vtable outside the file. */
+        /* Options table with a vtable outside the file; options of
+         * another op's type (CONV_2D's or, for CONV_2D, SOFTMAX's). */
         uint32_t opt = 0;
+        tml_model_op op;
+        tml_model_get_op(&g->m, i, &op);
         if (!tml_fb_field_table(&g->fb, table, TML_F_OP_OPTIONS, &opt) && opt)
             emit_patch32(g, 0, "struct", opt, 0x7ffffff0u);
+        uint32_t otype = field_pos(g, table, TML_F_OP_OPTIONS_TYPE, 1);
+        if (otype && op.options_type != TML_OPT_NONE && is_known_op(op.builtin))
+            emit_patch8(g, 0, "struct", otype,
+                        op.options_type == TML_OPT_CONV_2D ? TML_OPT_SOFTMAX
+                                                           : TML_OPT_CONV_2D);
     }
 }
 
