@@ -7,8 +7,9 @@
  *    consumers read (TF's target_spec.supported_types = [tf.float16]);
  *  - dynamic range (TF's Optimize.DEFAULT without a dataset): large
  *    weights of CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED become
- *    symmetric int8, activations stay float32 and the runtime's hybrid
- *    kernels quantize them on the fly;
+ *    symmetric int8 (per channel for DEPTHWISE_CONV_2D, per tensor
+ *    otherwise, as TF writes them), activations stay float32 and the
+ *    runtime's hybrid kernels quantize them on the fly;
  *  - full integer int8 (TFLite int8 spec): per-channel symmetric weights,
  *    per-tensor asymmetric activations from calibrated ranges, int32
  *    biases.  Needs tml_calibrate() first.

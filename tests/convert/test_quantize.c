@@ -331,23 +331,23 @@ static void test_dynamic_structure_and_run(void **state)
     assert_int_equal(dq->tensors[find_tensor(dq, "w1")].dtype, TML_FLOAT32);
     assert_int_equal(dq->tensors[find_tensor(dq, "wd")].dtype, TML_FLOAT32);
     assert_int_equal(dq->tensors[find_tensor(dq, "wf")].dtype, TML_FLOAT32);
-    /* w2: 64 x 16 = 1024, per channel along axis 0, zero points 0. */
+    /* w2: 64 x 16 = 1024 elements, one scale (TF's hybrid conv), zero
+     * point 0. */
     const tml_ir_tensor *w2 = &dq->tensors[find_tensor(dq, "w2")];
     assert_int_equal(w2->dtype, TML_INT8);
     assert_int_equal(w2->bytes, 1024);
-    assert_int_equal(w2->quant.count, 64);
-    assert_int_equal(w2->quant.dim, 0);
+    assert_int_equal(w2->quant.count, 1);
+    assert_int_equal(w2->quant.zero_points[0], 0);
     const float *orig = g->tensors[find_tensor(g, "w2")].data;
     const int8_t *q = w2->data;
-    for (int c = 0; c < 64; c++) {
-        float m = 0;
-        for (int k = 0; k < 16; k++)
-            m = fmaxf(m, fabsf(orig[c * 16 + k]));
-        assert_true(w2->quant.scales[c] == m / 127.0f);
-        assert_int_equal(w2->quant.zero_points[c], 0);
-        for (int k = 0; k < 16; k++)
-            assert_true(fabsf(q[c * 16 + k] * w2->quant.scales[c] -
-                              orig[c * 16 + k]) <= 0.5f * w2->quant.scales[c] + 1e-7f);
+    float m = 0;
+    for (int i = 0; i < 1024; i++)
+        m = fmaxf(m, fabsf(orig[i]));
+    assert_true(w2->quant.scales[0] == m / 127.0f);
+    for (int i = 0; i < 1024; i++) {
+        assert_true(fabsf(q[i] * w2->quant.scales[0] - orig[i]) <=
+                    0.5f * w2->quant.scales[0] + 1e-7f);
+        assert_int_equal(q[i], (int)roundf(orig[i] * (1.0f / w2->quant.scales[0])));
     }
     assert_int_equal(dq->tensors[find_tensor(dq, "b2")].dtype, TML_FLOAT32);
 

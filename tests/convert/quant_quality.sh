@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Prints the int8 quality table: our int8 conversions of the MLPerf Tiny
+# Keras models (ResNet, VWW, AD) against TensorFlow's own int8 models, on
+# the same generated inputs (see tests/convert/test_quantize_models.c for
+# the method).  Columns:
+#   agree / TF agree   top-1 agreement of int8 with float (ours vs our
+#                      float conversion; TF int8 vs TF float .tflite)
+#   SQNR dB / TF SQNR  10 log10(sum float^2 / sum (int8 - float)^2) over
+#                      all outputs of all evaluation samples
+#   int8 B, floor B, limit B   our int8 file; constant bytes + 12 B per
+#                      quantized channel; floor * 1.03 + 1 KB
+#   TF int8 B          TensorFlow's int8 file
+#   dyn x              float file / our dynamic-range file
+# usage: quant_quality.sh [BUILD_DIR] (default $TINYML_BUILD, else build)
+#        TML_QQ_CAL=N TML_QQ_EVAL=M to change the sample counts (100, 100)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-${TINYML_BUILD:-$here/../../build}}
+bin=$build/tests/convert_test_quantize_models
+if [ ! -x "$bin" ]; then
+  echo "quant_quality: $bin not built (cmake --build $build --target convert_test_quantize_models)" >&2
+  exit 2
+fi
+export TINYML_SHARED=${TINYML_SHARED:-$here/../../../shared}
+"$bin" | grep -v '^\[' || true
