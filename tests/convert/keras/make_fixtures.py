@@ -765,12 +765,77 @@ def _weights_without(m, layer):
     return buf.getvalue()
 
 
+# ---------------------------------------------------------------- real models
+REAL = (("ad01", "ad01_fp32"), ("pretrainedResnet", "pretrainedResnet"),
+        ("vww_96", "vww_96_float"))
+
+
+def eval_keras2(path, x):
+    """Evaluates a Keras 2 Functional .h5 in numpy (float64), by its config
+    and weights alone: the independent reference for the real models."""
+    with h5py.File(path, "r") as f:
+        cfg = json.loads(f.attrs["model_config"])["config"]
+        vals = {}
+        todo = list(cfg["layers"])
+        while todo:
+            for l in list(todo):
+                refs = [r[0] for r in l["inbound_nodes"][0]] if l["inbound_nodes"] else []
+                if not all(r in vals for r in refs):
+                    continue
+                todo.remove(l)
+                c, lc, name = l["class_name"], l["config"], l["config"]["name"]
+                g = f["model_weights"][name]
+                w = [np.array(g[n.decode()], np.float64) for n in g.attrs["weight_names"]] \
+                    if len(g.attrs["weight_names"]) else []
+                v = [vals[r] for r in refs]
+                if c == "InputLayer":
+                    y = x.astype(np.float64)
+                elif c == "Conv2D":
+                    y = conv2d(v[0], w[0], w[1], lc["strides"], lc["padding"], lc["dilation_rate"])
+                elif c == "DepthwiseConv2D":
+                    y = depthwise(v[0], w[0], w[1], lc["strides"], lc["padding"],
+                                  lc["dilation_rate"])
+                elif c == "Dense":
+                    y = v[0] @ w[0] + w[1]
+                elif c == "BatchNormalization":
+                    y = (v[0] - w[2]) / np.sqrt(w[3] + lc["epsilon"]) * w[0] + w[1]
+                elif c == "Add":
+                    y = sum(v)
+                elif c == "AveragePooling2D":
+                    y = avgpool(v[0], lc["pool_size"], lc["strides"], lc["padding"])
+                elif c == "Flatten":
+                    y = v[0].reshape(1, -1)
+                elif c != "Activation":
+                    raise ValueError("eval_keras2: " + c)
+                if "activation" in lc:
+                    y = act(lc["activation"], y if c != "Activation" else v[0])
+                vals[name] = y
+        return vals[cfg["output_layers"][0][0]].astype(np.float32)
+
+
+def build_real(out, shared):
+    for model, golden in REAL:
+        h5 = os.path.join(shared, "models", "mlperf-tiny", model + ".h5")
+        if not os.path.exists(h5):
+            continue
+        for seed in (1, 2, 3):
+            x = np.fromfile(os.path.join(shared, "goldens", golden, "seed%d.input.bin" % seed),
+                            dtype=np.float32)
+            with h5py.File(h5, "r") as f:
+                shape = json.loads(f.attrs["model_config"])["config"]["layers"][0]["config"][
+                    "batch_input_shape"]
+            y = eval_keras2(h5, x.reshape([1] + shape[1:]))
+            np.save(os.path.join(out, "real_%s.seed%d.out.npy" % (model, seed)), y)
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: make_fixtures.py OUT_DIR")
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: make_fixtures.py OUT_DIR [SHARED_DIR]")
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     build(out)
+    if len(sys.argv) == 3:
+        build_real(out, sys.argv[2])
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump({"cases": CASES}, f, indent=1)
     print("%d cases in %s" % (len(CASES), out))
