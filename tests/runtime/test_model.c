@@ -1246,9 +1246,143 @@ static void test_aliased_vectors_bounded(void **state)
     free(buf);
 }
 
+
+/* ---- the flatbuffer primitives (runtime/fb.c) on hand-made bytes ---- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void test_fb_tables(void **state)
+{
+    _Alignas(16) uint8_t b[32];
+    tml_fb fb = { b, sizeof b, 0 };
+    uint32_t pos;
+    (void)state;
+    memset(b, 0, sizeof b);
+    /* vtable at 0: size 8, inline size 8, field 0 at +4, field 1 absent;
+     * table at 8 (soffset 8 -> vtable 0), field 0 = 0x11223344. */
+    put16(b + 0, 8);
+    put16(b + 2, 8);
+    put16(b + 4, 4);
+    put16(b + 6, 0);
+    put32(b + 8, 8);
+    put32(b + 12, 0x11223344u);
+    assert_int_equal(tml_fb_table(&fb, 8), TML_FB_OK);
+    assert_int_equal(tml_fb_field(&fb, 8, 0, 4, &pos), TML_FB_OK);
+    assert_int_equal(pos, 12);
+    uint32_t u;
+    assert_int_equal(tml_fb_field_u32(&fb, 8, 0, 7, &u), TML_FB_OK);
+    assert_int_equal(u, 0x11223344u);
+    /* Absent, and past the vtable: the default. */
+    assert_int_equal(tml_fb_field_u32(&fb, 8, 1, 7, &u), TML_FB_OK);
+    assert_int_equal(u, 7);
+    assert_int_equal(tml_fb_field_u32(&fb, 8, 30, 9, &u), TML_FB_OK);
+    assert_int_equal(u, 9);
+    /* 8 bytes at +4 pass the 8-byte inline data. */
+    assert_int_equal(tml_fb_field(&fb, 8, 0, 8, &pos), TML_FB_FIELD);
+    assert_int_equal(fb.where, 12);
+    /* Placement. */
+    assert_int_equal(tml_fb_table(&fb, 6), TML_FB_ALIGN);
+    /* soffset 0 at 28: the vtable is the table itself, size 0. */
+    assert_int_equal(tml_fb_table(&fb, 28), TML_FB_VTABLE_SIZE);
+    assert_int_equal(tml_fb_table(&fb, 32), TML_FB_BOUNDS);
+    assert_int_equal(tml_fb_table(&fb, 0xfffffffcu), TML_FB_BOUNDS);
+    /* vtable before the file start, and past its end. */
+    put32(b + 8, 12);
+    assert_int_equal(tml_fb_table(&fb, 8), TML_FB_VTABLE_BOUNDS);
+    put32(b + 8, (uint32_t)-30);
+    assert_int_equal(tml_fb_table(&fb, 8), TML_FB_VTABLE_BOUNDS);
+    put32(b + 8, 7);
+    assert_int_equal(tml_fb_table(&fb, 8), TML_FB_ALIGN);   /* vtable at 1 */
+    put32(b + 8, 8);
+    /* vtable size odd / too small / longer than the file. */
+    put16(b + 0, 7);
+    assert_int_equal(tml_fb_table(&fb, 8), TML_FB_VTABLE_SIZE);
+    put16(b + 0, 2);
+    assert_int_equal(tml_fb_table(&fb, 8), TML_FB_VTABLE_SIZE);
+    put16(b + 0, 40);
+    assert_int_equal(tml_fb_table(&fb, 8), TML_FB_VTABLE_BOUNDS);
+    put16(b + 0, 8);
+    /* Inline size < 4 or past the end. */
+    put16(b + 2, 2);
+    assert_int_equal(tml_fb_table(&fb, 8), TML_FB_INLINE_SIZE);
+    put16(b + 2, 25);
+    assert_int_equal(tml_fb_table(&fb, 8), TML_FB_INLINE_SIZE);
+    put16(b + 2, 24);
+    assert_int_equal(tml_fb_table(&fb, 8), TML_FB_OK);
+}
+
+static void test_fb_vectors_and_strings(void **state)
+{
+    _Alignas(16) uint8_t b[32];
+    tml_fb fb = { b, sizeof b, 0 };
+    uint32_t n, data, t;
+    (void)state;
+    memset(b, 0, sizeof b);
+    /* Vector at 16: 3 int32 fill the file exactly. */
+    put32(b + 16, 3);
+    assert_int_equal(tml_fb_vector(&fb, 16, 4, 4, &n, &data), TML_FB_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(data, 20);
+    put32(b + 16, 4);
+    assert_int_equal(tml_fb_vector(&fb, 16, 4, 4, &n, &data), TML_FB_BOUNDS);
+    assert_int_equal(n, 0);
+    /* A count whose byte size wraps 32 bits. */
+    put32(b + 16, 0x40000001u);
+    assert_int_equal(tml_fb_vector(&fb, 16, 4, 4, &n, &data), TML_FB_BOUNDS);
+    put32(b + 16, 1);
+    assert_int_equal(tml_fb_vector(&fb, 18, 1, 1, &n, &data), TML_FB_ALIGN);
+    /* int64 elements at 20 are only 4-aligned in memory. */
+    assert_int_equal(tml_fb_vector(&fb, 16, 8, 8, &n, &data), TML_FB_ALIGN);
+    assert_int_equal(fb.where, 20);
+    put32(b + 16, 0);
+    assert_int_equal(tml_fb_vector(&fb, 16, 8, 8, &n, &data), TML_FB_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(tml_fb_vector(&fb, 32, 1, 1, &n, &data), TML_FB_BOUNDS);
+
+    /* String field: table at 8 (vtable at 0, field 0 at +4) whose uoffset
+     * points at a string at 16. */
+    put16(b + 0, 6);
+    put16(b + 2, 8);
+    put16(b + 4, 4);
+    put32(b + 8, 8);
+    put32(b + 12, 4);            /* 12 + 4 = 16 */
+    put32(b + 16, 3);
+    memcpy(b + 20, "abc", 4);
+    assert_int_equal(tml_fb_field_string(&fb, 8, 0, &data), TML_FB_OK);
+    assert_string_equal((const char *)b + data, "abc");
+    b[23] = 'd';
+    assert_int_equal(tml_fb_field_string(&fb, 8, 0, &data), TML_FB_NUL);
+    assert_int_equal(data, 0);
+    /* The NUL would be the byte after the file. */
+    put32(b + 16, 12);
+    memset(b + 20, 'x', 12);
+    assert_int_equal(tml_fb_field_string(&fb, 8, 0, &data), TML_FB_NUL);
+    /* A uoffset of 0 points at itself. */
+    put32(b + 12, 0);
+    assert_int_equal(tml_fb_field_string(&fb, 8, 0, &data), TML_FB_BOUNDS);
+    assert_int_equal(tml_fb_vector_table(&fb, 12, 0, &t), TML_FB_BOUNDS);
+    /* A uoffset past the end. */
+    put32(b + 12, 0xfffffff0u);
+    assert_int_equal(tml_fb_field_string(&fb, 8, 0, &data), TML_FB_BOUNDS);
+    assert_int_equal(tml_fb_vector_table(&fb, 8, 1, &t), TML_FB_BOUNDS);
+
+    assert_true(tml_fb_in(&fb, 0, 32));
+    assert_false(tml_fb_in(&fb, 1, 32));
+    assert_false(tml_fb_in(&fb, 0xffffffffffffffffull, 2));
+    assert_false(tml_fb_in(&fb, 4, 0xfffffffffffffffeull));
+    assert_string_equal(tml_fb_error_text(TML_FB_NUL),
+                        "string not NUL-terminated");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fb_tables),
+        cmocka_unit_test(test_fb_vectors_and_strings),
         cmocka_unit_test(test_all_shared_models_load),
         cmocka_unit_test(test_kws_details),
         cmocka_unit_test(test_optional_input_allowed),
