@@ -229,6 +229,24 @@ static void test_fold_bn_leaves_alone(void **state)
     tml_ir_free(g);
 }
 
+/* An activation fused into the folded op moves to the producer, and the
+ * folding stops there (nothing can follow an activation). */
+static void test_fold_bn_takes_the_activation(void **state)
+{
+    (void)state;
+    tml_ir_graph *g = conv_bn_graph(1);
+    g->ops[1].attrs.activation = TML_ACT_RELU6;   /* the MUL */
+    assert_int_equal(tml_pass_fold_batchnorm(g), 0);
+    assert_int_equal(g->nops, 2);
+    assert_int_equal(g->ops[0].builtin, CONV_2D);
+    assert_int_equal(g->ops[0].attrs.activation, TML_ACT_RELU6);
+    assert_int_equal(g->ops[0].outputs[0], find_tensor(g, "bn_mul"));
+    assert_int_equal(g->ops[1].builtin, ADD);
+    assert_floats(fdata(g, g->ops[0].inputs[1]), (float[]){1.0f, 12.0f}, 2);
+    assert_floats(fdata(g, g->ops[0].inputs[2]), (float[]){0.5f, -4.0f}, 2);
+    tml_ir_free(g);
+}
+
 /* Two convs share one weight tensor; only the one followed by BN changes. */
 static void test_fold_bn_shared_weights_copied(void **state)
 {
@@ -505,6 +523,17 @@ static void test_passes_run_end_to_end(void **state)
     assert_int_equal(g->ops[0].attrs.activation, TML_ACT_RELU);
     assert_int_equal(g->ntensors, 4);
     run_graph(g, in, 50, got, 100);
+    /* The list is idempotent: a second run changes nothing. */
+    uint8_t *once, *twice;
+    size_t n1, n2;
+    char err[256];
+    assert_int_equal(tml_ir_export_tflite(g, &once, &n1, err, sizeof err), 0);
+    assert_int_equal(tml_passes_run(g), 0);
+    assert_int_equal(tml_ir_export_tflite(g, &twice, &n2, err, sizeof err), 0);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(once, twice, n1);
+    free(once);
+    free(twice);
     float peak = 0.0f, diff = 0.0f;
     for (int i = 0; i < 100; i++) {
         peak = fmaxf(peak, fabsf(want[i]));
@@ -524,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_fold_bn_rounding),
         cmocka_unit_test(test_fold_bn_dense_and_depthwise_layouts),
         cmocka_unit_test(test_fold_bn_leaves_alone),
+        cmocka_unit_test(test_fold_bn_takes_the_activation),
         cmocka_unit_test(test_fold_bn_shared_weights_copied),
         cmocka_unit_test(test_fuse_relu_into_conv_and_relu6_into_add),
         cmocka_unit_test(test_fuse_leaves_alone),
