@@ -356,6 +356,43 @@ static void test_missing_file(void **state)
     tml_ir_free(g);
 }
 
+/* Every prefix of a few fixtures (about 150 cut points each): one line
+ * of error, never a crash or a partial success. */
+static void test_truncations(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"conv2d_same.h5", "seq_cnn.h5", "merge.keras"};
+    char path[1200], cut[1200], err[512];
+    int tried = 0, fails = 0;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        size_t size;
+        snprintf(path, sizeof path, "%s/%s", g_dir, files[f]);
+        uint8_t *bytes = tml_read_file(path, &size, err, sizeof err);
+        assert_non_null(bytes);
+        snprintf(cut, sizeof cut, "%s/cut_%s", g_dir, files[f]);
+        size_t step = size / 150 ? size / 150 : 1;
+        for (size_t n = 0; n < size; n += step) {
+            FILE *out = fopen(cut, "wb");
+            assert_non_null(out);
+            assert_int_equal(fwrite(bytes, 1, n, out), n);
+            fclose(out);
+            tml_ir_graph *g = tml_ir_new();
+            err[0] = '\0';
+            int rc = tml_import_file(cut, g, err, sizeof err);
+            tml_ir_free(g);
+            tried++;
+            if (rc != -1 || !err[0] || strchr(err, '\n')) {
+                print_message("%s cut at %zu: rc %d, \"%s\"\n", files[f], n, rc, err);
+                fails++;
+            }
+        }
+        remove(cut);
+        free(bytes);
+    }
+    assert_true(tried >= 300);
+    assert_int_equal(fails, 0);
+}
+
 /* ---- layouts and attributes, checked directly in the IR ---- */
 
 static const float *tensor_f32(const tml_ir_graph *g, const char *name, int32_t ndims,
@@ -686,7 +723,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixtures),     cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_missing_file), cmocka_unit_test(test_dense_layout),
+        cmocka_unit_test(test_missing_file), cmocka_unit_test(test_truncations), cmocka_unit_test(test_dense_layout),
         cmocka_unit_test(test_conv_layout),  cmocka_unit_test(test_depthwise_layout),
         cmocka_unit_test(test_shape_ops),    cmocka_unit_test(test_real_ad01),
         cmocka_unit_test(test_real_resnet),  cmocka_unit_test(test_real_vww),
