@@ -108,11 +108,10 @@ static int run_samples(tml_host_interp *h, const tml_ir_graph *g,
             size_t elems = tml_dataset_elements(d, i);
             observe(r, g->inputs[i], x, elems);
             if (tml_set_input(&h->it, i, x, elems * sizeof(float)) != TML_OK)
-                return tml_q_fail(err, n, "calibration: %s",
-                                  tml_error(&h->it));
+                return tml_q_fail(err, n, "%s", tml_error(&h->it));
         }
         if (tml_invoke(&h->it) != TML_OK)
-            return tml_q_fail(err, n, "calibration sample %d: %s", (int)s,
+            return tml_q_fail(err, n, "sample %d: %s", (int)s,
                               tml_error(&h->it));
         progress(shown, s + 1, count);
     }
@@ -132,14 +131,14 @@ int tml_calibrate(tml_ir_graph *g, const tml_dataset *d, int samples,
     size_t size = 0;
     char msg[256];
     if (tml_ir_export_tflite(g, &bytes, &size, msg, sizeof msg) < 0)
-        return tml_q_fail(err, n, "calibration: exporting the float model: %s",
+        return tml_q_fail(err, n, "exporting the float model: %s",
                           msg);
     tml_host_interp h;
     tml_host_status hs = tml_host_open_bytes(&h, bytes, size, "float model",
                                              msg, sizeof msg);
     free(bytes);
     if (hs != TML_HOST_OK)
-        return tml_q_fail(err, n, "calibration: %s", msg);
+        return tml_q_fail(err, n, "%s", msg);
 
     ranges r;
     r.ntensors = g->ntensors;
@@ -147,10 +146,10 @@ int tml_calibrate(tml_ir_graph *g, const tml_dataset *d, int samples,
     r.max = calloc((size_t)g->ntensors + 1, sizeof(float));
     r.seen = calloc((size_t)g->ntensors + 1, 1);
     int rc = r.min && r.max && r.seen ? 0
-             : tml_q_fail(err, n, "calibration: out of memory");
+             : tml_q_fail(err, n, "out of memory");
     if (rc == 0 && tml_tensor_count(&h.it) != g->ntensors)
-        rc = tml_q_fail(err, n, "calibration: the exported model has %d "
-                        "tensors, the graph %d", (int)tml_tensor_count(&h.it),
+        rc = tml_q_fail(err, n, "the exported model has %d tensors, "
+                        "the graph %d", (int)tml_tensor_count(&h.it),
                         (int)g->ntensors);
     int shown = show_progress && isatty(STDERR_FILENO);
     if (rc == 0)

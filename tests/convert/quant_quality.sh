@@ -10,7 +10,9 @@
 #   int8 B, floor B, limit B   our int8 file; constant bytes + 12 B per
 #                      quantized channel; floor * 1.03 + 1 KB
 #   TF int8 B          TensorFlow's int8 file
-#   dyn x              float file / our dynamic-range file
+#   dyn x, dyn dB      float file / our dynamic-range file; SQNR of its
+#                      outputs against our float conversion
+#   f16 x, f16 dB      the same for our float16 file
 # usage: quant_quality.sh [BUILD_DIR] (default $TINYML_BUILD, else build)
 #        TML_QQ_CAL=N TML_QQ_EVAL=M to change the sample counts (100, 100)
 set -euo pipefail
@@ -22,4 +24,4 @@ if [ ! -x "$bin" ]; then
   exit 2
 fi
 export TINYML_SHARED=${TINYML_SHARED:-$here/../../../shared}
-"$bin" | grep -v '^\[' || true
+"$bin" 2>&1 | grep -v '^\[' || true

@@ -191,20 +191,9 @@ static size_t floor_bytes(const tml_ir_graph *g)
     return n;
 }
 
-static size_t exported_size(const tml_ir_graph *g)
-{
-    uint8_t *bytes = NULL;
-    size_t size = 0;
-    char err[512];
-    if (tml_ir_export_tflite(g, &bytes, &size, err, sizeof err) != 0)
-        fail_msg("export: %s", err);
-    free(bytes);
-    return size;
-}
-
 typedef struct result {
-    stats ours, tf;
-    size_t size, floor, float_size, dyn_size, tf_size;
+    stats ours, tf, f16, dyn;
+    size_t size, floor, float_size, dyn_size, f16_size, tf_size;
 } result;
 
 static void evaluate(const model_case *mc, int tfrange, int ncal, int neval,
@@ -243,11 +232,15 @@ static void evaluate(const model_case *mc, int tfrange, int ncal, int neval,
     tml_ir_graph *dyn = tml_ir_clone(g);
     if (tml_quantize_dynamic(dyn, err, sizeof err) != 0)
         fail_msg("%s: %s", mc->name, err);
+    tml_ir_graph *f16 = tml_ir_clone(g);
+    if (tml_quantize_float16(f16, err, sizeof err) != 0)
+        fail_msg("%s: %s", mc->name, err);
 
-    tml_host_interp of, oq;
+    tml_host_interp of, oq, od, oh;
     open_graph(g, &of, &r->float_size);
     open_graph(q, &oq, &r->size);
-    r->dyn_size = exported_size(dyn);
+    open_graph(dyn, &od, &r->dyn_size);
+    open_graph(f16, &oh, &r->f16_size);
     r->floor = floor_bytes(q);
     r->tf_size = tfq.model_size;
 
@@ -258,6 +251,10 @@ static void evaluate(const model_case *mc, int tfrange, int ncal, int neval,
         run(&of, x, y1, ny);
         run(&oq, x, y2, ny);
         accumulate(&r->ours, y1, y2, ny);
+        run(&od, x, y2, ny);
+        accumulate(&r->dyn, y1, y2, ny);
+        run(&oh, x, y2, ny);
+        accumulate(&r->f16, y1, y2, ny);
         run(&tff, x, y1, ny);
         run(&tfq, x, y2, ny);
         accumulate(&r->tf, y1, y2, ny);
@@ -267,11 +264,14 @@ static void evaluate(const model_case *mc, int tfrange, int ncal, int neval,
     free(y2);
     tml_host_close(&of);
     tml_host_close(&oq);
+    tml_host_close(&od);
+    tml_host_close(&oh);
     tml_host_close(&tff);
     tml_host_close(&tfq);
     tml_ir_free(g);
     tml_ir_free(q);
     tml_ir_free(dyn);
+    tml_ir_free(f16);
 }
 
 /* Rows where TF's int8 model is known to beat ours (see the report in
@@ -294,9 +294,10 @@ static void test_models(void **state)
         skip();
     printf("int8: ours (calibrated on %d LCG samples) vs TF's int8 model, "
            "on %d other samples\n", ncal, neval);
-    printf("%-7s %-8s %9s %9s %8s %8s %8s %8s %8s %9s %6s\n", "model",
-           "inputs", "agree", "TF agree", "SQNR dB", "TF SQNR", "int8 B",
-           "floor B", "limit B", "TF int8 B", "dyn x");
+    printf("%-7s %-8s %9s %9s %8s %8s %8s %8s %8s %9s %6s %6s %6s %6s\n",
+           "model", "inputs", "agree", "TF agree", "SQNR dB", "TF SQNR",
+           "int8 B", "floor B", "limit B", "TF int8 B", "dyn x", "dyn dB",
+           "f16 x", "f16 dB");
     int failures = 0;
     for (size_t m = 0; m < sizeof cases / sizeof cases[0]; m++) {
         for (int tfrange = 0; tfrange < 2; tfrange++) {
@@ -304,12 +305,14 @@ static void test_models(void **state)
             result r;
             evaluate(&cases[m], tfrange, ncal, neval, &r);
             double ratio = (double)r.float_size / (double)r.dyn_size;
+            double f16_ratio = (double)r.float_size / (double)r.f16_size;
             size_t limit = (size_t)((double)r.floor * 1.03) + 1024;
             printf("%-7s %-8s %5d/%-3d %5d/%-3d %8.2f %8.2f %8zu %8zu %8zu "
-                   "%9zu %6.2f\n", name, tfrange ? "tfrange" : "golden",
-                   r.ours.agree, r.ours.total, r.tf.agree, r.tf.total,
-                   sqnr(&r.ours), sqnr(&r.tf), r.size, r.floor, limit,
-                   r.tf_size, ratio);
+                   "%9zu %6.2f %6.1f %6.2f %6.1f\n", name,
+                   tfrange ? "tfrange" : "golden", r.ours.agree, r.ours.total,
+                   r.tf.agree, r.tf.total, sqnr(&r.ours), sqnr(&r.tf), r.size,
+                   r.floor, limit, r.tf_size, ratio, sqnr(&r.dyn), f16_ratio,
+                   sqnr(&r.f16));
             fflush(stdout);
             int below = r.ours.agree < r.tf.agree || sqnr(&r.ours) < sqnr(&r.tf);
             if (below && known_gap(name, tfrange)) {
@@ -327,6 +330,14 @@ static void test_models(void **state)
                        r.size - limit);
             if (r.size > r.tf_size) {
                 printf("  FAIL: %s int8 file larger than TF's\n", name);
+                failures++;
+            }
+            /* float16: half the weight bytes; 11 significant bits per
+             * weight keep the outputs 40 dB above the error (ResNet, the
+             * most sensitive, measures 50). */
+            if (f16_ratio < 1.9 || sqnr(&r.f16) < 40.0) {
+                printf("  FAIL: %s float16 %.2fx smaller, SQNR %.1f dB\n",
+                       name, f16_ratio, sqnr(&r.f16));
                 failures++;
             }
             if (ratio < 3.3) {
