@@ -235,28 +235,34 @@ class Model:
                 "registered_name": "Functional"}
 
 
-def write_h5(path, m, config=None, fixed_strings=False, mutate=None):
-    cfg = json.dumps(config if config is not None else m.config_k2())
+def write_h5(path, m, config=None, fixed_strings=False, mutate=None, keras3=False):
+    """keras3: the legacy .h5 that Keras 3 writes: its own config format,
+    keras_version 3.x, weight_names "<layer>/<weight>" without ":0"."""
+    if config is None:
+        config = m.config_k3() if keras3 else m.config_k2()
+    cfg = json.dumps(config)
+    version = "3.3.3" if keras3 else "2.4.0"
+    suffix = "" if keras3 else ":0"
     with h5py.File(path, "w") as f:
         if fixed_strings:
             f.attrs["model_config"] = np.bytes_(cfg.encode())
         else:
             f.attrs["model_config"] = cfg
-        f.attrs["keras_version"] = "2.4.0"
+        f.attrs["keras_version"] = version
         f.attrs["backend"] = "tensorflow"
         mw = f.create_group("model_weights")
         mw.attrs["layer_names"] = np.array([n.encode() for _, n, _, _, _, _ in m.layers])
         mw.attrs["backend"] = "tensorflow"
-        mw.attrs["keras_version"] = "2.4.0"
+        mw.attrs["keras_version"] = version
         for _, name, _, _, weights, _ in m.layers:
             g = mw.create_group(name)
             if weights:
                 g.attrs["weight_names"] = np.array(
-                    [("%s/%s:0" % (name, wn)).encode() for wn, _ in weights])
+                    [("%s/%s%s" % (name, wn, suffix)).encode() for wn, _ in weights])
             else:
                 g.attrs["weight_names"] = np.array([], dtype=np.float64)
             for wn, a in weights:
-                g.create_dataset("%s/%s:0" % (name, wn), data=a)
+                g.create_dataset("%s/%s%s" % (name, wn, suffix), data=a)
         if mutate:
             mutate(f)
 
@@ -330,14 +336,15 @@ def simple(m, name, cls, cfg, x, fn):
 CASES = []   # manifest entries
 
 
-def case(m, ops, run=True, keras=False, fixed_strings=False, out_dir="."):
-    files = [("h5", False)] + ([("keras", True)] if keras else [])
+def case(m, ops, run=True, keras=False, fixed_strings=False, out_dir=".", k3h5=False):
+    files = [("h5", False)] + ([("keras", True)] if keras else []) + \
+        ([("k3.h5", True)] if k3h5 else [])
     for i, n in enumerate(m.inputs):
         np.save(os.path.join(out_dir, "%s.in%d.npy" % (m.name, i)), m.values[n])
     for fmt, k3 in files:
         path = os.path.join(out_dir, "%s.%s" % (m.name, fmt))
-        if fmt == "h5":
-            write_h5(path, m, fixed_strings=fixed_strings)
+        if fmt.endswith("h5"):
+            write_h5(path, m, fixed_strings=fixed_strings, keras3=k3)
         else:
             write_keras(path, m)
         outs = m.evaluate(k3)
@@ -446,7 +453,8 @@ def build(out):
         x = m.input("x", [12], lo=-5.0, hi=5.0)
         m.outputs = [simple(m, "act", "Activation", {"activation": a}, x, None)]
         m.layers[-1] = m.layers[-1][:5] + (lambda v, w, k3, a=a: act(a, v[0], k3),)
-        case(m, ACT_OPS[a], run=(a != "elu"), keras=a in ("hard_sigmoid", "swish"), out_dir=out)
+        case(m, ACT_OPS[a], run=(a != "elu"), keras=a in ("hard_sigmoid", "swish"), out_dir=out,
+             k3h5=(a == "hard_sigmoid"))
 
     # ReLU / LeakyReLU / Softmax layers
     for nm, cfg, ops, fn in (
@@ -510,7 +518,9 @@ def build(out):
             ("gap2d_keep", "GlobalAveragePooling2D", 2, True, [MEAN],
              lambda v: v.mean(axis=(1, 2), keepdims=True)),
             ("gap1d", "GlobalAveragePooling1D", 1, False, [MEAN], lambda v: v.mean(axis=1)),
-            ("gmp2d", "GlobalMaxPooling2D", 2, False, [MAXP, RESH], lambda v: v.max(axis=(1, 2)))):
+            ("gmp2d", "GlobalMaxPooling2D", 2, False, [MAXP, RESH], lambda v: v.max(axis=(1, 2))),
+            ("gmp1d", "GlobalMaxPooling1D", 1, False, [RESH, MAXP, RESH],
+             lambda v: v.max(axis=1))):
         m = Model(nm)
         x = m.input("x", [5, 4, 3] if rank == 2 else [6, 3])
         m.outputs = [simple(m, "pool", cls, {"data_format": "channels_last", "keepdims": keep},
@@ -585,7 +595,7 @@ def build(out):
     p = m.add("Multiply", "mul", {}, [a, s], [], lambda v, w, k3: v[0] * v[1])
     m.outputs = [m.add("Concatenate", "cat", {"axis": -1}, [p, c1], [],
                        lambda v, w, k3: np.concatenate(v, axis=-1))]
-    case(m, [CONV, CONV, ADD, SUB, MUL, CAT], keras=True, out_dir=out)
+    case(m, [CONV, CONV, ADD, SUB, MUL, CAT], keras=True, out_dir=out, k3h5=True)
 
     # Two inputs, a three-way Add, two outputs
     m = Model("two_inputs")
@@ -626,7 +636,7 @@ def build(out):
     h = simple(m, "flat", "Flatten", {"data_format": "channels_last"}, h,
                lambda v: v.reshape(1, -1))
     m.outputs = [dense(m, "out", h, 3, 36, "softmax")]
-    case(m, [CONV, RELU, MUL, ADD, MAXP, RESH, FC, SOFTMAX], keras=True, out_dir=out)
+    case(m, [CONV, RELU, MUL, ADD, MAXP, RESH, FC, SOFTMAX], keras=True, out_dir=out, k3h5=True)
 
     m = Model("seq_legacy", sequential=True)
     m.inputs = ["x"]
@@ -635,6 +645,14 @@ def build(out):
     m.layers[0][2]["batch_input_shape"] = [None, 4]
     m.outputs = [dense(m, "d2", h, 2, 3)]
     case(m, [FC, RELU, FC], out_dir=out)
+
+    m = Model("seq_list_config", sequential=True)
+    x = m.input("x", [3])
+    m.outputs = [dense(m, "d", x, 2, 3, "tanh")]
+    case(m, [FC, TANH], out_dir=out)
+    write_h5(os.path.join(out, "seq_list_config.h5"), m,
+             config={"class_name": "Sequential",
+                     "config": [{"class_name": c, "config": cfg} for c, _, cfg, _, _, _ in m.layers]})
 
     build_errors(out)
 
