@@ -306,6 +306,13 @@ static tml_status fb_fail(ver *v, int rc, const char *what)
         return fail(v, TML_ERROR_MODEL,
                     "%s: %s at offset %u (model is %u bytes)", what,
                     tml_fb_error_text(rc), v->fb.where, v->fb.size);
+    /* Alignment is checked on real addresses: a file that is fine at a
+     * 16-aligned address can fail at a 4-aligned one. */
+    if (rc == TML_FB_ALIGN && (uintptr_t)v->fb.base % 16)
+        return fail(v, TML_ERROR_MODEL,
+                    "%s: %s at offset %u (the model's address is not "
+                    "16-byte aligned)", what, tml_fb_error_text(rc),
+                    v->fb.where);
     return fail(v, TML_ERROR_MODEL, "%s: %s at offset %u", what,
                 tml_fb_error_text(rc), v->fb.where);
 }

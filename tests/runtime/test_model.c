@@ -824,6 +824,17 @@ static void test_arguments_and_alignment(void **state)
     expect_error(at2, size, TML_ERROR_MODEL,
                  "model data is not 4-byte aligned in memory (address mod 4 "
                  "= 2)");
+    /* At 4 mod 16 the header is fine but int64 zero points are not
+     * 8-aligned in memory. */
+    uint8_t *at4 = shifted + ((16 - (uintptr_t)shifted % 16) % 16) + 4;
+    memcpy(at4, buf, size);
+    tml_model m4;
+    assert_int_equal(tml_model_load(&m4, at4, size, err, sizeof err),
+                     TML_ERROR_MODEL);
+    assert_non_null(strstr(err, "quantization zero_point: misaligned at "
+                                "offset "));
+    assert_non_null(strstr(err, "(the model's address is not 16-byte "
+                                "aligned)"));
     free(shifted);
 
     /* A short error buffer still gets a NUL-terminated prefix. */
