@@ -677,6 +677,103 @@ static void test_int8_concat_and_fixed(void **state)
     tml_ir_free(q);
 }
 
+/* A residual block with a lone batch norm (MUL + ADD by per-channel
+ * constants), PAD, AVERAGE_POOL, RELU and RELU6: the float constants
+ * become int8 with their own range, ADD/MUL/RELU outputs get their own
+ * parameters, PAD / AVERAGE_POOL / RELU6 keep their input's. */
+static void test_int8_residual_and_constants(void **state)
+{
+    (void)state;
+    tml_ir_graph *g = tml_ir_new();
+    float w[4 * 4], b[4], gamma[4] = { 0.5f, 2.0f, -1.0f, 1.5f };
+    float beta[4] = { 0.1f, -0.2f, 0.3f, 0.0f };
+    fill(w, 16, 31, -1.0f, 1.0f);
+    fill(b, 4, 32, -0.2f, 0.2f);
+    const int32_t d4[4] = { 1, 4, 4, 4 };
+    int32_t x = tml_ir_add_tensor(g, "x", TML_FLOAT32, 4, d4);
+    int32_t tw = tml_ir_add_const(g, "w", TML_FLOAT32, 4, (int32_t[]){4, 1, 1, 4}, w);
+    int32_t tb = tml_ir_add_const(g, "b", TML_FLOAT32, 1, (int32_t[]){4}, b);
+    int32_t c = tml_ir_add_tensor(g, "c", TML_FLOAT32, 4, d4);
+    int32_t s = tml_ir_add_tensor(g, "s", TML_FLOAT32, 4, d4);
+    int32_t tg = tml_ir_add_const(g, "gamma", TML_FLOAT32, 1, (int32_t[]){4}, gamma);
+    int32_t m = tml_ir_add_tensor(g, "m", TML_FLOAT32, 4, d4);
+    int32_t tbe = tml_ir_add_const(g, "beta", TML_FLOAT32, 1, (int32_t[]){4}, beta);
+    int32_t bn = tml_ir_add_tensor(g, "bn", TML_FLOAT32, 4, d4);
+    int32_t pads = tml_ir_add_const(g, "pads", TML_INT32, 2, (int32_t[]){4, 2},
+                                    (int32_t[]){0, 0, 1, 1, 1, 1, 0, 0});
+    int32_t p = tml_ir_add_tensor(g, "p", TML_FLOAT32, 4, (int32_t[]){1, 6, 6, 4});
+    int32_t ap = tml_ir_add_tensor(g, "ap", TML_FLOAT32, 4, (int32_t[]){1, 3, 3, 4});
+    int32_t r = tml_ir_add_tensor(g, "r", TML_FLOAT32, 4, (int32_t[]){1, 3, 3, 4});
+    int32_t y = tml_ir_add_tensor(g, "y", TML_FLOAT32, 4, (int32_t[]){1, 3, 3, 4});
+    tml_ir_add_op(g, TML_B_CONV_2D, (int32_t[]){x, tw, tb}, 3, &c, 1, NULL, "conv");
+    tml_ir_add_op(g, TML_B_ADD, (int32_t[]){c, x}, 2, &s, 1, NULL, "residual");
+    tml_ir_add_op(g, TML_B_MUL, (int32_t[]){s, tg}, 2, &m, 1, NULL, "bn_mul");
+    tml_ir_add_op(g, TML_B_ADD, (int32_t[]){m, tbe}, 2, &bn, 1, NULL, "bn_add");
+    tml_ir_add_op(g, TML_B_PAD, (int32_t[]){bn, pads}, 2, &p, 1, NULL, "pad");
+    tml_ir_attrs pa = tml_ir_default_attrs();
+    pa.filter_w = pa.filter_h = pa.stride_w = pa.stride_h = 2;
+    tml_ir_add_op(g, TML_B_AVERAGE_POOL_2D, &p, 1, &ap, 1, &pa, "pool");
+    tml_ir_add_op(g, TML_B_RELU, &ap, 1, &r, 1, NULL, "relu");
+    tml_ir_add_op(g, TML_B_RELU6, &r, 1, &y, 1, NULL, "relu6");
+    tml_ir_add_input(g, x);
+    tml_ir_add_output(g, y);
+    assert_string_equal(g->error, "");
+
+    float *data = malloc(sizeof(float) * 64 * 50);
+    fill(data, 64 * 50, 41, -2.0f, 2.0f);
+    size_t elems = 64;
+    tml_dataset *d = tml_dataset_from_floats(1, 50, &elems,
+                                             (const float *const[]){data});
+    char err[256] = "";
+    assert_int_equal(tml_calibrate(g, d, 0, 0, err, sizeof err), 0);
+    tml_ir_graph *q = tml_ir_clone(g);
+    if (tml_quantize_int8(q, 0, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    /* gamma: int8 over its own range [-1, 2] (widened to include 0). */
+    const tml_ir_tensor *qg = &q->tensors[tg];
+    assert_int_equal(qg->dtype, TML_INT8);
+    assert_int_equal(qg->quant.count, 1);
+    float sc;
+    int32_t zp;
+    tml_q_activation_params(-1.0f, 2.0f, &sc, &zp);
+    assert_true(qg->quant.scales[0] == sc);
+    assert_int_equal(qg->quant.zero_points[0], zp);
+    const int8_t *gq = qg->data;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(gq[i], (int)roundf(gamma[i] / sc) + zp);
+    assert_int_equal(q->tensors[pads].dtype, TML_INT32);
+    /* Own parameters from the calibrated ranges. */
+    const int32_t own[4] = { c, s, m, r };
+    for (int i = 0; i < 4; i++) {
+        tml_q_activation_params(g->tensors[own[i]].min, g->tensors[own[i]].max,
+                                &sc, &zp);
+        assert_true(q->tensors[own[i]].quant.scales[0] == sc);
+        assert_int_equal(q->tensors[own[i]].quant.zero_points[0], zp);
+    }
+    /* Shared with the input. */
+    const int32_t same[3][2] = { { p, bn }, { ap, bn }, { q->ops[q->nops - 1].inputs[0], r } };
+    for (int i = 0; i < 3; i++) {
+        const tml_ir_tensor *a = &q->tensors[same[i][0]];
+        const tml_ir_tensor *bq = &q->tensors[same[i][1]];
+        assert_true(a->quant.scales[0] == bq->quant.scales[0]);
+        assert_int_equal(a->quant.zero_points[0], bq->quant.zero_points[0]);
+    }
+    for (int i = 0; i < 5; i++) {
+        float yf[36], yq[36];
+        run_graph(g, data + 64 * i, yf, 36);
+        run_graph(q, data + 64 * i, yq, 36);
+        for (int k = 0; k < 36; k++) {
+            if (!(fabsf(yf[k] - yq[k]) < 0.1f))
+                fail_msg("sample %d output %d: float %g int8 %g", i, k, yf[k],
+                         yq[k]);
+        }
+    }
+    free(data);
+    tml_dataset_free(d);
+    tml_ir_free(g);
+    tml_ir_free(q);
+}
+
 static void test_int8_unsupported_op(void **state)
 {
     (void)state;
@@ -944,6 +1041,7 @@ int main(void)
         cmocka_unit_test(test_int8_int8_io),
         cmocka_unit_test(test_int8_needs_calibration),
         cmocka_unit_test(test_int8_concat_and_fixed),
+        cmocka_unit_test(test_int8_residual_and_constants),
         cmocka_unit_test(test_int8_unsupported_op),
         cmocka_unit_test(test_dataset_npy),
         cmocka_unit_test(test_dataset_npz),
