@@ -19,8 +19,9 @@ enum {
     /* Keras 2 model.save('m.h5'): model_weights/<layer>/<name> for each
      * name in the group's weight_names attribute, in order. */
     KERAS_WEIGHTS_LEGACY = 0,
-    /* Keras 3 model.weights.h5: layers/<layer>/vars/<i>, in the order the
-     * layer created its variables. */
+    /* Keras 3 model.weights.h5: layers/<key>/vars/<i>, key = the snake_case
+     * class name numbered per class (dense, dense_1, ...) in model.layers
+     * order, i in the layer's order (trainable, then non-trainable). */
     KERAS_WEIGHTS_V3 = 1
 };
 
@@ -42,7 +43,8 @@ typedef struct keras_array {
     size_t count;
 } keras_array;
 
-/* Reads one weight of a layer as float32.  names: '|'-separated names it
+/* Reads one weight of a layer as float32.  layer: its name (legacy) or
+ * its key (V3).  names: '|'-separated names it
  * may carry (legacy layout: matched against the weight_names entries with
  * their scope and ":0" removed); index: its position among the layer's
  * weights (used by the V3 layout, and by the legacy one when no name

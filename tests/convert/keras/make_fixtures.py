@@ -25,6 +25,7 @@ Only numpy and h5py: every layer's math below is written out by hand.
 import io
 import json
 import os
+import re
 import sys
 import zipfile
 
@@ -267,14 +268,49 @@ def write_h5(path, m, config=None, fixed_strings=False, mutate=None, keras3=Fals
             mutate(f)
 
 
+def snake_case(name):
+    """keras.src.utils.naming.to_snake_case."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def store_keys(m):
+    """Keras 3 saving_lib keys model.layers by snake_case class name, numbered
+    per class (dense, dense_1, ...), never by layer name; a Sequential
+    model's layers exclude its InputLayer."""
+    used, keys = {}, {}
+    for cls, name, _, _, _, _ in m.layers:
+        if m.sequential and cls == "InputLayer":
+            continue
+        k = snake_case(cls)
+        if k in used:
+            used[k] += 1
+            k = "%s_%d" % (k, used[k])
+        else:
+            used[k] = 0
+        keys[name] = k
+    return keys
+
+
+def keras3_weights(m, keep=None):
+    """model.weights.h5 bytes; keep(layer name) limits a layer's variables."""
+    buf = io.BytesIO()
+    keys = store_keys(m)
+    with h5py.File(buf, "w") as f:
+        f.create_group("vars")
+        for _, name, _, _, weights, _ in m.layers:
+            if name not in keys:
+                continue
+            g = f.create_group("layers/%s/vars" % keys[name])
+            for i, (_, a) in enumerate(weights[:keep(name)] if keep else weights):
+                g.create_dataset(str(i), data=a)
+    return buf.getvalue()
+
+
 def write_keras(path, m, config=None, members=("config.json", "metadata.json", "model.weights.h5"),
                 weights_bytes=None):
-    buf = io.BytesIO()
-    with h5py.File(buf, "w") as f:
-        for _, name, _, _, weights, _ in m.layers:
-            g = f.create_group("layers/%s/vars" % name)
-            for i, (_, a) in enumerate(weights):
-                g.create_dataset(str(i), data=a)
+    buf = io.BytesIO(keras3_weights(m))
     cfg = json.dumps(config if config is not None else m.config_k3())
     meta = json.dumps({"keras_version": "3.3.3", "date_saved": "2024-06-11@00:00:00"})
     data = {"config.json": cfg, "metadata.json": meta,
@@ -467,7 +503,7 @@ def build(out):
         m = Model(nm)
         x = m.input("x", [10], lo=-8.0, hi=8.0)
         m.outputs = [simple(m, "relu", "ReLU", cfg, x, fn)]
-        case(m, ops, out_dir=out)
+        case(m, ops, out_dir=out, keras=(nm == "relu_max6"))
 
     m = Model("leaky_relu")
     x = m.input("x", [3, 4])
@@ -756,7 +792,7 @@ def build_errors(out):
 
     write_keras(p("err_missing_var.keras"), tiny(),
                 weights_bytes=_weights_without(tiny(), "fc"))
-    error_case("err_missing_var.keras", "layer 'fc' (Dense): weight 'bias' (layers/fc/vars/1) "
+    error_case("err_missing_var.keras", "layer 'fc' (Dense): weight 'bias' (layers/dense/vars/1) "
                                         "is missing")
 
     write_keras(p("err_trunc_src.keras"), tiny())
@@ -774,13 +810,7 @@ def build_errors(out):
 
 def _weights_without(m, layer):
     """A model.weights.h5 whose `layer` keeps only its first variable."""
-    buf = io.BytesIO()
-    with h5py.File(buf, "w") as f:
-        for _, name, _, _, weights, _ in m.layers:
-            g = f.create_group("layers/%s/vars" % name)
-            for i, (_, a) in enumerate(weights[:1] if name == layer else weights):
-                g.create_dataset(str(i), data=a)
-    return buf.getvalue()
+    return keras3_weights(m, keep=lambda n: 1 if n == layer else None)
 
 
 # ---------------------------------------------------------------- real models
