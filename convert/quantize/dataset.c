@@ -152,6 +152,23 @@ static int dtype_error(const tml_npy *a, const tml_ir_tensor *t, char *err,
     return -1;
 }
 
+/* A .npy the reader refuses: for a dtype it does not know (float64, ...)
+ * say what the dataset expects instead of the reader's whole list. */
+static void parse_error(const char *msg, const tml_ir_tensor *t, char *err,
+                        size_t n)
+{
+    const char *p = strstr(msg, "unsupported dtype '");
+    if (p) {
+        p += strlen("unsupported dtype '");
+        const char *q = strchr(p, '\'');
+        int len = q ? (int)(q - p) : (int)strlen(p);
+        snprintf(err, n, "input '%s': expected float32 (<f4) samples, got "
+                 "%.*s", t->name, len, p);
+        return;
+    }
+    snprintf(err, n, "%s", msg);
+}
+
 /* Copies a batched array (N x sample) into input i of d, or sets the count
  * when it is the first. */
 static int take_batched(tml_dataset *d, int32_t i, const tml_npy *a,
@@ -217,7 +234,7 @@ static int load_npy(const char *path, const tml_ir_graph *g, tml_dataset *d,
     tml_npy a;
     int rc = tml_npy_parse(buf, size, &a, msg, sizeof msg);
     if (rc < 0)
-        snprintf(err, n, "%s", msg);
+        parse_error(msg, &g->tensors[g->inputs[0]], err, n);
     else
         rc = take_batched(d, 0, &a, &g->tensors[g->inputs[0]], err, n);
     free(buf);
@@ -305,8 +322,10 @@ static int load_npz(const char *path, const tml_ir_graph *g, tml_dataset *d,
         }
         tml_npy a;
         if (tml_npy_parse(buf, size, &a, msg, sizeof msg) < 0) {
+            char m2[320];
+            parse_error(msg, t, m2, sizeof m2);
             snprintf(err, n, "member '%s': %s", zip_get_name(z, (zip_uint64_t)m, 0),
-                     msg);
+                     m2);
             rc = -1;
         } else {
             rc = take_batched(d, i, &a, t, err, n);
@@ -387,7 +406,9 @@ static int load_one_sample(const char *dir, const char *name,
     tml_npy a;
     int rc = tml_npy_parse(buf, size, &a, msg, sizeof msg);
     if (rc < 0) {
-        snprintf(err, n, "%s: %s", name, msg);
+        char m2[320];
+        parse_error(msg, t, m2, sizeof m2);
+        snprintf(err, n, "%s: %s", name, m2);
     } else if (a.dtype != TML_FLOAT32) {
         char m2[256];
         dtype_error(&a, t, m2, sizeof m2);

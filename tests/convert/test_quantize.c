@@ -887,6 +887,21 @@ static void test_dataset_npy(void **state)
     snprintf(want, sizeof want, "%s: input 'a': expected float32 (<f4) "
              "samples, got |i1", path);
     assert_string_equal(err, want);
+    /* float64 (the reader does not know it): expected vs got too. */
+    static const uint8_t f8[] = "\x93NUMPY\x01\x00\x76\x00{'descr': '<f8', "
+        "'fortran_order': False, 'shape': (1, 6), }";
+    FILE *f = fopen(path, "wb");
+    fwrite(f8, 1, 10, f);
+    fprintf(f, "%-117s\n", (const char *)f8 + 10);
+    for (int i = 0; i < 6; i++) {
+        double z = 0.0;
+        fwrite(&z, sizeof z, 1, f);
+    }
+    fclose(f);
+    assert_int_equal(tml_dataset_load(path, g, &d, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: input 'a': expected float32 (<f4) "
+             "samples, got <f8", path);
+    assert_string_equal(err, want);
     /* Missing file; unknown extension. */
     snprintf(path, sizeof path, "%s/none.npy", tmpdir);
     assert_int_equal(tml_dataset_load(path, g, &d, err, sizeof err), -1);
