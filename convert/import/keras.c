@@ -1516,6 +1516,9 @@ static int32_t make_input(kctx *c, const klayer *L, const cJSON *shape)
     if (dims[0] != 1)
         return lfail(c, L, "batch size %d is not supported (use None or 1)", (int)dims[0]);
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(L->cfg, "dtype");
+    if (cJSON_IsObject(dt))   /* Keras 3 DTypePolicy {"config": {"name": ...}} */
+        dt = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(dt, "config"),
+                                              "name");
     if (cJSON_IsString(dt) && strcmp(dt->valuestring, "float32") != 0)
         return lfail(c, L, "input dtype '%s' is not supported (only float32)", dt->valuestring);
     int32_t t = tml_ir_add_tensor(c->g, L->name, TML_FLOAT32, nd, dims);

@@ -215,6 +215,10 @@ class Model:
                 c["negative_slope"] = c.pop("alpha")
             if isinstance(c.get("axis"), list) and len(c["axis"]) == 1:
                 c["axis"] = c["axis"][0]
+            if c.get("dtype") == "float32":
+                # Keras >= 3.4 writes dtype policies.
+                c["dtype"] = {"module": "keras", "class_name": "DTypePolicy",
+                              "config": {"name": "float32"}, "registered_name": None}
             layer = {"module": "keras.layers", "class_name": cls, "config": c,
                      "registered_name": None}
             if not self.sequential:
@@ -783,6 +787,12 @@ def build_errors(out):
     write_h5(p("err_unknown_dim.h5"), n)
     error_case("err_unknown_dim.h5", "layer 'x' (InputLayer): input dimension 1 is unknown "
                                      "(None); give the model a fixed input shape")
+
+    i = tiny()
+    i.layers[0][2]["dtype"] = "int32"
+    write_h5(p("err_int_input.h5"), i)
+    error_case("err_int_input.h5", "layer 'x' (InputLayer): input dtype 'int32' is not supported "
+                                   "(only float32)")
 
     write_keras(p("err_no_config.keras"), tiny(), members=("metadata.json", "model.weights.h5"))
     error_case("err_no_config.keras", "has no config.json", exact=False)
