@@ -282,8 +282,9 @@ static int same_params(const tml_ir_tensor *a, const tml_ir_tensor *b)
 }
 
 /* May this tensor's parameters change without touching anything else:
- * produced by an op whose output parameters are free, read only by `at`,
- * and not a graph output? */
+ * produced by an op whose output parameters are free (not fixed, not tied
+ * to its input; a nested CONCATENATION is tied to its inputs too), read
+ * only by the concatenation, and not a graph output? */
 static int retargetable(const tml_ir_graph *g, int32_t t)
 {
     int32_t p = tml_ir_producer(g, t);
@@ -291,7 +292,7 @@ static int retargetable(const tml_ir_graph *g, int32_t t)
         tml_ir_is_graph_output(g, t))
         return 0;
     enum rule r = rule_of(g->ops[p].builtin);
-    return r == RULE_WEIGHTS || r == RULE_OWN || r == RULE_CONCAT;
+    return r == RULE_WEIGHTS || r == RULE_OWN;
 }
 
 /* Inserts a requantizing QUANTIZE before op `at` for input k; returns 1

@@ -774,6 +774,84 @@ static void test_int8_residual_and_constants(void **state)
     tml_ir_free(q);
 }
 
+static int same_quant(const tml_ir_tensor *a, const tml_ir_tensor *b)
+{
+    return a->quant.count == 1 && b->quant.count == 1 &&
+           a->quant.scales[0] == b->quant.scales[0] &&
+           a->quant.zero_points[0] == b->quant.zero_points[0];
+}
+
+/* Nested concatenations: the inner one cannot take the outer one's
+ * parameters (its inputs already carry its own), so it is requantized;
+ * the convs feeding only a concatenation take its parameters. */
+static void test_int8_nested_concat(void **state)
+{
+    (void)state;
+    tml_ir_graph *g = tml_ir_new();
+    const int32_t d4[4] = { 1, 3, 3, 2 };
+    int32_t x = tml_ir_add_tensor(g, "x", TML_FLOAT32, 4, d4);
+    int32_t outs[3];
+    for (int k = 0; k < 3; k++) {
+        float w[4], b[2];
+        fill(w, 4, 50u + (uint32_t)k, -2.0f * (float)(k + 1), 2.0f);
+        fill(b, 2, 60u + (uint32_t)k, -0.5f, 0.5f);
+        char name[8];
+        snprintf(name, sizeof name, "w%d", k);
+        int32_t tw = tml_ir_add_const(g, name, TML_FLOAT32, 4, (int32_t[]){2, 1, 1, 2}, w);
+        snprintf(name, sizeof name, "b%d", k);
+        int32_t tb = tml_ir_add_const(g, name, TML_FLOAT32, 1, (int32_t[]){2}, b);
+        snprintf(name, sizeof name, "c%d", k);
+        outs[k] = tml_ir_add_tensor(g, name, TML_FLOAT32, 4, d4);
+        tml_ir_add_op(g, TML_B_CONV_2D, (int32_t[]){x, tw, tb}, 3, &outs[k], 1,
+                      NULL, name);
+    }
+    tml_ir_attrs ca = tml_ir_default_attrs();
+    ca.axis = 3;
+    int32_t cat1 = tml_ir_add_tensor(g, "cat1", TML_FLOAT32, 4, (int32_t[]){1, 3, 3, 4});
+    int32_t cat2 = tml_ir_add_tensor(g, "cat2", TML_FLOAT32, 4, (int32_t[]){1, 3, 3, 6});
+    tml_ir_add_op(g, TML_B_CONCATENATION, outs, 2, &cat1, 1, &ca, "cat1");
+    tml_ir_add_op(g, TML_B_CONCATENATION, (int32_t[]){cat1, outs[2]}, 2, &cat2,
+                  1, &ca, "cat2");
+    tml_ir_add_input(g, x);
+    tml_ir_add_output(g, cat2);
+
+    float *data = malloc(sizeof(float) * 18 * 30);
+    fill(data, 18 * 30, 70, -1.0f, 1.0f);
+    size_t elems = 18;
+    tml_dataset *d = tml_dataset_from_floats(1, 30, &elems,
+                                             (const float *const[]){data});
+    char err[256] = "";
+    assert_int_equal(tml_calibrate(g, d, 0, 0, err, sizeof err), 0);
+    tml_ir_graph *q = tml_ir_clone(g);
+    if (tml_quantize_int8(q, 1, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    /* conv0, conv1, conv2, cat1, QUANTIZE (cat1 requantized), cat2. */
+    assert_int_equal(q->nops, 6);
+    assert_int_equal(q->ops[4].builtin, TML_B_QUANTIZE);
+    assert_int_equal(q->ops[4].inputs[0], cat1);
+    for (int32_t i = 0; i < q->nops; i++) {
+        const tml_ir_op *op = &q->ops[i];
+        if (op->builtin != TML_B_CONCATENATION)
+            continue;
+        for (int32_t k = 0; k < op->ninputs; k++)
+            assert_true(same_quant(&q->tensors[op->inputs[k]],
+                                   &q->tensors[op->outputs[0]]));
+    }
+    assert_false(same_quant(&q->tensors[cat1], &q->tensors[cat2]));
+    for (int i = 0; i < 5; i++) {
+        float yf[54], yq[54];
+        run_graph(g, data + 18 * i, yf, 54);
+        run_graph(q, data + 18 * i, yq, 54);
+        float step = q->tensors[cat2].quant.scales[0];
+        for (int k = 0; k < 54; k++)
+            assert_true(fabsf(yf[k] - yq[k]) <= 3.0f * step);
+    }
+    free(data);
+    tml_dataset_free(d);
+    tml_ir_free(g);
+    tml_ir_free(q);
+}
+
 static void test_int8_unsupported_op(void **state)
 {
     (void)state;
@@ -1057,6 +1135,7 @@ int main(void)
         cmocka_unit_test(test_int8_needs_calibration),
         cmocka_unit_test(test_int8_concat_and_fixed),
         cmocka_unit_test(test_int8_residual_and_constants),
+        cmocka_unit_test(test_int8_nested_concat),
         cmocka_unit_test(test_int8_unsupported_op),
         cmocka_unit_test(test_dataset_npy),
         cmocka_unit_test(test_dataset_npz),
