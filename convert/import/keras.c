@@ -614,7 +614,7 @@ static int32_t conv2d_core(kctx *c, const klayer *L, int32_t x, const conv_opts 
 
 static int32_t layer_conv2d(kctx *c, klayer *L)
 {
-    conv_opts o;
+    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID};
     int32_t filters, x = L->in[0];
     if (need_rank(c, L, x, 4) < 0 || conv_options(c, L, 2, &o) < 0 ||
         cfg_ints(c, L, "filters", 1, &filters, NULL) < 0 ||
@@ -628,7 +628,7 @@ static int32_t layer_conv2d(kctx *c, klayer *L)
 
 static int32_t layer_conv1d(kctx *c, klayer *L)
 {
-    conv_opts o;
+    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID};
     int32_t filters, x = L->in[0];
     if (need_rank(c, L, x, 3) < 0 || conv_options(c, L, 1, &o) < 0 ||
         cfg_ints(c, L, "filters", 1, &filters, NULL) < 0 ||
@@ -707,7 +707,7 @@ static int32_t depthwise_core(kctx *c, const klayer *L, int32_t x, const conv_op
 
 static int32_t layer_depthwise(kctx *c, klayer *L)
 {
-    conv_opts o;
+    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID};
     int32_t mult, x = L->in[0];
     static const int32_t one = 1;
     if (need_rank(c, L, x, 4) < 0 || conv_options(c, L, 2, &o) < 0 ||
@@ -723,7 +723,7 @@ static int32_t layer_depthwise(kctx *c, klayer *L)
 /* SeparableConv2D = DEPTHWISE_CONV_2D (zero bias) + 1x1 CONV_2D. */
 static int32_t layer_separable(kctx *c, klayer *L)
 {
-    conv_opts o;
+    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID};
     int32_t mult, filters, x = L->in[0];
     static const int32_t one = 1;
     if (need_rank(c, L, x, 4) < 0 || conv_options(c, L, 2, &o) < 0 ||
@@ -885,7 +885,7 @@ static int32_t layer_softmax(kctx *c, klayer *L)
 /* MaxPooling / AveragePooling, 1D (rank 1) or 2D. */
 static int32_t layer_pool(kctx *c, klayer *L, int32_t builtin, int rank)
 {
-    int32_t x = L->in[0], k[2], s[2], pad;
+    int32_t x = L->in[0], k[2], s[2], pad = TML_PAD_VALID;
     static const int32_t two[2] = {2, 2};
     if (need_rank(c, L, x, rank + 2) < 0 || check_channels_last(c, L) < 0 ||
         cfg_ints(c, L, "pool_size", rank, k, two) < 0 || positive(c, L, "pool_size", k, rank) < 0 ||
