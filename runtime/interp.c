@@ -123,6 +123,44 @@ tml_status tml_kernel_error(tml_interpreter *it, const tml_node *n,
     return status;
 }
 
+/* tml_kernel_error with the "SLOT tensor IDX 'TNAME': " prefix. */
+tml_status tml_tensor_error(tml_interpreter *it, const tml_node *n,
+                            tml_status status, const char *slot,
+                            const tml_tensor *t, const char *fmt, ...)
+{
+    int32_t op = (int32_t)(n - it->nodes);
+    size_t len = tml_format(it->error, sizeof it->error,
+                            "op %d %s: %s tensor %d '%s': ", (int)op,
+                            tml_op_name(n->builtin), slot,
+                            (int)tml_tensor_index(it, t),
+                            tml_tensor_name(it, t));
+    if (len < sizeof it->error) {
+        va_list ap;
+        va_start(ap, fmt);
+        tml_vformat(it->error + len, sizeof it->error - len, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+tml_status tml_dtype_error(tml_interpreter *it, const tml_node *n,
+                           const char *slot, const tml_tensor *t,
+                           const char *expected)
+{
+    return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, slot, t,
+                            "expected %s, got %s", expected,
+                            tml_dtype_name((tml_dtype)t->type));
+}
+
+tml_status tml_shape_error(tml_interpreter *it, const tml_node *n,
+                           const char *slot, const tml_tensor *t,
+                           const char *what, int32_t expected, int32_t got)
+{
+    return tml_tensor_error(it, n, TML_ERROR_MODEL, slot, t,
+                            "expected %s %d, got %d", what, (int)expected,
+                            (int)got);
+}
+
 int32_t tml_opt_int(const tml_interpreter *it, const tml_node *n, int field,
                     int size, int32_t def)
 {

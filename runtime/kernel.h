@@ -97,6 +97,23 @@ void *tml_scratch(tml_interpreter *it, const tml_node *n);
 tml_status tml_kernel_error(tml_interpreter *it, const tml_node *n,
                             tml_status status, const char *fmt, ...);
 
+/* The same about one tensor, with the prefix every prepare-time message
+ * about a tensor starts with: "op N NAME: SLOT tensor IDX 'TNAME': <fmt>",
+ * SLOT being its role ("input 1", "output 0"). */
+tml_status tml_tensor_error(tml_interpreter *it, const tml_node *n,
+                            tml_status status, const char *slot,
+                            const tml_tensor *t, const char *fmt, ...);
+/* TML_ERROR_UNSUPPORTED "... SLOT tensor IDX 'TNAME': expected EXPECTED,
+ * got DTYPE" (EXPECTED e.g. "int8 or float32"). */
+tml_status tml_dtype_error(tml_interpreter *it, const tml_node *n,
+                           const char *slot, const tml_tensor *t,
+                           const char *expected);
+/* TML_ERROR_MODEL "... SLOT tensor IDX 'TNAME': expected WHAT E, got G"
+ * (WHAT e.g. "rank", "elements", "output channels"). */
+tml_status tml_shape_error(tml_interpreter *it, const tml_node *n,
+                           const char *slot, const tml_tensor *t,
+                           const char *what, int32_t expected, int32_t got);
+
 /* Index of a tensor pointer in the table, and its name, for messages. */
 int32_t tml_tensor_index(const tml_interpreter *it, const tml_tensor *t);
 const char *tml_tensor_name(const tml_interpreter *it, const tml_tensor *t);

@@ -276,32 +276,16 @@ tml_status tml_unary_tensors(tml_interpreter *it, tml_node *n,
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "input 0 or output 0 is absent");
     if (same_dtype && (*out)->type != (*in)->type)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "output 0 tensor %d '%s': expected %s (the "
-                                "dtype of input 0), got %s",
-                                (int)tml_tensor_index(it, *out),
-                                tml_tensor_name(it, *out),
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", *out,
+                                "expected %s (the dtype of input 0), got %s",
                                 tml_dtype_name((*in)->type),
                                 tml_dtype_name((*out)->type));
     if (tml_num_elements(*out) != tml_num_elements(*in))
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "output 0 tensor %d '%s': expected %d "
-                                "elements (as input 0), got %d",
-                                (int)tml_tensor_index(it, *out),
-                                tml_tensor_name(it, *out),
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", *out,
+                                "expected %d elements (as input 0), got %d",
                                 (int)tml_num_elements(*in),
                                 (int)tml_num_elements(*out));
     return TML_OK;
-}
-
-static tml_status bad_dtype(tml_interpreter *it, tml_node *n,
-                            const tml_tensor *t, const char *expected)
-{
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                            "input 0 tensor %d '%s': expected %s, got %s",
-                            (int)tml_tensor_index(it, t),
-                            tml_tensor_name(it, t), expected,
-                            tml_dtype_name(t->type));
 }
 
 tml_status tml_check_quant(tml_interpreter *it, tml_node *n,
@@ -310,17 +294,12 @@ tml_status tml_check_quant(tml_interpreter *it, tml_node *n,
     tml_quant q;
     tml_tensor_quant(it, t, &q);
     if (q.count > 1)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "%s tensor %d '%s': expected per-tensor "
-                                "quantization, got %d scales",
-                                role, (int)tml_tensor_index(it, t),
-                                tml_tensor_name(it, t), (int)q.count);
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, role, t,
+                                "expected per-tensor quantization, got %d "
+                                "scales", (int)q.count);
     if (!(t->scale > 0.0f) || t->scale > 3.0e38f)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "%s tensor %d '%s': %s needs a finite "
-                                "quantization scale > 0",
-                                role, (int)tml_tensor_index(it, t),
-                                tml_tensor_name(it, t),
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, role, t,
+                                "%s needs a finite quantization scale > 0",
                                 tml_dtype_name(t->type));
     return TML_OK;
 }
@@ -340,22 +319,19 @@ static tml_status int16_zero_points(tml_interpreter *it, tml_node *n,
     const tml_tensor *t = in->zero_point != 0 ? in : out;
     if (t->zero_point == 0)
         return TML_OK;
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                            "%s tensor %d '%s': int16 needs zero point 0, "
-                            "got %d", t == in ? "input 0" : "output 0",
-                            (int)tml_tensor_index(it, t),
-                            tml_tensor_name(it, t), (int)t->zero_point);
+    return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED,
+                            t == in ? "input 0" : "output 0", t,
+                            "int16 needs zero point 0, got %d",
+                            (int)t->zero_point);
 }
 
 /* The scale ratio refused by the *_init functions (tml_ratio_supported). */
 static tml_status bad_ratio(tml_interpreter *it, tml_node *n,
                             const tml_tensor *out, const char *factor)
 {
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                            "output 0 tensor %d '%s': input scale%s / "
-                            "output scale must be below 2^30",
-                            (int)tml_tensor_index(it, out),
-                            tml_tensor_name(it, out), factor);
+    return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0", out,
+                            "input scale%s / output scale must be below 2^30",
+                            factor);
 }
 
 static void *alloc_user(tml_interpreter *it, tml_node *n, size_t bytes)
@@ -375,7 +351,7 @@ static tml_status relu_prepare(tml_interpreter *it, tml_node *n)
     if (in->type == TML_FLOAT32)
         return TML_OK;
     if (in->type != TML_INT8 && in->type != TML_INT16)
-        return bad_dtype(it, n, in, "float32, int8 or int16");
+        return tml_dtype_error(it, n, "input 0", in, "float32, int8 or int16");
     if ((s = check_quant_pair(it, n, in, out)) != TML_OK)
         return s;
     tml_relu_params p;
@@ -431,7 +407,7 @@ static tml_status relu6_prepare(tml_interpreter *it, tml_node *n)
     if (in->type == TML_FLOAT32)
         return TML_OK;
     if (in->type != TML_INT8 && in->type != TML_INT16)
-        return bad_dtype(it, n, in, "float32, int8 or int16");
+        return tml_dtype_error(it, n, "input 0", in, "float32, int8 or int16");
     if ((s = tml_check_quant(it, n, "input 0", in)) != TML_OK)
         return s;
     tml_relu6_params *p = alloc_user(it, n, sizeof *p);
@@ -489,7 +465,7 @@ static tml_status leaky_prepare(tml_interpreter *it, tml_node *n)
         return TML_OK;
     }
     if (in->type != TML_INT8 && in->type != TML_INT16)
-        return bad_dtype(it, n, in, "float32, int8 or int16");
+        return tml_dtype_error(it, n, "input 0", in, "float32, int8 or int16");
     if ((s = check_quant_pair(it, n, in, out)) != TML_OK)
         return s;
     if (in->type == TML_INT16) {
@@ -545,26 +521,20 @@ static tml_status hard_swish_prepare(tml_interpreter *it, tml_node *n)
     if (in->type == TML_FLOAT32)
         return TML_OK;
     if (in->type != TML_INT8)
-        return bad_dtype(it, n, in, "float32 or int8");
+        return tml_dtype_error(it, n, "input 0", in, "float32 or int8");
     if ((s = check_quant_pair(it, n, in, out)) != TML_OK)
         return s;
     tml_hard_swish_params p;
     const int init = tml_hard_swish_q_init(&p, in->scale, in->zero_point,
                                            out->scale, out->zero_point);
     if (init == -2)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "input 0 tensor %d '%s': scale too large "
-                                "for the 16-bit multipliers (expected < "
-                                "25165824)",
-                                (int)tml_tensor_index(it, in),
-                                tml_tensor_name(it, in));
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
+                                "scale too large for the 16-bit multipliers "
+                                "(expected < 25165824)");
     if (init != 0)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "output 0 tensor %d '%s': expected a scale "
-                                "> input scale / 128 (output multiplier "
-                                "exponent <= 0), got exponent %d",
-                                (int)tml_tensor_index(it, out),
-                                tml_tensor_name(it, out),
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0", out,
+                                "expected a scale > input scale / 128 (output "
+                                "multiplier exponent <= 0), got exponent %d",
                                 (int)p.output_exponent);
     int8_t *lut = alloc_user(it, n, 256);
     if (!lut)

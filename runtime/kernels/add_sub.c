@@ -308,15 +308,6 @@ typedef struct addsub_data {
  * does not grow. */
 enum { LUT_MIN_ELEMENTS = 2048 };
 
-static tml_status dtype_error(tml_interpreter *it, tml_node *n, const char *role,
-                              const tml_tensor *t, const char *want)
-{
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                            "%s tensor %d '%s': expected %s, got %s", role,
-                            (int)tml_tensor_index(it, t), tml_tensor_name(it, t),
-                            want, tml_dtype_name((tml_dtype)t->type));
-}
-
 /* Shared by ADD, SUB and MUL: two inputs of one dtype (int8 or float32),
  * an output of the same dtype, a known fused activation, and shapes that
  * broadcast to the output.  *bcast is NULL for equal input shapes. */
@@ -332,12 +323,12 @@ tml_status tml_binary_prepare(tml_interpreter *it, tml_node *n, int options_type
                                 "expected 2 inputs and 1 output, got %d and %d",
                                 (int)n->ninputs, (int)n->noutputs);
     if (in1->type != TML_INT8 && in1->type != TML_FLOAT32)
-        return dtype_error(it, n, "input 0", in1, "int8 or float32");
+        return tml_dtype_error(it, n, "input 0", in1, "int8 or float32");
     const char *want = in1->type == TML_INT8 ? "int8 like input 0" : "float32 like input 0";
     if (in2->type != in1->type)
-        return dtype_error(it, n, "input 1", in2, want);
+        return tml_dtype_error(it, n, "input 1", in2, want);
     if (out->type != in1->type)
-        return dtype_error(it, n, "output 0", out, want);
+        return tml_dtype_error(it, n, "output 0", out, want);
     if (n->options_type != options_type && n->options_type != TML_OPT_NONE)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "expected options type %d, got %d",
@@ -349,25 +340,23 @@ tml_status tml_binary_prepare(tml_interpreter *it, tml_node *n, int options_type
                                 "fused activation %d is not supported", *activation);
     if (in1->type == TML_INT8) {
         const tml_tensor *ts[3] = { in1, in2, out };
+        static const char *const slot[3] = { "input 0", "input 1",
+                                             "output 0" };
         for (int i = 0; i < 3; i++) {
             if (!(ts[i]->scale > 0.0f))
-                return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                        "%s tensor %d '%s': int8 needs a positive "
-                                        "per-tensor scale",
-                                        i == 2 ? "output 0" : (i == 0 ? "input 0" : "input 1"),
-                                        (int)tml_tensor_index(it, ts[i]),
-                                        tml_tensor_name(it, ts[i]));
+                return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, slot[i],
+                                        ts[i], "int8 needs a positive "
+                                        "per-tensor scale");
         }
     }
 
     *bcast = NULL;
     if (tml_same_shape(in1, in2)) {
         if (tml_num_elements(out) != tml_num_elements(in1))
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                    "output 0 tensor %d '%s': expected %d elements like "
-                                    "the inputs, got %d",
-                                    (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
-                                    (int)tml_num_elements(in1), (int)tml_num_elements(out));
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                    "expected %d elements like the inputs, "
+                                    "got %d", (int)tml_num_elements(in1),
+                                    (int)tml_num_elements(out));
         return TML_OK;
     }
     tml_bcast b;
@@ -406,11 +395,10 @@ static tml_status addsub_prepare(tml_interpreter *it, tml_node *n, int is_sub)
         if (tml_addsub_quantize(&d->p, is_sub, in1->scale, in1->zero_point,
                                 in2->scale, in2->zero_point, out->scale,
                                 out->zero_point) != 0)
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                    "output 0 tensor %d '%s': scale too small for the "
-                                    "int8 %s (rescale multiplier >= 1)",
-                                    (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
-                                    is_sub ? "SUB" : "ADD");
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0",
+                                    out,
+                                    "scale too small for the int8 %s (rescale "
+                                    "multiplier >= 1)", is_sub ? "SUB" : "ADD");
         tml_activation_range_q(activation, out->scale, out->zero_point, -128, 127,
                                &d->p.act_min, &d->p.act_max);
         /* Tables pay off only on runs where neither input is broadcast. */

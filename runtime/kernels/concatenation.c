@@ -82,10 +82,8 @@ static tml_status concat_prepare(tml_interpreter *it, tml_node *n)
             "expected 1 to %d inputs and 1 output, got %d and %d",
             MAX_INPUTS, (int)n->ninputs, (int)n->noutputs);
     if (!supported_type(out->type))
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "output 0 tensor %d '%s': expected float32, int8, int16, int32, "
-            "int64 or bool, got %s", (int)tml_tensor_index(it, out),
-            tml_tensor_name(it, out), tml_dtype_name((tml_dtype)out->type));
+        return tml_dtype_error(it, n, "output 0", out,
+                               "float32, int8, int16, int32, int64 or bool");
     int act = tml_opt_int(it, n, TML_F_CONCAT_ACTIVATION, 1, TML_ACT_NONE);
     if (act != TML_ACT_NONE)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
@@ -119,10 +117,9 @@ static tml_status concat_prepare(tml_interpreter *it, tml_node *n)
         total += in->dims[a];
     }
     if (total != out->dims[a])
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "output 0 tensor %d '%s': axis %d: expected %ld (the inputs' "
-            "sum), got %d", (int)tml_tensor_index(it, out),
-            tml_tensor_name(it, out), (int)a, (long)total, (int)out->dims[a]);
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                "axis %d: expected %ld (the inputs' sum), got "
+                                "%d", (int)a, (long)total, (int)out->dims[a]);
     n->user = op;
     return TML_OK;
 }

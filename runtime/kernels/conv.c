@@ -235,26 +235,6 @@ void tml_conv_multipliers(float input_scale, const float *filter_scales,
     }
 }
 
-/* "input 0 tensor 3 'conv/x'" style prefix pieces for messages. */
-static tml_status bad_type(tml_interpreter *it, tml_node *n, const char *slot,
-                           const tml_tensor *t, const char *expected)
-{
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                            "%s tensor %d '%s': expected %s, got %s", slot,
-                            (int)tml_tensor_index(it, t), tml_tensor_name(it, t),
-                            expected, tml_dtype_name((tml_dtype)t->type));
-}
-
-static tml_status bad_shape(tml_interpreter *it, tml_node *n, const char *slot,
-                            const tml_tensor *t, const char *what,
-                            int32_t expected, int32_t got)
-{
-    return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                            "%s tensor %d '%s': expected %s %d, got %d", slot,
-                            (int)tml_tensor_index(it, t), tml_tensor_name(it, t),
-                            what, (int)expected, (int)got);
-}
-
 typedef struct conv_options {
     int32_t padding, stride_h, stride_w, dilation_h, dilation_w;
     int32_t activation, depth_multiplier;
@@ -314,17 +294,17 @@ static tml_status check_shapes(tml_interpreter *it, tml_node *n, int depthwise,
                                tml_conv_params *p)
 {
     if (in->ndims != 4)
-        return bad_shape(it, n, "input 0", in, "rank", 4, in->ndims);
+        return tml_shape_error(it, n, "input 0", in, "rank", 4, in->ndims);
     if (filt->ndims != 4)
-        return bad_shape(it, n, "input 1", filt, "rank", 4, filt->ndims);
+        return tml_shape_error(it, n, "input 1", filt, "rank", 4, filt->ndims);
     if (out->ndims != 4)
-        return bad_shape(it, n, "output 0", out, "rank", 4, out->ndims);
+        return tml_shape_error(it, n, "output 0", out, "rank", 4, out->ndims);
     tml_shape4 si, sf, so;
     tml_shape4_of(in, &si);
     tml_shape4_of(filt, &sf);
     tml_shape4_of(out, &so);
     if (so.n != si.n)
-        return bad_shape(it, n, "output 0", out, "batch", si.n, so.n);
+        return tml_shape_error(it, n, "output 0", out, "batch", si.n, so.n);
     /* Keeps every tap offset (k - 1) * dilation well inside int32. */
     if ((int64_t)(sf.h - 1) * o->dilation_h > (1 << 30) ||
         (int64_t)(sf.w - 1) * o->dilation_w > (1 << 30))
@@ -339,14 +319,15 @@ static tml_status check_shapes(tml_interpreter *it, tml_node *n, int depthwise,
                                 "filter %dx%d does not fit input %dx%d",
                                 (int)sf.h, (int)sf.w, (int)si.h, (int)si.w);
     if (so.h != oh)
-        return bad_shape(it, n, "output 0", out, "height", oh, so.h);
+        return tml_shape_error(it, n, "output 0", out, "height", oh, so.h);
     if (so.w != ow)
-        return bad_shape(it, n, "output 0", out, "width", ow, so.w);
+        return tml_shape_error(it, n, "output 0", out, "width", ow, so.w);
     if (depthwise) {
         if (sf.n != 1)
-            return bad_shape(it, n, "input 1", filt, "dim 0", 1, sf.n);
+            return tml_shape_error(it, n, "input 1", filt, "dim 0", 1, sf.n);
         if (sf.c != so.c)
-            return bad_shape(it, n, "input 1", filt, "channels", so.c, sf.c);
+            return tml_shape_error(it, n, "input 1", filt, "channels", so.c,
+                                   sf.c);
         /* TFLite Micro loops depth_multiplier times per input channel; a
          * value that does not match the shapes would leave outputs unset. */
         if (si.c <= 0 || (int64_t)so.c != (int64_t)si.c * o->depth_multiplier)
@@ -357,7 +338,8 @@ static tml_status check_shapes(tml_interpreter *it, tml_node *n, int depthwise,
         return TML_OK;
     }
     if (sf.n != so.c)
-        return bad_shape(it, n, "input 1", filt, "output channels", so.c, sf.n);
+        return tml_shape_error(it, n, "input 1", filt, "output channels", so.c,
+                               sf.n);
     if (sf.c <= 0 || si.c < sf.c || si.c % sf.c != 0)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "input channels %d not a multiple of filter "
@@ -377,10 +359,11 @@ static tml_status check_bias(tml_interpreter *it, tml_node *n,
         return TML_OK;
     const tml_dtype want = quantized ? TML_INT32 : TML_FLOAT32;
     if (bias->type != want)
-        return bad_type(it, n, "input 2", bias, quantized ? "int32" : "float32");
+        return tml_dtype_error(it, n, "input 2", bias,
+                               quantized ? "int32" : "float32");
     if (tml_num_elements(bias) != channels)
-        return bad_shape(it, n, "input 2", bias, "elements", channels,
-                         tml_num_elements(bias));
+        return tml_shape_error(it, n, "input 2", bias, "elements", channels,
+                               tml_num_elements(bias));
     return TML_OK;
 }
 
@@ -391,10 +374,31 @@ static tml_status check_zero_point(tml_interpreter *it, tml_node *n,
 {
     if (t->zero_point >= -128 && t->zero_point <= 127)
         return TML_OK;
-    return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                            "%s tensor %d '%s': zero point %d outside int8",
-                            slot, (int)tml_tensor_index(it, t),
-                            tml_tensor_name(it, t), (int)t->zero_point);
+    return tml_tensor_error(it, n, TML_ERROR_MODEL, slot, t,
+                            "zero point %d outside int8", (int)t->zero_point);
+}
+
+tml_status tml_conv_check_zero_points(tml_interpreter *it, tml_node *n,
+                                      const tml_tensor *in,
+                                      const tml_tensor *out)
+{
+    tml_status st = check_zero_point(it, n, "input 0", in);
+    return st != TML_OK ? st : check_zero_point(it, n, "output 0", out);
+}
+
+tml_status tml_conv_check_weight_zero_points(tml_interpreter *it, tml_node *n,
+                                             const tml_tensor *w,
+                                             const tml_quant *q)
+{
+    /* TFLite int8 spec: weights symmetric, zero point 0. */
+    for (int32_t c = 0; q->zero_points && c < q->count; c++) {
+        if (q->zero_points[c] != 0)
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1",
+                                    w, "weight zero point %d at channel %d, "
+                                    "the int8 spec needs 0",
+                                    (int)q->zero_points[c], (int)c);
+    }
+    return TML_OK;
 }
 
 /* Per-channel requantization, as PopulateConvolutionQuantizationParams. */
@@ -408,42 +412,28 @@ static tml_status quant_params(tml_interpreter *it, tml_node *n, int depthwise,
     tml_quant q;
     tml_tensor_quant(it, filt, &q);
     if (!(in->scale > 0.0f))
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "input 0 tensor %d '%s': int8 needs a scale",
-                                (int)tml_tensor_index(it, in),
-                                tml_tensor_name(it, in));
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 0", in,
+                                "int8 needs a scale");
     if (!(out->scale > 0.0f))
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "output 0 tensor %d '%s': int8 needs a scale",
-                                (int)tml_tensor_index(it, out),
-                                tml_tensor_name(it, out));
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                "int8 needs a scale");
     if (!q.scales || (q.count != 1 && q.count != channels))
-        return bad_shape(it, n, "input 1", filt, "scales (1 or channels)",
-                         channels, q.count);
+        return tml_shape_error(it, n, "input 1", filt, "scales (1 or channels)",
+                               channels, q.count);
     if (q.count > 1 && q.dim != qdim)
-        return bad_shape(it, n, "input 1", filt, "quantized_dimension", qdim,
-                         q.dim);
-    /* TFLite int8 spec: weights symmetric, zero point 0. */
-    for (int32_t c = 0; q.zero_points && c < q.count; c++) {
-        if (q.zero_points[c] != 0)
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                    "input 1 tensor %d '%s': weight zero point "
-                                    "%d at channel %d, the int8 spec needs 0",
-                                    (int)tml_tensor_index(it, filt),
-                                    tml_tensor_name(it, filt),
-                                    (int)q.zero_points[c], (int)c);
-    }
+        return tml_shape_error(it, n, "input 1", filt, "quantized_dimension",
+                               qdim, q.dim);
+    tml_status st = tml_conv_check_weight_zero_points(it, n, filt, &q);
+    if (st != TML_OK)
+        return st;
     int32_t *mult = (int32_t *)(p + 1);
     int8_t *shift = (int8_t *)(mult + channels);
     tml_conv_multipliers(in->scale, q.scales, q.count, out->scale, channels,
                          mult, shift);
     for (int32_t c = 0; c < channels; c++) {
         if (mult[c] < 0)
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                    "input 1 tensor %d '%s': negative scale "
-                                    "at channel %d",
-                                    (int)tml_tensor_index(it, filt),
-                                    tml_tensor_name(it, filt), (int)c);
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1", filt,
+                                    "negative scale at channel %d", (int)c);
         if (shift[c] > 30)
             return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
                                     "channel %d: output multiplier too large "
@@ -452,9 +442,7 @@ static tml_status quant_params(tml_interpreter *it, tml_node *n, int depthwise,
     }
     p->out_mult = mult;
     p->out_shift = shift;
-    tml_status st = check_zero_point(it, n, "input 0", in);
-    if (st == TML_OK)
-        st = check_zero_point(it, n, "output 0", out);
+    st = tml_conv_check_zero_points(it, n, in, out);
     if (st != TML_OK)
         return st;
     p->input_offset = -in->zero_point;
@@ -482,13 +470,13 @@ tml_status tml_conv_prepare_common(tml_interpreter *it, tml_node *n,
         return depthwise ? tml_hybrid_depthwise_prepare(it, n)
                          : tml_hybrid_conv_prepare(it, n);
     if (in->type != TML_INT8 && in->type != TML_FLOAT32)
-        return bad_type(it, n, "input 0", in, "int8 or float32");
+        return tml_dtype_error(it, n, "input 0", in, "int8 or float32");
     const int quantized = in->type == TML_INT8;
     const char *want = quantized ? "int8" : "float32";
     if (filt->type != in->type)
-        return bad_type(it, n, "input 1", filt, want);
+        return tml_dtype_error(it, n, "input 1", filt, want);
     if (out->type != in->type)
-        return bad_type(it, n, "output 0", out, want);
+        return tml_dtype_error(it, n, "output 0", out, want);
 
     conv_options o = { 0, 0, 0, 0, 0, 0, 0 };
     tml_status st = read_options(it, n, depthwise, &o);
@@ -505,11 +493,9 @@ tml_status tml_conv_prepare_common(tml_interpreter *it, tml_node *n,
     const int64_t depth = (int64_t)filt->dims[1] * filt->dims[2] *
                           (depthwise ? 1 : filt->dims[3]);
     if (quantized && depth > TML_MAX_ACCUM_DEPTH)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "filter tensor %d '%s': %ld products per output, "
-                                "at most %d", (int)tml_tensor_index(it, filt),
-                                tml_tensor_name(it, filt), (long)depth,
-                                TML_MAX_ACCUM_DEPTH);
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "filter", filt,
+                                "%ld products per output, at most %d",
+                                (long)depth, TML_MAX_ACCUM_DEPTH);
 
     const int32_t channels = out->dims[3];
     size_t bytes = sizeof(tml_conv_params);

@@ -1,6 +1,6 @@
 /*
  * The math layer of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED, and
- * the prepare-time helpers the two convolutions share.
+ * the prepare-time helpers the convolutions (and FULLY_CONNECTED) share.
  *
  * Semantics are TFLite Micro's reference kernels (per-channel int8
  * ConvPerChannel / DepthwiseConvPerChannel, int8 FullyConnected and
@@ -102,7 +102,7 @@ void tml_fc_int8(const tml_fc_params *p, const int8_t *x, const int8_t *w,
 void tml_fc_f32(const tml_fc_params *p, const float *x, const float *w,
                 const float *bias, float *y);
 
-/* ---- prepare-time helpers (conv.c and depthwise_conv.c) ---- */
+/* ---- prepare-time helpers (the convolutions and FULLY_CONNECTED) ---- */
 
 /* TFLite's output size and leading padding for one spatial dimension
  * (padding.h ComputeOutSize / ComputePaddingWithOffset).  Returns 0 and
@@ -118,6 +118,17 @@ int tml_conv_out_size(int padding, int32_t in_size, int32_t filter_size,
 void tml_conv_multipliers(float input_scale, const float *filter_scales,
                           int32_t nscales, float output_scale,
                           int32_t channels, int32_t *mult, int8_t *shift);
+
+/* Input's and output's zero points within int8 (TFLite int8 spec; the
+ * 16-bit intermediates rely on it), "input 0" first. */
+tml_status tml_conv_check_zero_points(tml_interpreter *it, tml_node *n,
+                                      const tml_tensor *in,
+                                      const tml_tensor *out);
+/* Every weight zero point 0 (TFLite int8 spec: weights symmetric); w is
+ * input 1 and q its tml_tensor_quant(). */
+tml_status tml_conv_check_weight_zero_points(tml_interpreter *it, tml_node *n,
+                                             const tml_tensor *w,
+                                             const tml_quant *q);
 
 /* Checks a CONV_2D (depthwise = 0) or DEPTHWISE_CONV_2D (depthwise = 1)
  * node and stores its tml_conv_params (with the per-channel multipliers

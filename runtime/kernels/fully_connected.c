@@ -74,25 +74,6 @@ void tml_fc_f32(const tml_fc_params *p, const float *x, const float *w,
 
 /* ------------------------------------------------------------ prepare */
 
-static tml_status bad_type(tml_interpreter *it, tml_node *n, const char *slot,
-                           const tml_tensor *t, const char *expected)
-{
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                            "%s tensor %d '%s': expected %s, got %s", slot,
-                            (int)tml_tensor_index(it, t), tml_tensor_name(it, t),
-                            expected, tml_dtype_name((tml_dtype)t->type));
-}
-
-static tml_status bad_shape(tml_interpreter *it, tml_node *n, const char *slot,
-                            const tml_tensor *t, const char *what,
-                            int32_t expected, int32_t got)
-{
-    return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                            "%s tensor %d '%s': expected %s %d, got %d", slot,
-                            (int)tml_tensor_index(it, t), tml_tensor_name(it, t),
-                            what, (int)expected, (int)got);
-}
-
 static tml_status read_options(tml_interpreter *it, tml_node *n,
                                int32_t *activation)
 {
@@ -122,48 +103,36 @@ static tml_status check_shapes(tml_interpreter *it, tml_node *n,
                                tml_fc_params *p)
 {
     if (w->ndims != 2)
-        return bad_shape(it, n, "input 1", w, "rank", 2, w->ndims);
+        return tml_shape_error(it, n, "input 1", w, "rank", 2, w->ndims);
     if (out->ndims < 1)
-        return bad_shape(it, n, "output 0", out, "rank >=", 1, out->ndims);
+        return tml_shape_error(it, n, "output 0", out, "rank >=", 1,
+                               out->ndims);
     p->out_depth = w->dims[0];
     p->accum_depth = w->dims[1];
     const int32_t units = out->dims[out->ndims - 1];
     if (units != p->out_depth)
-        return bad_shape(it, n, "output 0", out, "last dim", p->out_depth, units);
+        return tml_shape_error(it, n, "output 0", out, "last dim", p->out_depth,
+                               units);
     if (p->accum_depth <= 0 || p->out_depth <= 0)
-        return bad_shape(it, n, "input 1", w, "dims >", 0,
-                         p->accum_depth < p->out_depth ? p->accum_depth
-                                                       : p->out_depth);
+        return tml_shape_error(it, n, "input 1", w, "dims >", 0,
+                               p->accum_depth < p->out_depth ? p->accum_depth
+                                                             : p->out_depth);
     if (w->type == TML_INT8 && p->accum_depth > TML_MAX_ACCUM_DEPTH)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "weights tensor %d '%s': %d products per output, "
-                                "at most %d", (int)tml_tensor_index(it, w),
-                                tml_tensor_name(it, w), (int)p->accum_depth,
-                                TML_MAX_ACCUM_DEPTH);
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "weights", w,
+                                "%d products per output, at most %d",
+                                (int)p->accum_depth, TML_MAX_ACCUM_DEPTH);
     p->batches = tml_num_elements(out) / p->out_depth;
     const int32_t in_elems = tml_num_elements(in);
     const int64_t want = (int64_t)p->batches * p->accum_depth;
     if (want != in_elems)
-        return bad_shape(it, n, "input 0", in, "elements (batches * depth)",
-                         want > INT32_MAX ? INT32_MAX : (int32_t)want,
-                         in_elems);
+        return tml_shape_error(it, n, "input 0", in,
+                               "elements (batches * depth)",
+                               want > INT32_MAX ? INT32_MAX : (int32_t)want,
+                               in_elems);
     if (bias && tml_num_elements(bias) != p->out_depth)
-        return bad_shape(it, n, "input 2", bias, "elements", p->out_depth,
-                         tml_num_elements(bias));
+        return tml_shape_error(it, n, "input 2", bias, "elements", p->out_depth,
+                               tml_num_elements(bias));
     return TML_OK;
-}
-
-/* An int8 tensor's zero point must be an int8 value (TFLite int8 spec);
- * the kernels' 16-bit intermediates rely on it. */
-static tml_status check_zero_point(tml_interpreter *it, tml_node *n,
-                                   const char *slot, const tml_tensor *t)
-{
-    if (t->zero_point >= -128 && t->zero_point <= 127)
-        return TML_OK;
-    return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                            "%s tensor %d '%s': zero point %d outside int8",
-                            slot, (int)tml_tensor_index(it, t),
-                            tml_tensor_name(it, t), (int)t->zero_point);
 }
 
 /* Multipliers as CalculateOpDataFullyConnected: per-channel
@@ -180,20 +149,14 @@ static tml_status quant_params(tml_interpreter *it, tml_node *n,
     if (!(in->scale > 0.0f) || !(out->scale > 0.0f) || !q.scales)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "int8 input, weights and output need scales");
-    /* TFLite int8 spec: weights symmetric, zero point 0. */
-    for (int32_t c = 0; q.zero_points && c < q.count; c++) {
-        if (q.zero_points[c] != 0)
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                    "input 1 tensor %d '%s': weight zero point "
-                                    "%d at channel %d, the int8 spec needs 0",
-                                    (int)tml_tensor_index(it, w),
-                                    tml_tensor_name(it, w),
-                                    (int)q.zero_points[c], (int)c);
-    }
+    tml_status st = tml_conv_check_weight_zero_points(it, n, w, &q);
+    if (st != TML_OK)
+        return st;
     p->per_channel = q.count > 1;
     if (p->per_channel && (q.count != p->out_depth || q.dim != 0))
-        return bad_shape(it, n, "input 1", w, "per-channel scales on dim 0",
-                         p->out_depth, q.count);
+        return tml_shape_error(it, n, "input 1", w,
+                               "per-channel scales on dim 0", p->out_depth,
+                               q.count);
     const int32_t count = p->per_channel ? p->out_depth : 1;
     int32_t *mult = tml_alloc_persistent(it, (size_t)count * 5);
     if (!mult)
@@ -226,9 +189,7 @@ static tml_status quant_params(tml_interpreter *it, tml_node *n,
     }
     p->out_mult = mult;
     p->out_shift = shift;
-    tml_status st = check_zero_point(it, n, "input 0", in);
-    if (st == TML_OK)
-        st = check_zero_point(it, n, "output 0", out);
+    st = tml_conv_check_zero_points(it, n, in, out);
     if (st != TML_OK)
         return st;
     p->input_offset = -in->zero_point;
@@ -254,15 +215,16 @@ static tml_status fc_prepare(tml_interpreter *it, tml_node *n)
     if (in->type == TML_FLOAT32 && w->type == TML_INT8)
         return tml_hybrid_fc_prepare(it, n);
     if (in->type != TML_INT8 && in->type != TML_FLOAT32)
-        return bad_type(it, n, "input 0", in, "int8 or float32");
+        return tml_dtype_error(it, n, "input 0", in, "int8 or float32");
     const int quantized = in->type == TML_INT8;
     const char *want = quantized ? "int8" : "float32";
     if (w->type != in->type)
-        return bad_type(it, n, "input 1", w, want);
+        return tml_dtype_error(it, n, "input 1", w, want);
     if (out->type != in->type)
-        return bad_type(it, n, "output 0", out, want);
+        return tml_dtype_error(it, n, "output 0", out, want);
     if (bias && bias->type != (quantized ? TML_INT32 : TML_FLOAT32))
-        return bad_type(it, n, "input 2", bias, quantized ? "int32" : "float32");
+        return tml_dtype_error(it, n, "input 2", bias,
+                               quantized ? "int32" : "float32");
 
     int32_t activation = TML_ACT_NONE;
     tml_status st = read_options(it, n, &activation);

@@ -262,19 +262,16 @@ static tml_status check_tensors(tml_interpreter *it, tml_node *n,
             tml_dtype_name((tml_dtype)in->type),
             tml_dtype_name((tml_dtype)out->type));
     if (w->type != TML_INT8)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "input 1 tensor %d '%s': hybrid weights must be int8, got %s",
-            (int)tml_tensor_index(it, w), tml_tensor_name(it, w),
-            tml_dtype_name((tml_dtype)w->type));
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1", w,
+                                "hybrid weights must be int8, got %s",
+                                tml_dtype_name((tml_dtype)w->type));
     if (!(w->flags & TML_TENSOR_CONST))
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "input 1 tensor %d '%s': hybrid weights must be constant",
-            (int)tml_tensor_index(it, w), tml_tensor_name(it, w));
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1", w,
+                                "hybrid weights must be constant");
     if (bias != NULL && bias->type != TML_FLOAT32)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "input 2 tensor %d '%s': hybrid bias must be float32, got %s",
-            (int)tml_tensor_index(it, bias), tml_tensor_name(it, bias),
-            tml_dtype_name((tml_dtype)bias->type));
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 2", bias,
+                                "hybrid bias must be float32, got %s",
+                                tml_dtype_name((tml_dtype)bias->type));
     if (ndims > 0 && (in->ndims != ndims || w->ndims != ndims ||
                       out->ndims != ndims))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
@@ -294,16 +291,16 @@ static tml_status read_scales(tml_interpreter *it, tml_node *n,
     int ok = q.scales != NULL && (q.count == 1 ||
                                   (q.count == channels && q.dim == dim));
     if (!ok)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "input 1 tensor %d '%s': expected 1 or %d scales along axis %d, "
-            "got %d", (int)tml_tensor_index(it, w), tml_tensor_name(it, w),
-            (int)channels, (int)dim, q.scales ? (int)q.count : 0);
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1", w,
+                                "expected 1 or %d scales along axis %d, got %d",
+                                (int)channels, (int)dim,
+                                q.scales ? (int)q.count : 0);
     for (int32_t c = 0; c < q.count; c++) {
         if (q.zero_points != NULL && q.zero_points[c] != 0)
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                "input 1 tensor %d '%s': hybrid weights must be symmetric, "
-                "zero point %ld at channel %d", (int)tml_tensor_index(it, w),
-                tml_tensor_name(it, w), (long)q.zero_points[c], (int)c);
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1", w,
+                                    "hybrid weights must be symmetric, zero "
+                                    "point %ld at channel %d",
+                                    (long)q.zero_points[c], (int)c);
     }
     op->w_scales = q.scales;
     op->w_nscales = q.count;
@@ -394,11 +391,11 @@ static tml_status conv_geometry(tml_interpreter *it, tml_node *n,
     int32_t want_w = out_size(padding, g->in_w, g->k_w, g->stride_w,
                               g->dil_w);
     if (out->dims[0] != g->batch || g->out_h != want_h || g->out_w != want_w)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "output 0 tensor %d '%s': expected [%d, %d, %d, _], got "
-            "[%d, %d, %d, _]", (int)tml_tensor_index(it, out),
-            tml_tensor_name(it, out), (int)g->batch, (int)want_h,
-            (int)want_w, (int)out->dims[0], (int)g->out_h, (int)g->out_w);
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                "expected [%d, %d, %d, _], got [%d, %d, %d, _]",
+                                (int)g->batch, (int)want_h, (int)want_w,
+                                (int)out->dims[0], (int)g->out_h,
+                                (int)g->out_w);
     if (padding == TML_PAD_SAME) {
         g->pad_h = same_pad(g->in_h, g->out_h, g->k_h, g->stride_h, g->dil_h);
         g->pad_w = same_pad(g->in_w, g->out_w, g->k_w, g->stride_w, g->dil_w);
@@ -422,10 +419,9 @@ static tml_status check_bias(tml_interpreter *it, tml_node *n,
 {
     if (bias == NULL || tml_num_elements(bias) == channels)
         return TML_OK;
-    return tml_kernel_error(it, n, TML_ERROR_MODEL,
-        "input 2 tensor %d '%s': expected %d bias values, got %d",
-        (int)tml_tensor_index(it, bias), tml_tensor_name(it, bias),
-        (int)channels, (int)tml_num_elements(bias));
+    return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 2", bias,
+                            "expected %d bias values, got %d", (int)channels,
+                            (int)tml_num_elements(bias));
 }
 
 static tml_status prepare_conv_like(tml_interpreter *it, tml_node *n,
@@ -453,22 +449,20 @@ static tml_status prepare_conv_like(tml_interpreter *it, tml_node *n,
     if (dw) {
         if (w->dims[0] != 1 || w->dims[3] != g->out_c || g->in_c == 0 ||
             g->out_c % g->in_c != 0)
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                "input 1 tensor %d '%s': expected filter [1, kh, kw, %d] "
-                "with %d a multiple of the %d input channels",
-                (int)tml_tensor_index(it, w), tml_tensor_name(it, w),
-                (int)g->out_c, (int)g->out_c, (int)g->in_c);
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1", w,
+                                    "expected filter [1, kh, kw, %d] with %d "
+                                    "a multiple of the %d input channels",
+                                    (int)g->out_c, (int)g->out_c, (int)g->in_c);
         g->depth_multiplier = g->out_c / g->in_c;
         s = read_scales(it, n, w, g->out_c, 3, op);
         /* TFLite's hybrid depthwise is always the per-channel path. */
         op->asymmetric = 1;
     } else {
         if (w->dims[0] != g->out_c || w->dims[3] != g->in_c)
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                "input 1 tensor %d '%s': expected filter [%d, kh, kw, %d] "
-                "(grouped hybrid convolution is not supported)",
-                (int)tml_tensor_index(it, w), tml_tensor_name(it, w),
-                (int)g->out_c, (int)g->in_c);
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1", w,
+                                    "expected filter [%d, kh, kw, %d] "
+                                    "(grouped hybrid convolution is not "
+                                    "supported)", (int)g->out_c, (int)g->in_c);
         s = read_scales(it, n, w, g->out_c, 0, op);
         /* TFLite: per-channel path (asymmetric input) only when the
          * channel scales actually differ. */
@@ -507,9 +501,8 @@ tml_status tml_hybrid_fc_prepare(tml_interpreter *it, tml_node *n)
     if (s != TML_OK)
         return s;
     if (w->ndims != 2 || w->dims[1] <= 0)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "input 1 tensor %d '%s': expected 2D weights [units, depth]",
-            (int)tml_tensor_index(it, w), tml_tensor_name(it, w));
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1", w,
+                                "expected 2D weights [units, depth]");
     if (tml_opt_int(it, n, TML_F_FC_WEIGHTS_FORMAT, 1, 0) != 0)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
             "weights_format: only DEFAULT is supported");

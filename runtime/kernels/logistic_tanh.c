@@ -115,12 +115,7 @@ static tml_status prepare_common(tml_interpreter *it, tml_node *n,
     if (in->type == TML_FLOAT32)
         return TML_OK;
     if (in->type != TML_INT8)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "input 0 tensor %d '%s': expected float32 "
-                                "or int8, got %s",
-                                (int)tml_tensor_index(it, in),
-                                tml_tensor_name(it, in),
-                                tml_dtype_name(in->type));
+        return tml_dtype_error(it, n, "input 0", in, "float32 or int8");
     if ((s = tml_check_quant(it, n, "input 0", in)) != TML_OK)
         return s;
     if ((s = tml_check_quant(it, n, "output 0", out)) != TML_OK)
@@ -128,23 +123,17 @@ static tml_status prepare_common(tml_interpreter *it, tml_node *n,
     /* The reference writes its result in this quantization whatever the
      * tensor says; a model that says otherwise would be misread. */
     if (out->scale != out_scale || out->zero_point != out_zp)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "output 0 tensor %d '%s': int8 needs scale "
-                                "%s and zero point %d (TFLite int8 spec), "
-                                "got scale %s and zero point %d",
-                                (int)tml_tensor_index(it, out),
-                                tml_tensor_name(it, out), out_scale_text,
-                                (int)out_zp,
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0", out,
+                                "int8 needs scale %s and zero point %d "
+                                "(TFLite int8 spec), got scale %s and zero "
+                                "point %d", out_scale_text, (int)out_zp,
                                 out->scale == out_scale ? out_scale_text
                                                         : "another",
                                 (int)out->zero_point);
     tml_sigmoid_params p;
     if (tml_sigmoid_params_init(&p, in->scale, in->zero_point) != 0)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "input 0 tensor %d '%s': input scale below "
-                                "2^-28 is not supported",
-                                (int)tml_tensor_index(it, in),
-                                tml_tensor_name(it, in));
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
+                                "input scale below 2^-28 is not supported");
     int8_t *lut = tml_alloc_persistent(it, 256);
     if (!lut)
         return TML_ERROR_ARENA;

@@ -133,26 +133,21 @@ static tml_status check_output(tml_interpreter *it, tml_node *n,
     }
     if (ok && od == out->ndims)
         return TML_OK;
-    return tml_kernel_error(it, n, TML_ERROR_MODEL,
-        "output 0 tensor %d '%s': shape does not match the input reduced "
-        "over the axes (keep_dims %d)", (int)tml_tensor_index(it, out),
-        tml_tensor_name(it, out), keep);
+    return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                            "shape does not match the input reduced over the "
+                            "axes (keep_dims %d)", keep);
 }
 
 static tml_status mean_types(tml_interpreter *it, tml_node *n,
                              const tml_tensor *in, const tml_tensor *out)
 {
     if (in->type != TML_FLOAT32 && in->type != TML_INT8)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "input 0 tensor %d '%s': expected float32 or int8, got %s",
-            (int)tml_tensor_index(it, in), tml_tensor_name(it, in),
-            tml_dtype_name((tml_dtype)in->type));
+        return tml_dtype_error(it, n, "input 0", in, "float32 or int8");
     if (out->type != in->type)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "output 0 tensor %d '%s': expected %s as the input, got %s",
-            (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
-            tml_dtype_name((tml_dtype)in->type),
-            tml_dtype_name((tml_dtype)out->type));
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                "expected %s as the input, got %s",
+                                tml_dtype_name((tml_dtype)in->type),
+                                tml_dtype_name((tml_dtype)out->type));
     if (in->type == TML_INT8 && (in->scale <= 0.0f || out->scale <= 0.0f))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "int8 input and output need a positive scale, got %s tensor %d",
@@ -175,14 +170,13 @@ static tml_status mean_prepare(tml_interpreter *it, tml_node *n)
     if (s != TML_OK)
         return s;
     if (!(axes->flags & TML_TENSOR_CONST))
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "input 1 (axis) tensor %d '%s': expected a constant tensor, "
-            "got one computed at run time",
-            (int)tml_tensor_index(it, axes), tml_tensor_name(it, axes));
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1 (axis)",
+                                axes,
+                                "expected a constant tensor, got one "
+                                "computed at run time");
     if (axes->type != TML_INT32 || axes->ndims > 1)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "input 1 (axis) tensor %d '%s': expected an int32 vector",
-            (int)tml_tensor_index(it, axes), tml_tensor_name(it, axes));
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1 (axis)", axes,
+                                "expected an int32 vector");
     tml_mean_params *p = tml_alloc_persistent(it, sizeof *p);
     if (p == NULL)
         return TML_ERROR_ARENA;
@@ -194,10 +188,9 @@ static tml_status mean_prepare(tml_interpreter *it, tml_node *n)
     for (int32_t i = 0; i < nax; i++) {
         int32_t a = ax[i] < 0 ? ax[i] + p->rank : ax[i];
         if (a < 0 || a >= p->rank)
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                "input 1 (axis) tensor %d '%s': axis %d is out of range for "
-                "rank %d", (int)tml_tensor_index(it, axes),
-                tml_tensor_name(it, axes), (int)ax[i], (int)p->rank);
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1 (axis)",
+                                    axes, "axis %d is out of range for rank %d",
+                                    (int)ax[i], (int)p->rank);
         p->reduce[a] = 1;
     }
     p->count = 1;

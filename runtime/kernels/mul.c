@@ -103,11 +103,11 @@ static tml_status mul_prepare(tml_interpreter *it, tml_node *n)
          * past 14 overflows int32 for any real data (and past 31 is
          * undefined); TFLite has the same limits without checking them. */
         if (d->p.output_shift > 14)
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                    "output 0 tensor %d '%s': rescale multiplier "
-                                    "scale1 * scale2 / scale_out is 2^%d or more",
-                                    (int)tml_tensor_index(it, out),
-                                    tml_tensor_name(it, out), (int)d->p.output_shift - 1);
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0",
+                                    out,
+                                    "rescale multiplier scale1 * scale2 / "
+                                    "scale_out is 2^%d or more",
+                                    (int)d->p.output_shift - 1);
         tml_activation_range_q(activation, out->scale, out->zero_point, -128, 127,
                                &d->p.act_min, &d->p.act_max);
     } else {

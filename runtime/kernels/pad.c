@@ -73,32 +73,26 @@ static tml_status pad_prepare(tml_interpreter *it, tml_node *n)
             (int)n->ninputs, (int)n->noutputs);
     if (in->type != TML_FLOAT32 && in->type != TML_INT8 &&
         in->type != TML_INT16 && in->type != TML_INT32)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "input 0 tensor %d '%s': expected float32, int8, int16 or "
-            "int32, got %s", (int)tml_tensor_index(it, in),
-            tml_tensor_name(it, in), tml_dtype_name((tml_dtype)in->type));
+        return tml_dtype_error(it, n, "input 0", in,
+                               "float32, int8, int16 or int32");
     if (out->type != in->type)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "output 0 tensor %d '%s': expected %s as the input, got %s",
-            (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
-            tml_dtype_name((tml_dtype)in->type),
-            tml_dtype_name((tml_dtype)out->type));
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                "expected %s as the input, got %s",
+                                tml_dtype_name((tml_dtype)in->type),
+                                tml_dtype_name((tml_dtype)out->type));
     if (!(pads->flags & TML_TENSOR_CONST))
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "input 1 (paddings) tensor %d '%s': expected a constant tensor, "
-            "got one computed at run time",
-            (int)tml_tensor_index(it, pads), tml_tensor_name(it, pads));
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "input 1 (paddings)", pads,
+                                "expected a constant tensor, got one "
+                                "computed at run time");
     int rank = in->ndims;
     if (pads->type != TML_INT32 || pads->ndims != 2 ||
         pads->dims[0] != rank || pads->dims[1] != 2)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "input 1 (paddings) tensor %d '%s': expected int32 [%d, 2]",
-            (int)tml_tensor_index(it, pads), tml_tensor_name(it, pads), rank);
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1 (paddings)",
+                                pads, "expected int32 [%d, 2]", rank);
     if (out->ndims != rank)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "output 0 tensor %d '%s': expected rank %d, got %d",
-            (int)tml_tensor_index(it, out), tml_tensor_name(it, out), rank,
-            (int)out->ndims);
+        return tml_shape_error(it, n, "output 0", out, "rank", rank,
+                               out->ndims);
     pad_op *op = tml_alloc_persistent(it, sizeof *op);
     if (op == NULL)
         return TML_ERROR_ARENA;
@@ -106,17 +100,16 @@ static tml_status pad_prepare(tml_interpreter *it, tml_node *n)
     op->params.rank = rank;
     for (int d = 0; d < rank; d++) {
         if (pd[2 * d] < 0 || pd[2 * d + 1] < 0)
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                "input 1 (paddings) tensor %d '%s': axis %d: expected "
-                "non-negative paddings, got %d, %d",
-                (int)tml_tensor_index(it, pads), tml_tensor_name(it, pads),
-                d, (int)pd[2 * d], (int)pd[2 * d + 1]);
+            return tml_tensor_error(it, n, TML_ERROR_MODEL,
+                                    "input 1 (paddings)", pads,
+                                    "axis %d: expected non-negative paddings, "
+                                    "got %d, %d", d, (int)pd[2 * d],
+                                    (int)pd[2 * d + 1]);
         int64_t want = (int64_t)in->dims[d] + pd[2 * d] + pd[2 * d + 1];
         if (out->dims[d] != want)
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                "output 0 tensor %d '%s': axis %d: expected %ld, got %d",
-                (int)tml_tensor_index(it, out), tml_tensor_name(it, out), d,
-                (long)want, (int)out->dims[d]);
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                    "axis %d: expected %ld, got %d", d,
+                                    (long)want, (int)out->dims[d]);
         op->params.in_dims[d] = in->dims[d];
         op->params.before[d] = pd[2 * d];
         op->params.after[d] = pd[2 * d + 1];
@@ -126,10 +119,9 @@ static tml_status pad_prepare(tml_interpreter *it, tml_node *n)
     if (in->type == TML_INT8) {
         int8_t z = (int8_t)out->zero_point;
         if (out->zero_point < -128 || out->zero_point > 127)
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                "output 0 tensor %d '%s': zero point %d is outside int8",
-                (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
-                (int)out->zero_point);
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                    "zero point %d is outside int8",
+                                    (int)out->zero_point);
         memcpy(op->value, &z, 1);
     } else if (in->type == TML_INT16) {
         int16_t z = (int16_t)out->zero_point;

@@ -175,14 +175,10 @@ static tml_status pool_prepare(tml_interpreter *it, tml_node *n)
                                 "expected 1 input and 1 output, got %d and %d",
                                 (int)n->ninputs, (int)n->noutputs);
     if (in->type != TML_INT8 && in->type != TML_FLOAT32)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "input 0 tensor %d '%s': expected int8 or float32, got %s",
-                                (int)tml_tensor_index(it, in), tml_tensor_name(it, in),
-                                tml_dtype_name((tml_dtype)in->type));
+        return tml_dtype_error(it, n, "input 0", in, "int8 or float32");
     if (out->type != in->type)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "output 0 tensor %d '%s': expected %s like the input, got %s",
-                                (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0", out,
+                                "expected %s like the input, got %s",
                                 tml_dtype_name((tml_dtype)in->type),
                                 tml_dtype_name((tml_dtype)out->type));
     if (in->ndims != 4 || out->ndims != 4)
@@ -226,11 +222,10 @@ static tml_status pool_prepare(tml_interpreter *it, tml_node *n)
     p->out_w = tml_pool_out_size(padding, p->in_w, filter_w, stride_w, &p->pad_w);
     if (tml_dim(out, 0) != p->batches || tml_dim(out, 1) != p->out_h ||
         tml_dim(out, 2) != p->out_w || tml_dim(out, 3) != p->depth)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "output 0 tensor %d '%s': expected shape [%d,%d,%d,%d], "
-                                "got [%d,%d,%d,%d]",
-                                (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
-                                (int)p->batches, (int)p->out_h, (int)p->out_w, (int)p->depth,
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                "expected shape [%d,%d,%d,%d], got "
+                                "[%d,%d,%d,%d]", (int)p->batches, (int)p->out_h,
+                                (int)p->out_w, (int)p->depth,
                                 (int)tml_dim(out, 0), (int)tml_dim(out, 1),
                                 (int)tml_dim(out, 2), (int)tml_dim(out, 3));
     if (p->out_h <= 0 || p->out_w <= 0)
@@ -243,10 +238,10 @@ static tml_status pool_prepare(tml_interpreter *it, tml_node *n)
         float ds = in->scale - out->scale;
         double diff = (double)(ds < 0.0f ? -ds : ds);
         if (diff > 1.0e-6 || in->zero_point != out->zero_point)
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                    "output 0 tensor %d '%s': expected the input's "
-                                    "quantization, got a different scale or zero point",
-                                    (int)tml_tensor_index(it, out), tml_tensor_name(it, out));
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0",
+                                    out,
+                                    "expected the input's quantization, got "
+                                    "a different scale or zero point");
         tml_activation_range_q(activation, out->scale, out->zero_point, -128, 127,
                                &p->act_min, &p->act_max);
     } else {

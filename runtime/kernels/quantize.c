@@ -250,17 +250,10 @@ static tml_status unsupported_pair(tml_interpreter *it, tml_node *n,
 {
     const char *outs = supported_outputs(in->type);
     if (!outs)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "input 0 tensor %d '%s': expected float32, "
-                                "int8, uint8, int16 or int32, got %s",
-                                (int)tml_tensor_index(it, in),
-                                tml_tensor_name(it, in),
-                                tml_dtype_name(in->type));
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                            "output 0 tensor %d '%s': expected %s for a %s "
-                            "input, got %s",
-                            (int)tml_tensor_index(it, out),
-                            tml_tensor_name(it, out), outs,
+        return tml_dtype_error(it, n, "input 0", in,
+                               "float32, int8, uint8, int16 or int32");
+    return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0", out,
+                            "expected %s for a %s input, got %s", outs,
                             tml_dtype_name(in->type),
                             tml_dtype_name(out->type));
 }
@@ -296,11 +289,9 @@ static tml_status quantize_prepare(tml_interpreter *it, tml_node *n)
     type_range(out->type, &lo, &hi);
     if (tml_requant_init(&d->rq, in->scale, in->zero_point, out->scale,
                          out->zero_point, lo, hi) != 0)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "output 0 tensor %d '%s': input scale / "
-                                "output scale must be below 2^30",
-                                (int)tml_tensor_index(it, out),
-                                tml_tensor_name(it, out));
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0", out,
+                                "input scale / output scale must be below "
+                                "2^30");
     d->mode = lut ? MODE_LUT8 : MODE_REQUANT;
     if (lut) {
         /* Indexed by the input byte; the entry is the output byte. */
@@ -352,26 +343,18 @@ static tml_status dequantize_per_channel_prepare(tml_interpreter *it,
                                                  const tml_quant *q)
 {
     if (in->type != TML_INT8)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "input 0 tensor %d '%s': per-channel "
-                                "quantization needs int8, got %s",
-                                (int)tml_tensor_index(it, in),
-                                tml_tensor_name(it, in),
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
+                                "per-channel quantization needs int8, got %s",
                                 tml_dtype_name(in->type));
     if (q->dim < 0 || q->dim >= in->ndims || in->dims[q->dim] != q->count)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "input 0 tensor %d '%s': %d scales do not "
-                                "match dimension %d",
-                                (int)tml_tensor_index(it, in),
-                                tml_tensor_name(it, in), (int)q->count,
-                                (int)q->dim);
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 0", in,
+                                "%d scales do not match dimension %d",
+                                (int)q->count, (int)q->dim);
     for (int32_t c = 0; c < q->count; c++) {
         if (!(q->scales[c] > 0.0f) || q->scales[c] > 3.0e38f)
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                    "input 0 tensor %d '%s': channel %d "
-                                    "needs a finite scale > 0",
-                                    (int)tml_tensor_index(it, in),
-                                    tml_tensor_name(it, in), (int)c);
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 0", in,
+                                    "channel %d needs a finite scale > 0",
+                                    (int)c);
     }
     dequantize_data *d = tml_alloc_persistent(it, sizeof *d);
     if (!d)
@@ -397,22 +380,13 @@ static tml_status dequantize_prepare(tml_interpreter *it, tml_node *n)
         return s;
     n->user = NULL;
     if (out->type != TML_FLOAT32)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "output 0 tensor %d '%s': expected float32, "
-                                "got %s",
-                                (int)tml_tensor_index(it, out),
-                                tml_tensor_name(it, out),
-                                tml_dtype_name(out->type));
+        return tml_dtype_error(it, n, "output 0", out, "float32");
     if (in->type == TML_FLOAT16)
         return TML_OK;
     if (in->type != TML_INT8 && in->type != TML_UINT8 &&
         in->type != TML_INT16)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "input 0 tensor %d '%s': expected int8, "
-                                "uint8, int16 or float16, got %s",
-                                (int)tml_tensor_index(it, in),
-                                tml_tensor_name(it, in),
-                                tml_dtype_name(in->type));
+        return tml_dtype_error(it, n, "input 0", in,
+                               "int8, uint8, int16 or float16");
     tml_quant q;
     tml_tensor_quant(it, in, &q);
     if (q.count > 1)

@@ -25,17 +25,15 @@ static tml_status check_view(tml_interpreter *it, tml_node *n,
                              const tml_tensor *in, const tml_tensor *out)
 {
     if (in->type != out->type)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "output 0 tensor %d '%s': expected dtype %s as the input, got %s",
-            (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
-            tml_dtype_name((tml_dtype)in->type),
-            tml_dtype_name((tml_dtype)out->type));
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                "expected dtype %s as the input, got %s",
+                                tml_dtype_name((tml_dtype)in->type),
+                                tml_dtype_name((tml_dtype)out->type));
     if (tml_num_elements(in) != tml_num_elements(out))
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "output 0 tensor %d '%s': expected %d elements as the input, "
-            "got %d", (int)tml_tensor_index(it, out),
-            tml_tensor_name(it, out), (int)tml_num_elements(in),
-            (int)tml_num_elements(out));
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                "expected %d elements as the input, got %d",
+                                (int)tml_num_elements(in),
+                                (int)tml_num_elements(out));
     return TML_OK;
 }
 
@@ -51,10 +49,10 @@ static tml_status reshape_prepare(tml_interpreter *it, tml_node *n)
      * computed at run time would change the planned sizes. */
     tml_tensor *shape = tml_node_input(it, n, 1);
     if (shape != NULL && !(shape->flags & TML_TENSOR_CONST))
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "input 1 (shape) tensor %d '%s': expected a constant tensor, "
-            "got one computed at run time",
-            (int)tml_tensor_index(it, shape), tml_tensor_name(it, shape));
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1 (shape)",
+                                shape,
+                                "expected a constant tensor, got one "
+                                "computed at run time");
     return check_view(it, n, in, out);
 }
 
@@ -98,17 +96,14 @@ static tml_status squeeze_prepare(tml_interpreter *it, tml_node *n)
         if (squeeze[d])
             continue;
         if (kept >= out->ndims || out->dims[kept] != in->dims[d])
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                "output 0 tensor %d '%s': does not match the squeezed input "
-                "shape at input axis %d", (int)tml_tensor_index(it, out),
-                tml_tensor_name(it, out), d);
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                    "does not match the squeezed input shape "
+                                    "at input axis %d", d);
         kept++;
     }
     if (kept != out->ndims)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "output 0 tensor %d '%s': expected rank %d, got %d",
-            (int)tml_tensor_index(it, out), tml_tensor_name(it, out), kept,
-            (int)out->ndims);
+        return tml_shape_error(it, n, "output 0", out, "rank", kept,
+                               out->ndims);
     return check_view(it, n, in, out);
 }
 

@@ -115,15 +115,6 @@ void tml_softmax_f32(const tml_softmax_params *p, int32_t rows, int32_t depth,
 
 /* ---------------------------------------------------------- registration */
 
-static tml_status tensor_error(tml_interpreter *it, tml_node *n, const char *role,
-                               const tml_tensor *t, const char *want)
-{
-    return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                            "%s tensor %d '%s': expected %s, got %s", role,
-                            (int)tml_tensor_index(it, t), tml_tensor_name(it, t),
-                            want, tml_dtype_name((tml_dtype)t->type));
-}
-
 static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
 {
     tml_tensor *in = tml_node_input(it, n, 0);
@@ -133,16 +124,15 @@ static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
                                 "expected 1 input and 1 output, got %d and %d",
                                 (int)n->ninputs, (int)n->noutputs);
     if (in->type != TML_INT8 && in->type != TML_FLOAT32)
-        return tensor_error(it, n, "input 0", in, "int8 or float32");
+        return tml_dtype_error(it, n, "input 0", in, "int8 or float32");
     if (out->type != in->type)
-        return tensor_error(it, n, "output 0", out,
-                            in->type == TML_INT8 ? "int8" : "float32");
+        return tml_dtype_error(it, n, "output 0", out,
+                               in->type == TML_INT8 ? "int8" : "float32");
     if (in->ndims < 1 || !tml_same_shape(in, out))
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "output 0 tensor %d '%s': expected the input's shape "
-                                "(rank %d), got rank %d or other dims",
-                                (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
-                                (int)in->ndims, (int)out->ndims);
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                "expected the input's shape (rank %d), got "
+                                "rank %d or other dims", (int)in->ndims,
+                                (int)out->ndims);
     float beta = tml_opt_float(it, n, TML_F_SOFTMAX_BETA, 0.0f);
 
     tml_softmax_params *p = tml_alloc_persistent(it, sizeof *p);
@@ -152,34 +142,31 @@ static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
         /* TFLite's int8 softmax contract: output scale exactly 1/256,
          * zero point -128. */
         if (out->zero_point != -128)
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                    "output 0 tensor %d '%s': int8 softmax needs zero "
-                                    "point -128, got %d",
-                                    (int)tml_tensor_index(it, out),
-                                    tml_tensor_name(it, out), (int)out->zero_point);
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0",
+                                    out,
+                                    "int8 softmax needs zero point -128, got "
+                                    "%d", (int)out->zero_point);
         if (out->scale != 1.0f / 256.0f) {
             uint32_t bits;
             memcpy(&bits, &out->scale, sizeof bits);
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                    "output 0 tensor %d '%s': int8 softmax needs scale "
-                                    "1/256 (float bits 0x3b800000), got 0x%x",
-                                    (int)tml_tensor_index(it, out),
-                                    tml_tensor_name(it, out), (unsigned)bits);
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0",
+                                    out,
+                                    "int8 softmax needs scale 1/256 (float "
+                                    "bits 0x3b800000), got 0x%x",
+                                    (unsigned)bits);
         }
         double real = (double)beta * (double)in->scale *
                       (double)(1 << (31 - SCALED_DIFF_INTEGER_BITS));
         if (!(real > 1.0))
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                    "input 0 tensor %d '%s': beta * scale is too small "
-                                    "for the int8 softmax (TFLite needs > 2^-26)",
-                                    (int)tml_tensor_index(it, in), tml_tensor_name(it, in));
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
+                                    "beta * scale is too small for the int8 "
+                                    "softmax (TFLite needs > 2^-26)");
         /* At beta * scale >= 32 the capped multiplier rounds to 2^31 and
          * the left shift reaches 32 (undefined in TFLite as in C). */
         if (!(real < 2147483647.0))
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                    "input 0 tensor %d '%s': beta * scale is too large "
-                                    "for the int8 softmax (must be < 32)",
-                                    (int)tml_tensor_index(it, in), tml_tensor_name(it, in));
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
+                                    "beta * scale is too large for the int8 "
+                                    "softmax (must be < 32)");
         tml_softmax_params_int8((double)beta, (double)in->scale, p);
     } else {
         p->beta = beta;

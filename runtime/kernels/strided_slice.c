@@ -248,9 +248,8 @@ static tml_status check_output(tml_interpreter *it, tml_node *n,
     char want[48], got[48];
     format_shape(want, sizeof want, dims, rank);
     format_shape(got, sizeof got, out->dims, out->ndims);
-    return tml_kernel_error(it, n, TML_ERROR_MODEL,
-        "output 0 tensor %d '%s': expected shape %s, got %s",
-        (int)tml_tensor_index(it, out), tml_tensor_name(it, out), want, got);
+    return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                            "expected shape %s, got %s", want, got);
 }
 
 static int supported_type(int t)
@@ -268,12 +267,11 @@ static tml_status slice_prepare(tml_interpreter *it, tml_node *n)
             "expected 4 inputs and 1 output, got %d and %d",
             (int)n->ninputs, (int)n->noutputs);
     if (!supported_type(in->type) || out->type != in->type)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "input 0 tensor %d '%s': expected float32, int8, int16, int32 or "
-            "bool, the output's dtype too, got %s and %s",
-            (int)tml_tensor_index(it, in), tml_tensor_name(it, in),
-            tml_dtype_name((tml_dtype)in->type),
-            tml_dtype_name((tml_dtype)out->type));
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
+                                "expected float32, int8, int16, int32 or "
+                                "bool, the output's dtype too, got %s and %s",
+                                tml_dtype_name((tml_dtype)in->type),
+                                tml_dtype_name((tml_dtype)out->type));
     int32_t nb, ne, ns;
     const int32_t *b, *e, *s;
     tml_status st = index_tensor(it, n, 1, "begin", &nb, &b);

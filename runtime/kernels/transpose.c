@@ -61,31 +61,25 @@ static tml_status transpose_prepare(tml_interpreter *it, tml_node *n)
             (int)n->ninputs, (int)n->noutputs);
     if (in->type != TML_FLOAT32 && in->type != TML_INT8 &&
         in->type != TML_INT16 && in->type != TML_INT32)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "input 0 tensor %d '%s': expected float32, int8, int16 or "
-            "int32, got %s", (int)tml_tensor_index(it, in),
-            tml_tensor_name(it, in), tml_dtype_name((tml_dtype)in->type));
+        return tml_dtype_error(it, n, "input 0", in,
+                               "float32, int8, int16 or int32");
     if (out->type != in->type)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "output 0 tensor %d '%s': expected %s as the input, got %s",
-            (int)tml_tensor_index(it, out), tml_tensor_name(it, out),
-            tml_dtype_name((tml_dtype)in->type),
-            tml_dtype_name((tml_dtype)out->type));
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                "expected %s as the input, got %s",
+                                tml_dtype_name((tml_dtype)in->type),
+                                tml_dtype_name((tml_dtype)out->type));
     if (!(perm->flags & TML_TENSOR_CONST))
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-            "input 1 (perm) tensor %d '%s': expected a constant tensor, "
-            "got one computed at run time",
-            (int)tml_tensor_index(it, perm), tml_tensor_name(it, perm));
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1 (perm)",
+                                perm,
+                                "expected a constant tensor, got one "
+                                "computed at run time");
     int rank = in->ndims;
     if (perm->type != TML_INT32 || perm->ndims != 1 || perm->dims[0] != rank)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "input 1 (perm) tensor %d '%s': expected int32 [%d]",
-            (int)tml_tensor_index(it, perm), tml_tensor_name(it, perm), rank);
+        return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1 (perm)", perm,
+                                "expected int32 [%d]", rank);
     if (out->ndims != rank)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "output 0 tensor %d '%s': expected rank %d, got %d",
-            (int)tml_tensor_index(it, out), tml_tensor_name(it, out), rank,
-            (int)out->ndims);
+        return tml_shape_error(it, n, "output 0", out, "rank", rank,
+                               out->ndims);
     transpose_op *op = tml_alloc_persistent(it, sizeof *op);
     if (op == NULL)
         return TML_ERROR_ARENA;
@@ -93,16 +87,15 @@ static tml_status transpose_prepare(tml_interpreter *it, tml_node *n)
     int seen[TML_MAX_DIMS] = { 0 };
     for (int d = 0; d < rank; d++) {
         if (p[d] < 0 || p[d] >= rank || seen[p[d]])
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                "input 1 (perm) tensor %d '%s': expected a permutation of "
-                "0..%d, got %d at %d", (int)tml_tensor_index(it, perm),
-                tml_tensor_name(it, perm), rank - 1, (int)p[d], d);
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1 (perm)",
+                                    perm,
+                                    "expected a permutation of 0..%d, got %d "
+                                    "at %d", rank - 1, (int)p[d], d);
         seen[p[d]] = 1;
         if (out->dims[d] != in->dims[p[d]])
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                "output 0 tensor %d '%s': axis %d: expected %d, got %d",
-                (int)tml_tensor_index(it, out), tml_tensor_name(it, out), d,
-                (int)in->dims[p[d]], (int)out->dims[d]);
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
+                                    "axis %d: expected %d, got %d", d,
+                                    (int)in->dims[p[d]], (int)out->dims[d]);
         op->perm[d] = p[d];
     }
     n->user = op;
