@@ -162,6 +162,33 @@ static void test_deterministic(void **state)
     tml_ir_free(c);
 }
 
+/* Dead ops (not yet compacted) are skipped; every tensor is still
+ * written, so tensor i stays tensor i. */
+static void test_dead_ops_skipped_tensors_kept(void **state)
+{
+    (void)state;
+    tml_ir_graph *g = small_float_graph();
+    /* Bypass the SOFTMAX: the FC output becomes the graph output. */
+    g->ops[3].builtin = TML_IR_DEAD;
+    g->outputs[0] = g->ops[2].outputs[0];
+    uint8_t *bytes;
+    size_t n;
+    char err[256];
+    assert_int_equal(tml_ir_export_tflite(g, &bytes, &n, err, sizeof err), 0);
+    tml_host_interp h;
+    assert_int_equal(tml_host_open_bytes(&h, bytes, n, "exported", err,
+                                         sizeof err), TML_HOST_OK);
+    assert_int_equal(tml_op_count(&h.it), 3);
+    assert_int_equal(tml_tensor_count(&h.it), g->ntensors);
+    tml_tensor_info out;
+    assert_int_equal(tml_output_details(&h.it, 0, &out), TML_OK);
+    assert_string_equal(out.name, "dense");
+    assert_int_equal(out.index, 7);
+    tml_host_close(&h);
+    free(bytes);
+    tml_ir_free(g);
+}
+
 static void test_no_outputs_is_an_error(void **state)
 {
     (void)state;
@@ -382,6 +409,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_float_graph_runs),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_dead_ops_skipped_tensors_kept),
         cmocka_unit_test(test_no_outputs_is_an_error),
         cmocka_unit_test(test_writer_errors_name_the_tensor),
         cmocka_unit_test(test_op_versions),
