@@ -8,7 +8,9 @@
 #   cortex-m7 (hard float)  on mps2-an500
 #   cortex-m0plus code      on mps2-an386 (ARMv6-M is a subset of ARMv7-M)
 #   cortex-m0 (microbit)    for models `tinyml fit` says fit its 16 KB RAM
-# and a corrupted expected output must make `make run` fail (FAIL, exit 1).
+# Float models with goldens run on the M4 and M7 (hard float): outputs
+# within tinyml's float contract (1e-5 relative, tests/runtime/test_goldens.c).
+# A corrupted expected output must make `make run` fail (FAIL, non-zero).
 # Env (set by CTest): TINYML_BIN, TINYML_SHARED, TINYML_SOURCE.
 set -u
 BIN=${TINYML_BIN:?TINYML_BIN not set}
@@ -37,15 +39,15 @@ run_case() {
     make "${args[@]}" run >"$TMP/run.log" 2>&1
     local rc=$?
     if [ "$rc" -eq 0 ] && grep -qx PASS "$TMP/run.log"; then
-        ok "$what: PASS ($(grep -E '^(arena bytes used|stack bytes used)' "$TMP/run.log" | tr '\n' ' '))"
+        ok "$what: PASS ($(grep -E '^(arena bytes used|stack bytes used|outputs)' "$TMP/run.log" | tr '\n' ' '))"
     else
         fail "$what: exit $rc: $(tr '\n' ' ' <"$TMP/run.log" | head -c 400)"
     fi
 }
 
-# case MODEL_PATH INPUT OUTPUT
+# deploy_model MODEL_PATH INPUT OUTPUT [float]
 deploy_model() {
-    local model=$1 input=$2 output=$3 name
+    local model=$1 input=$2 output=$3 float=${4:-} name
     name=$(basename "$model" .tflite)
     local dir="$TMP/$name"
     if ! "$BIN" export "$model" --project "$dir" --board mps2-an386 \
@@ -61,6 +63,9 @@ deploy_model() {
     fi
     run_case "$name-m4-an386" "$dir" mps2-an386
     run_case "$name-m7-an500" "$dir" mps2-an500 "-mcpu=cortex-m7 -mfloat-abi=hard -mfpu=fpv5-d16"
+    [ -n "$float" ] && return
+    # int8: byte-identical is required.
+    grep -q '^outputs byte-identical' "$TMP/run.log" || fail "$name: int8 outputs not byte-identical"
     run_case "$name-m0plus-an386" "$dir" mps2-an386 "$M0PLUS"
     if "$BIN" fit "$model" --board microbit >/dev/null 2>&1; then
         local mdir="$TMP/$name-microbit"
@@ -78,11 +83,13 @@ for gold in "$SHARED"/goldens/*/; do
     name=$(basename "$gold")
     model="$SHARED/models/mlperf-tiny/$name.tflite"
     [ -f "$model" ] && [ -f "$gold/seed1.input.bin" ] || continue
-    # int8 models only: their outputs must be byte-identical everywhere.
     dtype=$("$BIN" inspect "$model" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["inputs"][0]["dtype"])')
-    [ "$dtype" = int8 ] || continue
-    deploy_model "$model" "$gold/seed1.input.bin" "$gold/seed1.output.bin"
-    models=$((models + 1))
+    if [ "$dtype" = int8 ]; then
+        deploy_model "$model" "$gold/seed1.input.bin" "$gold/seed1.output.bin"
+        models=$((models + 1))
+    else
+        deploy_model "$model" "$gold/seed1.input.bin" "$gold/seed1.output.bin" float
+    fi
 done
 [ "$models" -ge 2 ] || fail "only $models int8 models with goldens found in $SHARED"
 
