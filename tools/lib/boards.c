@@ -309,7 +309,9 @@ done:
 
 static int is_source_dir(const char *dir)
 {
-    char probe[4096];
+    char probe[4096 + 32];
+    if (strlen(dir) >= 4096)
+        return 0;
     snprintf(probe, sizeof probe, "%s/runtime/ops.def", dir);
     return access(probe, R_OK) == 0;
 }
