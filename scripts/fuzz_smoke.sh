@@ -33,9 +33,13 @@ seeds=$build/fuzz-seeds
 artifacts=$build/fuzz-artifacts-$target
 mkdir -p "$corpus" "$seeds" "$artifacts"
 
-# Seeds: every shared model, plus a sample of malformed variants (every
+# Seeds: the example models, every shared model, plus a sample of malformed variants (every
 # 16th file, so the seeds cover each kind of damage without drowning the
 # fuzzer in near-duplicates).
+# The project's 2 KB example models mutate fastest.
+for m in "$root"/examples/models/*.tflite; do
+    [ -f "$m" ] && cp "$m" "$seeds/"
+done
 found=0
 for m in "$shared"/models/mlperf-tiny/*.tflite; do
     [ -f "$m" ] || continue
