@@ -458,9 +458,10 @@ static int32_t activation(kctx *c, const klayer *L, int32_t x, const cJSON *act)
 static int32_t conv_out(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t pad)
 {
     if (pad == TML_PAD_SAME)
-        return (in + stride - 1) / stride;
-    int32_t eff = (k - 1) * dil + 1;
-    return in < eff ? 0 : (in - eff) / stride + 1;
+        return (int32_t)(((int64_t)in + stride - 1) / stride);
+    /* In 64 bits: kernel_size and dilation_rate are each up to 65536. */
+    int64_t eff = (int64_t)(k - 1) * dil + 1;
+    return in < eff ? 0 : (int32_t)((in - eff) / stride + 1);
 }
 
 static int positive(kctx *c, const klayer *L, const char *what, const int32_t *v, int n)
