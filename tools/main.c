@@ -45,35 +45,50 @@ static const char k_help[] =
     "  (unreadable, malformed or unsupported model, bad data file)\n"
     "'tinyml <command> --help' describes one command.\n";
 
+/* The subcommands, one file each; the usage lists follow this table. */
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} command;
+
+static const command k_commands[] = {
+    { "inspect", cmd_inspect },
+    { "run", cmd_run },
+    { "bench", cmd_bench },
+    { "fit", cmd_fit },
+    { "export", cmd_export },
+    { "convert", cmd_convert },
+};
+
+#define NUM_COMMANDS (sizeof k_commands / sizeof k_commands[0])
+
+static void command_list(char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < NUM_COMMANDS && len < size; i++)
+        len += (size_t)snprintf(out + len, size - len, "%s%s", i ? ", " : "",
+                                k_commands[i].name);
+}
+
 int main(int argc, char **argv)
 {
     /* A closed pipe is reported as a write error, not a signal. */
     signal(SIGPIPE, SIG_IGN);
+    char list[256];
+    command_list(list, sizeof list);
     if (argc < 2)
         return cli_usage_error("tinyml <command> [options]",
-                               "no command given (commands: inspect, run, "
-                               "bench, fit, export, convert)");
+                               "no command given (commands: %s)", list);
     const char *cmd = argv[1];
     if (cli_is_help(cmd)) {
         fputs(k_help, stdout);
         return cli_finish(CLI_OK);
     }
-    int code;
-    if (strcmp(cmd, "inspect") == 0)
-        code = cmd_inspect(argc - 1, argv + 1);
-    else if (strcmp(cmd, "run") == 0)
-        code = cmd_run(argc - 1, argv + 1);
-    else if (strcmp(cmd, "bench") == 0)
-        code = cmd_bench(argc - 1, argv + 1);
-    else if (strcmp(cmd, "convert") == 0)
-        code = cmd_convert(argc - 1, argv + 1);
-    else if (strcmp(cmd, "fit") == 0)
-        code = cmd_fit(argc - 1, argv + 1);
-    else if (strcmp(cmd, "export") == 0)
-        code = cmd_export(argc - 1, argv + 1);
-    else
-        return cli_usage_error("tinyml <command> [options]",
-                               "unknown command '%s' (commands: inspect, run, "
-                               "bench, fit, export, convert)", cmd);
-    return cli_finish(code);
+    for (size_t i = 0; i < NUM_COMMANDS; i++) {
+        if (strcmp(cmd, k_commands[i].name) == 0)
+            return cli_finish(k_commands[i].run(argc - 1, argv + 1));
+    }
+    return cli_usage_error("tinyml <command> [options]",
+                           "unknown command '%s' (commands: %s)", cmd, list);
 }

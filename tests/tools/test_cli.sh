@@ -51,12 +51,15 @@ expect_err() {
 }
 
 KWS=$MODELS/kws_ref_model.tflite
+# The command list the usage errors name: the rows of main.c's table.
+COMMANDS=$(sed -n 's/^    { "\([a-z]*\)", cmd_[a-z_]* },$/\1/p' "$TINYML_SOURCE/tools/main.c" | paste -sd, - | sed 's/,/, /g')
+[ -n "$COMMANDS" ] || fail "no command table in tools/main.c"
 
 # ---- usage ----
 expect_err 2 "no command" \
-    "tinyml: no command given (commands: inspect, run, bench) (usage: tinyml <command> [options])" -- "$BIN"
+    "tinyml: no command given (commands: $COMMANDS) (usage: tinyml <command> [options])" -- "$BIN"
 expect_err 2 "unknown command" \
-    "tinyml: unknown command 'frobnicate' (commands: inspect, run, bench) (usage: tinyml <command> [options])" -- "$BIN" frobnicate
+    "tinyml: unknown command 'frobnicate' (commands: $COMMANDS) (usage: tinyml <command> [options])" -- "$BIN" frobnicate
 expect_err 2 "inspect unknown flag" \
     "tinyml: inspect: unknown option '--frob' (usage: tinyml inspect MODEL [--json])" -- "$BIN" inspect "$KWS" --frob
 expect_err 2 "inspect no model" \
