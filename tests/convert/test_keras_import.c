@@ -421,6 +421,43 @@ static void test_truncations(void **state)
     assert_int_equal(fails, 0);
 }
 
+/* make_fixtures.py build_mutants: hostile edits of valid configs.  Each
+ * imports, or fails with one line; what imports also exports and loads
+ * (or is refused by the runtime with a message) without a crash. */
+static void test_mutants(void **state)
+{
+    (void)state;
+    int imported = 0, refused = 0, fails = 0;
+    for (int n = 0; n < 200; n++) {
+        char path[1200], err[512] = "";
+        snprintf(path, sizeof path, "%s/mut_%03d.h5", g_dir, n);
+        tml_ir_graph *g = tml_ir_new();
+        int rc = tml_import_file(path, g, err, sizeof err);
+        if (rc != 0) {
+            refused++;
+            if (rc != -1 || !err[0] || strchr(err, '\n')) {
+                print_message("mut_%03d.h5: rc %d, \"%s\"\n", n, rc, err);
+                fails++;
+            }
+            tml_ir_free(g);
+            continue;
+        }
+        imported++;
+        uint8_t *bytes = NULL;
+        size_t size = 0;
+        if (tml_ir_export_tflite(g, &bytes, &size, err, sizeof err) == 0) {
+            tml_host_interp h;
+            if (tml_host_open_bytes(&h, bytes, size, "mutant", err, sizeof err) == TML_HOST_OK)
+                tml_host_close(&h);
+            free(bytes);
+        }
+        tml_ir_free(g);
+    }
+    print_message("mutants: %d imported, %d refused\n", imported, refused);
+    assert_true(refused >= 100);
+    assert_int_equal(fails, 0);
+}
+
 /* ---- layouts and attributes, checked directly in the IR ---- */
 
 static const float *tensor_f32(const tml_ir_graph *g, const char *name, int32_t ndims,
@@ -751,7 +788,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixtures),     cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_missing_file), cmocka_unit_test(test_truncations), cmocka_unit_test(test_dense_layout),
+        cmocka_unit_test(test_missing_file), cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_mutants), cmocka_unit_test(test_dense_layout),
         cmocka_unit_test(test_conv_layout),  cmocka_unit_test(test_depthwise_layout),
         cmocka_unit_test(test_shape_ops),    cmocka_unit_test(test_real_ad01),
         cmocka_unit_test(test_real_resnet),  cmocka_unit_test(test_real_vww),

@@ -695,6 +695,7 @@ def build(out):
                      "config": [{"class_name": c, "config": cfg} for c, _, cfg, _, _, _ in m.layers]})
 
     build_errors(out)
+    build_mutants(out)
 
 
 def build_errors(out):
@@ -816,6 +817,45 @@ def build_errors(out):
 
     open(p("err_empty.h5"), "wb").write(b"")
     error_case("err_empty.h5", "is neither a Keras HDF5 file nor a .keras archive", exact=False)
+
+
+def build_mutants(out, count=200):
+    """Seeded random edits of valid fixtures' model_config (a value replaced
+    by a hostile one, or a key deleted): mut_NNN.h5.  The importer must
+    answer each with success or one line of error, never a crash."""
+    rng = np.random.default_rng(7)
+    srcs = ["resblock.h5", "seq_cnn.h5", "conv1d_same_s2.h5", "separable.h5", "merge.h5",
+            "zeropad2d.h5", "permute.h5", "reshape.h5", "gmp2d.h5", "avgpool1d_same.h5",
+            "normalization.h5", "depthwise.h5", "dense_rank3.h5", "two_inputs.h5"]
+    hostile = [0, -1, -5, 1, 2, 3, 65536, 65537, 10**9, 2**31, 1e300, -1e300, 0.5, None, True,
+               "same", "x", [], [0], [1, 1], [[1, 2], [3, 4]], {}, [10**9, 10**9], [-1, -1]]
+
+    def paths(x, p, acc):
+        items = x.items() if isinstance(x, dict) else enumerate(x) if isinstance(x, list) else []
+        for k, v in items:
+            acc.append(p + [k])
+            paths(v, p + [k], acc)
+        return acc
+
+    for n in range(count):
+        src = srcs[n % len(srcs)]
+        with h5py.File(os.path.join(out, src), "r") as f:
+            cfg = json.loads(f.attrs["model_config"])
+        for _ in range(int(rng.integers(1, 4))):
+            ps = paths(cfg, [], [])
+            path = ps[int(rng.integers(len(ps)))]
+            t = cfg
+            for k in path[:-1]:
+                t = t[k]
+            if isinstance(t, dict) and rng.random() < 0.1:
+                del t[path[-1]]
+            else:
+                t[path[-1]] = hostile[int(rng.integers(len(hostile)))]
+        dst = os.path.join(out, "mut_%03d.h5" % n)
+        with open(os.path.join(out, src), "rb") as a, open(dst, "wb") as b:
+            b.write(a.read())
+        with h5py.File(dst, "r+") as f:
+            f.attrs["model_config"] = json.dumps(cfg)
 
 
 def _weights_without(m, layer):
