@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "kernels/activations.h"
+#include "op_checks.h"
 #include "test_util.h"
 
 static uint32_t float_bits(float f)
@@ -403,18 +404,6 @@ static void run_ok(const tml_test_op *op, const void *in, void *out)
     assert_int_equal(s, TML_OK);
 }
 
-static void expect_prepare_error(const tml_test_op *op, tml_status status,
-                                 const char *message)
-{
-    tml_test_runner r;
-    tml_status s = tml_test_runner_open(&r, op, 0);
-    if (s != status)
-        print_error("%s\n", tml_test_runner_error(&r));
-    assert_int_equal(s, status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static void test_model_relu_relu6_int8(void **state)
 {
     (void)state;
@@ -499,52 +488,52 @@ static void test_model_errors(void **state)
 {
     (void)state;
     tml_test_op op = unary_op(19, 1, TML_INT32, 0, 0, 0, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 RELU: input 0 tensor 0 'input0': expected float32, int8 or "
-        "int16, got int32");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 RELU: input 0 tensor 0 'input0': expected float32, int8 or "
+                 "int16, got int32");
 
     op = unary_op(117, 1, TML_INT16, 0.5f, 0, 0.5f, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 HARD_SWISH: input 0 tensor 0 'input0': expected float32 or "
-        "int8, got int16");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 HARD_SWISH: input 0 tensor 0 'input0': expected float32 or "
+                 "int8, got int16");
 
     op = unary_op(98, 1, TML_INT8, 0.5f, 0, 0.5f, 0, 2);
     op.outputs[0].type = TML_FLOAT32;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-        "op 0 LEAKY_RELU: output 0 tensor 1 'output0': expected int8 (the "
-        "dtype of input 0), got float32");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                 "op 0 LEAKY_RELU: output 0 tensor 1 'output0': expected int8 (the "
+                 "dtype of input 0), got float32");
 
     op = unary_op(19, 2, TML_INT8, 0.5f, 0, 0, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-        "op 0 RELU: output 0 tensor 1 'output0': int8 needs a finite "
-        "quantization scale > 0");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                 "op 0 RELU: output 0 tensor 1 'output0': int8 needs a finite "
+                 "quantization scale > 0");
 
     op = unary_op(19, 3, TML_INT16, 0.5f, 3, 0.5f, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 RELU: input 0 tensor 0 'input0': int16 needs zero point 0, "
-        "got 3");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 RELU: input 0 tensor 0 'input0': int16 needs zero point 0, "
+                 "got 3");
 
     op = unary_op(117, 1, TML_INT8, 1.0f, 0, 1.0f / 128, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 HARD_SWISH: output 0 tensor 1 'output0': expected a scale > "
-        "input scale / 128 (output multiplier exponent <= 0), got exponent 1");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 HARD_SWISH: output 0 tensor 1 'output0': expected a scale > "
+                 "input scale / 128 (output multiplier exponent <= 0), got exponent 1");
 
     op = unary_op(19, 2, TML_INT8, 1.0f, 0, 1e-10f, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 RELU: output 0 tensor 1 'output0': input scale / output scale "
-        "must be below 2^30");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 RELU: output 0 tensor 1 'output0': input scale / output scale "
+                 "must be below 2^30");
 
     op = unary_op(98, 1, TML_INT8, 1.0f, 0, 1.0f, 0, 2);
     op.options = tml_tfl_leaky_relu_options(-2e9f);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 LEAKY_RELU: output 0 tensor 1 'output0': input scale (times "
-        "|alpha|) / output scale must be below 2^30");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 LEAKY_RELU: output 0 tensor 1 'output0': input scale (times "
+                 "|alpha|) / output scale must be below 2^30");
 
     op = unary_op(21, 2, TML_INT8, 0.5f, 0, 0.5f, 0, 2);
     op.outputs[0].dims[1] = 4;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-        "op 0 RELU6: output 0 tensor 1 'output0': expected 2 elements (as "
-        "input 0), got 4");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                 "op 0 RELU6: output 0 tensor 1 'output0': expected 2 elements (as "
+                 "input 0), got 4");
 }
 
 int main(void)

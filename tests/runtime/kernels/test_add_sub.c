@@ -21,6 +21,7 @@
 
 #include "runtime/kernels/add_sub.h"
 #include "runtime/quant.h"
+#include "op_checks.h"
 #include "test_util.h"
 
 enum { ADD = 0, SUB = 41 };
@@ -334,14 +335,6 @@ static void test_op_sub_float_5d(void **state)
     assert_memory_equal(y, want, sizeof want);
 }
 
-static void expect_error(const tml_test_op *op, tml_status status, const char *msg)
-{
-    tml_test_runner r;
-    assert_int_equal(tml_test_runner_open(&r, op, 0), status);
-    assert_string_equal(tml_test_runner_error(&r), msg);
-    tml_test_runner_close(&r);
-}
-
 static void test_op_errors(void **state)
 {
     (void)state;
@@ -349,9 +342,9 @@ static void test_op_errors(void **state)
     set_shape(&op.inputs[0], 2, (int32_t[]){ 2, 3 });
     set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
     set_shape(&op.outputs[0], 2, (int32_t[]){ 2, 3 });
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 ADD: input shapes (rank 2 and 1) do not broadcast to output 0 "
-                 "tensor 2 'output0'");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 ADD: input shapes (rank 2 and 1) do not broadcast to output 0 "
+                                  "tensor 2 'output0'");
 
     op = binary_op(SUB, TML_INT8, TML_ACT_NONE);
     set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
@@ -359,34 +352,34 @@ static void test_op_errors(void **state)
     set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
     op.inputs[0].scale = op.outputs[0].scale = 0.5f;
     op.inputs[1].type = TML_FLOAT32;
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 SUB: input 1 tensor 1 'input1': expected int8 like input 0, got "
-                 "float32");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 SUB: input 1 tensor 1 'input1': expected int8 like input 0, got "
+                                  "float32");
 
     op.inputs[1].type = TML_INT8;
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 SUB: input 1 tensor 1 'input1': int8 needs a positive per-tensor "
-                 "scale");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 SUB: input 1 tensor 1 'input1': int8 needs a positive per-tensor "
+                                  "scale");
 
     op.inputs[1].scale = 0.5f;
     op.outputs[0].scale = 1e-7f;
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 SUB: output 0 tensor 2 'output0': scale too small for the int8 "
-                 "SUB (rescale multiplier >= 1)");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 SUB: output 0 tensor 2 'output0': scale too small for the int8 "
+                                  "SUB (rescale multiplier >= 1)");
 
     op = binary_op(ADD, TML_INT32, TML_ACT_NONE);
     set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
     set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
     set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 ADD: input 0 tensor 0 'input0': expected int8 or float32, got int32");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 ADD: input 0 tensor 0 'input0': expected int8 or float32, got int32");
 
     op = binary_op(ADD, TML_FLOAT32, TML_ACT_SIGN_BIT);
     set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
     set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
     set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 ADD: fused activation 5 is not supported");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 ADD: fused activation 5 is not supported");
 }
 
 /* ---- TFLite Micro goldens ---- */

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "op_checks.h"
 #include "test_util.h"
 
 static void set_tensor(tml_test_tensor *t, tml_dtype type, int rank,
@@ -106,15 +107,6 @@ static void test_concat_int32_axis0_and_middle(void **state)
     assert_memory_equal(my, mwant, sizeof mwant);
 }
 
-static void expect_error(const tml_test_op *op, tml_status status,
-                         const char *message)
-{
-    tml_test_runner r;
-    assert_int_equal(tml_test_runner_open(&r, op, 0), status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static tml_test_op int8_pair(void)
 {
     tml_test_op op = { .builtin = 2, .version = 2,
@@ -133,16 +125,16 @@ static void test_concat_int8_rejects_rescale(void **state)
     (void)state;
     tml_test_op op = int8_pair();
     op.inputs[1].scale = 0.25f;
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 CONCATENATION: input 1 tensor 1 'input1': int8 inputs "
-                 "must have the output's scale and zero point (no "
-                 "requantization)");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 CONCATENATION: input 1 tensor 1 'input1': int8 inputs "
+                                  "must have the output's scale and zero point (no "
+                                  "requantization)");
     op = int8_pair();
     op.inputs[0].zero_point = 5;
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 CONCATENATION: input 0 tensor 0 'input0': int8 inputs "
-                 "must have the output's scale and zero point (no "
-                 "requantization)");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 CONCATENATION: input 0 tensor 0 'input0': int8 inputs "
+                                  "must have the output's scale and zero point (no "
+                                  "requantization)");
 }
 
 static void test_concat_rejects_bad_shapes_axis_activation(void **state)
@@ -150,24 +142,24 @@ static void test_concat_rejects_bad_shapes_axis_activation(void **state)
     (void)state;
     tml_test_op op = int8_pair();
     op.outputs[0].dims[1] = 5;
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 CONCATENATION: output 0 tensor 2 'output0': axis 1: "
-                 "expected 4 (the inputs' sum), got 5");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 CONCATENATION: output 0 tensor 2 'output0': axis 1: "
+                                  "expected 4 (the inputs' sum), got 5");
     op = int8_pair();
     op.inputs[1].dims[0] = 2;
     op.outputs[0].dims[1] = 2;
     op.options = tml_tfl_concatenation_options(1, TML_ACT_NONE);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 CONCATENATION: input 1 tensor 1 'input1': axis 0: "
-                 "expected 1, got 2");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 CONCATENATION: input 1 tensor 1 'input1': axis 0: "
+                                  "expected 1, got 2");
     op = int8_pair();
     op.options = tml_tfl_concatenation_options(2, TML_ACT_NONE);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 CONCATENATION: axis 2: expected -2..1");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 CONCATENATION: axis 2: expected -2..1");
     op = int8_pair();
     op.options = tml_tfl_concatenation_options(1, TML_ACT_RELU);
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 CONCATENATION: fused activation 1: expected none");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 CONCATENATION: fused activation 1: expected none");
 }
 
 int main(void)

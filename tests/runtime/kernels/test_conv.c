@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "kernel_goldens.h"
+#include "op_checks.h"
 #include "kernels/conv_common.h"
 #include "quant.h"
 #include "test_util.h"
@@ -426,113 +426,90 @@ static void test_conv_one_op_model(void **state)
     assert_int_equal(y[0], 46);
 }
 
-static void expect_prepare_error(const tml_test_op *op, tml_status status,
-                                 const char *message)
-{
-    tml_test_runner r;
-    tml_status got = tml_test_runner_open(&r, op, 0);
-    if (got != status)
-        print_error("status %d: %s\n", (int)got, tml_test_runner_error(&r));
-    assert_int_equal(got, status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static void test_conv_prepare_errors(void **state)
 {
     (void)state;
     tml_test_op op = int8_conv_op();
     op.inputs[0].type = TML_INT16;
     op.outputs[0].type = TML_INT16;
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                         "op 0 CONV_2D: input 0 tensor 0 'input0': expected "
-                         "int8 or float32, got int16");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 CONV_2D: input 0 tensor 0 'input0': expected "
+                                  "int8 or float32, got int16");
 
     op = int8_conv_op();
     op.outputs[0].type = TML_FLOAT32;
     op.outputs[0].scale = 0;
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                         "op 0 CONV_2D: output 0 tensor 3 'output0': expected "
-                         "int8, got float32");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 CONV_2D: output 0 tensor 3 'output0': expected "
+                                  "int8, got float32");
 
     op = int8_conv_op();
     op.inputs[2].type = TML_FLOAT32;
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                         "op 0 CONV_2D: input 2 tensor 2 'input2': expected "
-                         "int32, got float32");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 CONV_2D: input 2 tensor 2 'input2': expected "
+                                  "int32, got float32");
 
     op = int8_conv_op();
     op.outputs[0].dims[1] = 2;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 CONV_2D: output 0 tensor 3 'output0': expected "
-                         "height 1, got 2");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 CONV_2D: output 0 tensor 3 'output0': expected "
+                                  "height 1, got 2");
 
     op = int8_conv_op();
     op.options = tml_tfl_conv2d_options(TML_PAD_VALID, 0, 1, TML_ACT_NONE, 1, 1);
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 CONV_2D: strides must be >= 1, got h 1 w 0");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 CONV_2D: strides must be >= 1, got h 1 w 0");
 
     op = int8_conv_op();
     op.options = tml_tfl_conv2d_options(TML_PAD_VALID, 1, 1, TML_ACT_TANH, 1, 1);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                         "op 0 CONV_2D: fused activation 4 not supported "
-                         "(NONE, RELU, RELU_N1_TO_1, RELU6)");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 CONV_2D: fused activation 4 not supported "
+                                  "(NONE, RELU, RELU_N1_TO_1, RELU6)");
 
     /* TFLite int8 spec: weights symmetric. */
     static const int64_t zp[1] = { 3 };
     op = int8_conv_op();
     op.inputs[1].zero_points = zp;
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                         "op 0 CONV_2D: input 1 tensor 1 'input1': weight zero "
-                         "point 3 at channel 0, the int8 spec needs 0");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 CONV_2D: input 1 tensor 1 'input1': weight zero "
+                                  "point 3 at channel 0, the int8 spec needs 0");
 
     /* No input channels: zero groups (a division by zero if let through). */
     op = int8_conv_op();
     op.inputs[0].dims[3] = 0;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 CONV_2D: input channels 0 not a multiple of "
-                         "filter channels 1");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 CONV_2D: input channels 0 not a multiple of "
+                                  "filter channels 1");
 
     /* A hostile dilation: tap offsets would leave int32. */
     op = int8_conv_op();
     op.options = tml_tfl_conv2d_options(TML_PAD_SAME, 1, 1, TML_ACT_NONE,
                                         1, 1 << 30);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                         "op 0 CONV_2D: dilated filter span too large");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 CONV_2D: dilated filter span too large");
 
     op = int8_conv_op();
     op.outputs[0].zero_point = 200;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 CONV_2D: output 0 tensor 3 'output0': zero "
-                         "point 200 outside int8");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 CONV_2D: output 0 tensor 3 'output0': zero "
+                                  "point 200 outside int8");
 
     static const int8_t w18[18] = { 0 };
     op = int8_conv_op();
     op.inputs[1].dims[3] = 2;
     op.inputs[1].data = w18;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 CONV_2D: input channels 1 not a multiple of "
-                         "filter channels 2");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 CONV_2D: input channels 1 not a multiple of "
+                                  "filter channels 2");
 }
 
 /* ------------------------------------------------------------- goldens */
 
-static void check_golden(const char *model, int expected_ops)
-{
-    int failures = 0, missing = 0;
-    int checked = kg_check_model(model, 3, &failures, &missing);
-    if (checked < 0)
-        skip();
-    assert_int_equal(failures, 0);
-    assert_int_equal(missing, 0);
-    assert_int_equal(checked, expected_ops);
-}
-
-static void test_golden_kws(void **state) { (void)state; check_golden("kws_ref_model", 5); }
-static void test_golden_vww_int8(void **state) { (void)state; check_golden("vww_96_int8", 14); }
-static void test_golden_resnet_int8(void **state) { (void)state; check_golden("pretrainedResnet_quant", 9); }
-static void test_golden_vww_float(void **state) { (void)state; check_golden("vww_96_float", 14); }
-static void test_golden_resnet_float(void **state) { (void)state; check_golden("pretrainedResnet", 9); }
+static void test_golden_kws(void **state) { (void)state; tml_test_assert_op_goldens("kws_ref_model", 3, 5); }
+static void test_golden_vww_int8(void **state) { (void)state; tml_test_assert_op_goldens("vww_96_int8", 3, 14); }
+static void test_golden_resnet_int8(void **state) { (void)state; tml_test_assert_op_goldens("pretrainedResnet_quant", 3, 9); }
+static void test_golden_vww_float(void **state) { (void)state; tml_test_assert_op_goldens("vww_96_float", 3, 14); }
+static void test_golden_resnet_float(void **state) { (void)state; tml_test_assert_op_goldens("pretrainedResnet", 3, 9); }
 
 int main(void)
 {

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "kernel_goldens.h"
+#include "op_checks.h"
 #include "kernels/conv_common.h"
 #include "quant.h"
 #include "test_util.h"
@@ -338,70 +338,47 @@ static void test_dw_one_op_model(void **state)
     assert_memory_equal(y, want, sizeof want);
 }
 
-static void expect_prepare_error(const tml_test_op *op, tml_status status,
-                                 const char *message)
-{
-    tml_test_runner r;
-    tml_status got = tml_test_runner_open(&r, op, 0);
-    if (got != status)
-        print_error("status %d: %s\n", (int)got, tml_test_runner_error(&r));
-    assert_int_equal(got, status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static void test_dw_prepare_errors(void **state)
 {
     (void)state;
     tml_test_op op = int8_dw_op();
     op.options = tml_tfl_depthwise_options(TML_PAD_SAME, 1, 1, 3, TML_ACT_NONE,
                                            1, 1);
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 DEPTHWISE_CONV_2D: output channels 2 != input "
-                         "channels 1 * depth_multiplier 3");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 DEPTHWISE_CONV_2D: output channels 2 != input "
+                                  "channels 1 * depth_multiplier 3");
 
     op = int8_dw_op();
     op.options = tml_tfl_depthwise_options(TML_PAD_SAME, 1, 1, 2, TML_ACT_NONE,
                                            0, 1);
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 DEPTHWISE_CONV_2D: dilations must be >= 1, got "
-                         "h 1 w 0");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 DEPTHWISE_CONV_2D: dilations must be >= 1, got "
+                                  "h 1 w 0");
 
     op = int8_dw_op();
     op.inputs[0].type = TML_INT16;
     op.outputs[0].type = TML_INT16;
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                         "op 0 DEPTHWISE_CONV_2D: input 0 tensor 0 'input0': "
-                         "expected int8 or float32, got int16");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 DEPTHWISE_CONV_2D: input 0 tensor 0 'input0': "
+                                  "expected int8 or float32, got int16");
 
     op = int8_dw_op();
     op.outputs[0].dims[3] = 4;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 DEPTHWISE_CONV_2D: input 1 tensor 1 'input1': "
-                         "expected channels 4, got 2");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 DEPTHWISE_CONV_2D: input 1 tensor 1 'input1': "
+                                  "expected channels 4, got 2");
 
     op = int8_dw_op();
     op.inputs[2].dims[0] = 1;
     op.inputs[2].channels = 1;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 DEPTHWISE_CONV_2D: input 2 tensor 2 'input2': "
-                         "expected elements 2, got 1");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 DEPTHWISE_CONV_2D: input 2 tensor 2 'input2': "
+                                  "expected elements 2, got 1");
 }
 
-static void check_golden(const char *model, int expected_ops)
-{
-    int failures = 0, missing = 0;
-    int checked = kg_check_model(model, 4, &failures, &missing);
-    if (checked < 0)
-        skip();
-    assert_int_equal(failures, 0);
-    assert_int_equal(missing, 0);
-    assert_int_equal(checked, expected_ops);
-}
-
-static void test_golden_kws(void **state) { (void)state; check_golden("kws_ref_model", 4); }
-static void test_golden_vww_int8(void **state) { (void)state; check_golden("vww_96_int8", 13); }
-static void test_golden_vww_float(void **state) { (void)state; check_golden("vww_96_float", 13); }
+static void test_golden_kws(void **state) { (void)state; tml_test_assert_op_goldens("kws_ref_model", 4, 4); }
+static void test_golden_vww_int8(void **state) { (void)state; tml_test_assert_op_goldens("vww_96_int8", 4, 13); }
+static void test_golden_vww_float(void **state) { (void)state; tml_test_assert_op_goldens("vww_96_float", 4, 13); }
 
 int main(void)
 {

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "kernel_goldens.h"
+#include "op_checks.h"
 #include "kernels/conv_common.h"
 #include "quant.h"
 #include "schema.h"
@@ -328,86 +328,63 @@ static void test_fc_one_op_models(void **state)
         assert_true(yf[i] == want_f[i]);
 }
 
-static void expect_prepare_error(const tml_test_op *op, tml_status status,
-                                 const char *message)
-{
-    tml_test_runner r;
-    tml_status got = tml_test_runner_open(&r, op, 0);
-    if (got != status)
-        print_error("status %d: %s\n", (int)got, tml_test_runner_error(&r));
-    assert_int_equal(got, status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static void test_fc_prepare_errors(void **state)
 {
     (void)state;
     tml_test_op op = int8_fc_op();
     op.options = tml_tfl_fully_connected_options(TML_ACT_NONE, 0);
     tml_tfl_opt_i8(&op.options, TML_F_FC_WEIGHTS_FORMAT, 1, 0);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                         "op 0 FULLY_CONNECTED: weights_format 1 not supported "
-                         "(DEFAULT only)");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 FULLY_CONNECTED: weights_format 1 not supported "
+                                  "(DEFAULT only)");
 
     /* GetQuantizedConvolutionMultipler: bias scale must be in * w. */
     static const float bad_bscale[1] = { 0.5f };
     op = int8_fc_op();
     op.inputs[2].scales = bad_bscale;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 FULLY_CONNECTED: bias scale does not match "
-                         "input scale * weight scale");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 FULLY_CONNECTED: bias scale does not match "
+                                  "input scale * weight scale");
 
     op = int8_fc_op();
     op.inputs[0].dims[1] = 4;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 FULLY_CONNECTED: input 0 tensor 0 'input0': "
-                         "expected elements (batches * depth) 6, got 8");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 FULLY_CONNECTED: input 0 tensor 0 'input0': "
+                                  "expected elements (batches * depth) 6, got 8");
 
     op = int8_fc_op();
     op.outputs[0].dims[1] = 3;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 FULLY_CONNECTED: output 0 tensor 3 'output0': "
-                         "expected last dim 2, got 3");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 FULLY_CONNECTED: output 0 tensor 3 'output0': "
+                                  "expected last dim 2, got 3");
 
     op = int8_fc_op();
     op.inputs[0].type = TML_INT16;
     op.outputs[0].type = TML_INT16;
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                         "op 0 FULLY_CONNECTED: input 0 tensor 0 'input0': "
-                         "expected int8 or float32, got int16");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 FULLY_CONNECTED: input 0 tensor 0 'input0': "
+                                  "expected int8 or float32, got int16");
 
     op = int8_fc_op();
     op.inputs[0].zero_point = -129;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-                         "op 0 FULLY_CONNECTED: input 0 tensor 0 'input0': "
-                         "zero point -129 outside int8");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 FULLY_CONNECTED: input 0 tensor 0 'input0': "
+                                  "zero point -129 outside int8");
 
     op = int8_fc_op();
     op.inputs[2].type = TML_INT8;
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                         "op 0 FULLY_CONNECTED: input 2 tensor 2 'input2': "
-                         "expected int32, got int8");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 FULLY_CONNECTED: input 2 tensor 2 'input2': "
+                                  "expected int32, got int8");
 }
 
-static void check_golden(const char *model, int expected_ops)
-{
-    int failures = 0, missing = 0;
-    int checked = kg_check_model(model, 9, &failures, &missing);
-    if (checked < 0)
-        skip();
-    assert_int_equal(failures, 0);
-    assert_int_equal(missing, 0);
-    assert_int_equal(checked, expected_ops);
-}
-
-static void test_golden_ad_int8(void **state) { (void)state; check_golden("ad01_int8", 10); }
-static void test_golden_ad_float(void **state) { (void)state; check_golden("ad01_fp32", 10); }
-static void test_golden_kws(void **state) { (void)state; check_golden("kws_ref_model", 1); }
-static void test_golden_vww_int8(void **state) { (void)state; check_golden("vww_96_int8", 1); }
-static void test_golden_resnet_int8(void **state) { (void)state; check_golden("pretrainedResnet_quant", 1); }
-static void test_golden_vww_float(void **state) { (void)state; check_golden("vww_96_float", 1); }
-static void test_golden_resnet_float(void **state) { (void)state; check_golden("pretrainedResnet", 1); }
+static void test_golden_ad_int8(void **state) { (void)state; tml_test_assert_op_goldens("ad01_int8", 9, 10); }
+static void test_golden_ad_float(void **state) { (void)state; tml_test_assert_op_goldens("ad01_fp32", 9, 10); }
+static void test_golden_kws(void **state) { (void)state; tml_test_assert_op_goldens("kws_ref_model", 9, 1); }
+static void test_golden_vww_int8(void **state) { (void)state; tml_test_assert_op_goldens("vww_96_int8", 9, 1); }
+static void test_golden_resnet_int8(void **state) { (void)state; tml_test_assert_op_goldens("pretrainedResnet_quant", 9, 1); }
+static void test_golden_vww_float(void **state) { (void)state; tml_test_assert_op_goldens("vww_96_float", 9, 1); }
+static void test_golden_resnet_float(void **state) { (void)state; tml_test_assert_op_goldens("pretrainedResnet", 9, 1); }
 
 int main(void)
 {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "kernels/logistic_tanh.h"
+#include "op_checks.h"
 #include "test_util.h"
 
 static double requantize_real(double real, double scale, int32_t zp)
@@ -229,18 +230,6 @@ static void run_ok(const tml_test_op *op, const void *in, void *out)
     assert_int_equal(s, TML_OK);
 }
 
-static void expect_prepare_error(const tml_test_op *op, tml_status status,
-                                 const char *message)
-{
-    tml_test_runner r;
-    tml_status s = tml_test_runner_open(&r, op, 0);
-    if (s != status)
-        print_error("%s\n", tml_test_runner_error(&r));
-    assert_int_equal(s, status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static void test_model_int8(void **state)
 {
     (void)state;
@@ -275,32 +264,32 @@ static void test_model_errors(void **state)
 {
     (void)state;
     tml_test_op op = unary_op(14, 2, TML_INT8, 0.1f, 0, 1.0f / 256, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 LOGISTIC: output 0 tensor 1 'output0': int8 needs scale 1/256 "
-        "and zero point -128 (TFLite int8 spec), got scale 1/256 and zero "
-        "point 0");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 LOGISTIC: output 0 tensor 1 'output0': int8 needs scale 1/256 "
+                 "and zero point -128 (TFLite int8 spec), got scale 1/256 and zero "
+                 "point 0");
 
     op = unary_op(28, 2, TML_INT8, 0.1f, 0, 1.0f / 256, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 TANH: output 0 tensor 1 'output0': int8 needs scale 1/128 and "
-        "zero point 0 (TFLite int8 spec), got scale another and zero point 0");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 TANH: output 0 tensor 1 'output0': int8 needs scale 1/128 and "
+                 "zero point 0 (TFLite int8 spec), got scale another and zero point 0");
 
     /* (version 3 itself is refused earlier, at tml_create) */
     op = unary_op(28, 2, TML_INT16, 1.0f / 4096, 0, 1.0f / 32768, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 TANH: input 0 tensor 0 'input0': expected float32 or int8, got "
-        "int16");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 TANH: input 0 tensor 0 'input0': expected float32 or int8, got "
+                 "int16");
 
     op = unary_op(14, 2, TML_INT8, ldexpf(1.0f, -29), 0, 1.0f / 256, -128, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 LOGISTIC: input 0 tensor 0 'input0': input scale below 2^-28 "
-        "is not supported");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 LOGISTIC: input 0 tensor 0 'input0': input scale below 2^-28 "
+                 "is not supported");
 
     op = unary_op(14, 2, TML_INT8, 0.1f, 0, 1.0f / 256, -128, 2);
     op.outputs[0].type = TML_UINT8;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-        "op 0 LOGISTIC: output 0 tensor 1 'output0': expected int8 (the dtype "
-        "of input 0), got uint8");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                 "op 0 LOGISTIC: output 0 tensor 1 'output0': expected int8 (the dtype "
+                 "of input 0), got uint8");
 }
 
 int main(void)

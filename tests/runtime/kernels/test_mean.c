@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "op_checks.h"
 #include "test_util.h"
 #include "kernels/movement.h"
 
@@ -171,40 +172,31 @@ static void test_mean_rescale_fold(void **state)
     assert_int_equal(m, (int32_t)(((int64_t)1 << 40) / 1250));
 }
 
-static void expect_error(const tml_test_op *op, tml_status status,
-                         const char *message)
-{
-    tml_test_runner r;
-    assert_int_equal(tml_test_runner_open(&r, op, 0), status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static void test_mean_errors(void **state)
 {
     (void)state;
     tml_test_op op = mean_op(TML_FLOAT32, 2, (const int32_t[]){ 2, 3 }, 1,
                              (const int32_t[]){ 2 }, NULL, 1, 0);
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 MEAN: input 1 (axis) tensor 1 'input1': expected a "
-                 "constant tensor, got one computed at run time");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 MEAN: input 1 (axis) tensor 1 'input1': expected a "
+                                  "constant tensor, got one computed at run time");
     static const int32_t bad_axis[1] = { 2 };
     op = mean_op(TML_FLOAT32, 2, (const int32_t[]){ 2, 3 }, 1,
                  (const int32_t[]){ 2 }, bad_axis, 1, 0);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 MEAN: input 1 (axis) tensor 1 'input1': axis 2 is out "
-                 "of range for rank 2");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 MEAN: input 1 (axis) tensor 1 'input1': axis 2 is out "
+                                  "of range for rank 2");
     static const int32_t axis1[1] = { 1 };
     op = mean_op(TML_FLOAT32, 2, (const int32_t[]){ 2, 3 }, 2,
                  (const int32_t[]){ 2, 3 }, axis1, 1, 1);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 MEAN: output 0 tensor 2 'output0': shape does not "
-                 "match the input reduced over the axes (keep_dims 1)");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 MEAN: output 0 tensor 2 'output0': shape does not "
+                                  "match the input reduced over the axes (keep_dims 1)");
     op = mean_op(TML_INT32, 2, (const int32_t[]){ 2, 3 }, 1,
                  (const int32_t[]){ 2 }, axis1, 1, 0);
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 MEAN: input 0 tensor 0 'input0': expected float32 or "
-                 "int8, got int32");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 MEAN: input 0 tensor 0 'input0': expected float32 or "
+                                  "int8, got int32");
 }
 
 int main(void)

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "op_checks.h"
 #include "test_util.h"
 
 static tml_test_op pad_op(tml_dtype type, int rank, const int32_t *in_dims,
@@ -123,23 +124,14 @@ static void test_pad_int32_1d_and_int16_5d(void **state)
     assert_memory_equal(y5, want5, sizeof want5);
 }
 
-static void expect_error(const tml_test_op *op, tml_status status,
-                         const char *message)
-{
-    tml_test_runner r;
-    assert_int_equal(tml_test_runner_open(&r, op, 0), status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static void test_pad_rejects_runtime_paddings(void **state)
 {
     (void)state;
     tml_test_op op = pad_op(TML_FLOAT32, 2, (const int32_t[]){ 2, 3 },
                             (const int32_t[]){ 3, 5 }, NULL);
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 PAD: input 1 (paddings) tensor 1 'input1': expected a "
-                 "constant tensor, got one computed at run time");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 PAD: input 1 (paddings) tensor 1 'input1': expected a "
+                                  "constant tensor, got one computed at run time");
 }
 
 static void test_pad_rejects_wrong_output(void **state)
@@ -148,9 +140,9 @@ static void test_pad_rejects_wrong_output(void **state)
     static const int32_t pads[4] = { 1, 0, 0, 2 };
     tml_test_op op = pad_op(TML_FLOAT32, 2, (const int32_t[]){ 2, 3 },
                             (const int32_t[]){ 3, 4 }, pads);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 PAD: output 0 tensor 2 'output0': axis 1: expected 5, "
-                 "got 4");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 PAD: output 0 tensor 2 'output0': axis 1: expected 5, "
+                                  "got 4");
 }
 
 static void test_pad_rejects_negative_and_bad_shape(void **state)
@@ -159,16 +151,16 @@ static void test_pad_rejects_negative_and_bad_shape(void **state)
     static const int32_t neg[4] = { 0, 0, -1, 0 };
     tml_test_op op = pad_op(TML_FLOAT32, 2, (const int32_t[]){ 2, 3 },
                             (const int32_t[]){ 2, 2 }, neg);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 PAD: input 1 (paddings) tensor 1 'input1': axis 1: "
-                 "expected non-negative paddings, got -1, 0");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 PAD: input 1 (paddings) tensor 1 'input1': axis 1: "
+                                  "expected non-negative paddings, got -1, 0");
     static const int32_t pads[6] = { 0, 0, 0, 0, 0, 0 };
     tml_test_op bad = pad_op(TML_FLOAT32, 2, (const int32_t[]){ 2, 3 },
                              (const int32_t[]){ 2, 3 }, pads);
     bad.inputs[1].dims[0] = 3;
-    expect_error(&bad, TML_ERROR_MODEL,
-                 "op 0 PAD: input 1 (paddings) tensor 1 'input1': expected "
-                 "int32 [2, 2]");
+    tml_test_expect_prepare_error(&bad, TML_ERROR_MODEL,
+                                  "op 0 PAD: input 1 (paddings) tensor 1 'input1': expected "
+                                  "int32 [2, 2]");
 }
 
 static void test_pad_rejects_uint8(void **state)
@@ -179,9 +171,9 @@ static void test_pad_rejects_uint8(void **state)
                             (const int32_t[]){ 4 }, pads);
     op.inputs[0].scale = 1.0f;
     op.outputs[0].scale = 1.0f;
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 PAD: input 0 tensor 0 'input0': expected float32, "
-                 "int8, int16 or int32, got uint8");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 PAD: input 0 tensor 0 'input0': expected float32, "
+                                  "int8, int16 or int32, got uint8");
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "runtime/kernels/pooling.h"
+#include "op_checks.h"
 #include "test_util.h"
 
 enum { AVG = 1, MAX = 17 };
@@ -194,14 +195,6 @@ static void test_op_avg_and_max_int8(void **state)
     assert_memory_equal(y, want_max, sizeof want_max);
 }
 
-static void expect_error(const tml_test_op *op, tml_status status, const char *msg)
-{
-    tml_test_runner r;
-    assert_int_equal(tml_test_runner_open(&r, op, 0), status);
-    assert_string_equal(tml_test_runner_error(&r), msg);
-    tml_test_runner_close(&r);
-}
-
 static void test_op_errors(void **state)
 {
     (void)state;
@@ -209,52 +202,44 @@ static void test_op_errors(void **state)
     const int32_t bad_dims[4] = { 1, 1, 1, 2 };
     tml_test_op op = pool_op(AVG, TML_INT8, in_dims, bad_dims, TML_PAD_SAME, 2, 3, 3,
                              TML_ACT_NONE, 0.5f, 0);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 AVERAGE_POOL_2D: output 0 tensor 1 'output0': expected shape "
-                 "[1,2,2,2], got [1,1,1,2]");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 AVERAGE_POOL_2D: output 0 tensor 1 'output0': expected shape "
+                                  "[1,2,2,2], got [1,1,1,2]");
 
     op = pool_op(MAX, TML_INT8, in_dims, out_dims, TML_PAD_SAME, 2, 3, 3,
                  TML_ACT_NONE, 0.5f, 0);
     op.outputs[0].scale = 0.25f;
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 MAX_POOL_2D: output 0 tensor 1 'output0': expected the input's "
-                 "quantization, got a different scale or zero point");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 MAX_POOL_2D: output 0 tensor 1 'output0': expected the input's "
+                                  "quantization, got a different scale or zero point");
 
     op = pool_op(AVG, TML_FLOAT32, in_dims, out_dims, TML_PAD_SAME, 2, 3, 3,
                  TML_ACT_TANH, 0.0f, 0);
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 AVERAGE_POOL_2D: fused activation 4 is not supported");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 AVERAGE_POOL_2D: fused activation 4 is not supported");
 
     op = pool_op(AVG, TML_FLOAT32, in_dims, out_dims, TML_PAD_SAME, 0, 3, 3,
                  TML_ACT_NONE, 0.0f, 0);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 AVERAGE_POOL_2D: stride 0x0 and filter 3x3 must be positive");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 AVERAGE_POOL_2D: stride 0x0 and filter 3x3 must be positive");
 
     op = pool_op(AVG, TML_INT8, in_dims, out_dims, TML_PAD_SAME, 2, 3, 3,
                  TML_ACT_NONE, 0.5f, 0);
     op.outputs[0].type = TML_FLOAT32;
     op.outputs[0].scale = 0.0f;
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 AVERAGE_POOL_2D: output 0 tensor 1 'output0': expected int8 like "
-                 "the input, got float32");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 AVERAGE_POOL_2D: output 0 tensor 1 'output0': expected int8 like "
+                                  "the input, got float32");
 
     op = pool_op(MAX, TML_FLOAT32, in_dims, out_dims, TML_PAD_SAME, 2, 3, 3,
                  TML_ACT_NONE, 0.0f, 0);
     op.inputs[0].ndims = 3;
     op.outputs[0].ndims = 3;
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 MAX_POOL_2D: expected 4-D NHWC input and output, got 3-D and 3-D");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 MAX_POOL_2D: expected 4-D NHWC input and output, got 3-D and 3-D");
 }
 
 /* ---- TFLite Micro goldens ---- */
-
-static void *golden(const char *model, int op, int tensor, size_t *size)
-{
-    char rel[256];
-    snprintf(rel, sizeof rel, "goldens/%s/seed1.ops/op%03d.t%03d.bin", model, op,
-             tensor);
-    return tml_test_read_shared(rel, size);
-}
 
 typedef struct pool_golden {
     const char *model;
@@ -279,38 +264,15 @@ static void test_goldens(void **state)
     int checked = 0;
     for (size_t g = 0; g < sizeof goldens / sizeof goldens[0]; g++) {
         const pool_golden *pg = &goldens[g];
-        size_t in_size = 0, want_size = 0;
-        void *in = golden(pg->model, pg->in_op, pg->in_tensor, &in_size);
-        void *want = golden(pg->model, pg->op, pg->out_tensor, &want_size);
-        if (!in || !want) {
-            free(in);
-            free(want);
-            continue;
-        }
         const int32_t in_dims[4] = { 1, pg->h, pg->w, pg->c };
         const int32_t out_dims[4] = { 1, 1, 1, pg->c };
         tml_test_op op = pool_op(AVG, pg->type, in_dims, out_dims, TML_PAD_VALID,
                                  0, pg->w, pg->h, TML_ACT_NONE, pg->scale, pg->zp);
         op.options = tml_tfl_pool2d_options(TML_PAD_VALID, pg->w, pg->h, pg->w,
                                             pg->h, TML_ACT_NONE);
-        assert_int_equal(in_size, tml_test_tensor_bytes(&op.inputs[0]));
-        assert_int_equal(want_size, tml_test_tensor_bytes(&op.outputs[0]));
-        float out[256];
-        char err[256] = "";
-        tml_status s = tml_test_run_single_op(&op, (const void *[]){ in },
-                                              (void *[]){ out }, err, sizeof err);
-        if (s != TML_OK)
-            fail_msg("%s: %s", pg->model, err);
-        if (pg->type == TML_INT8) {
-            assert_memory_equal(out, want, want_size);
-        } else {
-            const float *w = want;
-            for (int32_t i = 0; i < pg->c; i++)
-                assert_float_equal(out[i], w[i], 1e-5 * fabs(w[i]) + 1e-7);
-        }
-        checked++;
-        free(in);
-        free(want);
+        checked += tml_test_check_op_golden(&op, pg->model, pg->in_op,
+                                            pg->in_tensor, pg->op,
+                                            pg->out_tensor);
     }
     if (checked == 0)
         skip();

@@ -16,6 +16,7 @@
 #include "kernels/activations.h"
 #include "kernels/logistic_tanh.h"
 #include "kernels/quantize.h"
+#include "op_checks.h"
 #include "test_util.h"
 
 static uint32_t float_bits(float f)
@@ -313,18 +314,6 @@ static void run_ok(const tml_test_op *op, const void *in, void *out)
     assert_int_equal(s, TML_OK);
 }
 
-static void expect_prepare_error(const tml_test_op *op, tml_status status,
-                                 const char *message)
-{
-    tml_test_runner r;
-    tml_status s = tml_test_runner_open(&r, op, 0);
-    if (s != status)
-        print_error("%s\n", tml_test_runner_error(&r));
-    assert_int_equal(s, status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static void test_model_quantize_float_to_int8(void **state)
 {
     (void)state;
@@ -521,63 +510,63 @@ static void test_model_dequantize_per_channel(void **state)
     assert_memory_equal(out, want, sizeof want);
 
     op.inputs[0].type = TML_INT16;
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 DEQUANTIZE: input 0 tensor 0 'input0': per-channel "
-        "quantization needs int8, got int16");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 DEQUANTIZE: input 0 tensor 0 'input0': per-channel "
+                 "quantization needs int8, got int16");
 }
 
 static void test_model_errors(void **state)
 {
     (void)state;
     tml_test_op op = unary_op(114, 1, TML_FLOAT32, 0, 0, TML_UINT8, 0.5f, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 QUANTIZE: output 0 tensor 1 'output0': expected int8 or int16 "
-        "for a float32 input, got uint8");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 QUANTIZE: output 0 tensor 1 'output0': expected int8 or int16 "
+                 "for a float32 input, got uint8");
 
     op = unary_op(114, 1, TML_UINT8, 0.5f, 0, TML_INT16, 0.5f, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 QUANTIZE: output 0 tensor 1 'output0': expected int8 for a "
-        "uint8 input, got int16");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 QUANTIZE: output 0 tensor 1 'output0': expected int8 for a "
+                 "uint8 input, got int16");
 
     op = unary_op(114, 1, TML_FLOAT16, 0, 0, TML_INT8, 0.5f, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 QUANTIZE: input 0 tensor 0 'input0': expected float32, int8, "
-        "uint8, int16 or int32, got float16");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 QUANTIZE: input 0 tensor 0 'input0': expected float32, int8, "
+                 "uint8, int16 or int32, got float16");
 
     op = unary_op(114, 1, TML_INT8, 0, 0, TML_INT8, 0.5f, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-        "op 0 QUANTIZE: input 0 tensor 0 'input0': int8 needs a finite "
-        "quantization scale > 0");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                 "op 0 QUANTIZE: input 0 tensor 0 'input0': int8 needs a finite "
+                 "quantization scale > 0");
 
     op = unary_op(114, 1, TML_FLOAT32, 0, 0, TML_INT8, 0.5f, 0, 2);
     op.outputs[0].dims[1] = 3;
-    expect_prepare_error(&op, TML_ERROR_MODEL,
-        "op 0 QUANTIZE: output 0 tensor 1 'output0': expected 2 elements "
-        "(as input 0), got 3");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                 "op 0 QUANTIZE: output 0 tensor 1 'output0': expected 2 elements "
+                 "(as input 0), got 3");
 
     static const float two_scales[2] = { 0.5f, 0.25f };
     op = unary_op(114, 1, TML_FLOAT32, 0, 0, TML_INT8, 0, 0, 2);
     op.outputs[0].channels = 2;
     op.outputs[0].scales = two_scales;
     op.outputs[0].quant_dim = 1;
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 QUANTIZE: output 0 tensor 1 'output0': expected per-tensor "
-        "quantization, got 2 scales");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 QUANTIZE: output 0 tensor 1 'output0': expected per-tensor "
+                 "quantization, got 2 scales");
 
     op = unary_op(114, 1, TML_INT16, 1.0f, 0, TML_INT8, 1e-10f, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 QUANTIZE: output 0 tensor 1 'output0': input scale / output "
-        "scale must be below 2^30");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 QUANTIZE: output 0 tensor 1 'output0': input scale / output "
+                 "scale must be below 2^30");
 
     op = unary_op(6, 2, TML_INT8, 0.5f, 0, TML_INT8, 0.5f, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 DEQUANTIZE: output 0 tensor 1 'output0': expected float32, "
-        "got int8");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 DEQUANTIZE: output 0 tensor 1 'output0': expected float32, "
+                 "got int8");
 
     op = unary_op(6, 1, TML_INT32, 0.5f, 0, TML_FLOAT32, 0, 0, 2);
-    expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-        "op 0 DEQUANTIZE: input 0 tensor 0 'input0': expected int8, uint8, "
-        "int16 or float16, got int32");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                 "op 0 DEQUANTIZE: input 0 tensor 0 'input0': expected int8, uint8, "
+                 "int16 or float16, got int32");
 }
 
 int main(void)

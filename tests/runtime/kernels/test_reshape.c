@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "op_checks.h"
 #include "test_util.h"
 
 static tml_test_op reshape_op(tml_dtype type, int const_shape)
@@ -87,22 +88,13 @@ static void test_reshape_of_constant(void **state)
     assert_memory_equal(x, y, sizeof x);
 }
 
-static void expect_error(const tml_test_op *op, tml_status status,
-                         const char *message)
-{
-    tml_test_runner r;
-    assert_int_equal(tml_test_runner_open(&r, op, 0), status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static void test_reshape_rejects_runtime_shape(void **state)
 {
     (void)state;
     tml_test_op op = reshape_op(TML_FLOAT32, 0);
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 RESHAPE: input 1 (shape) tensor 1 'input1': expected "
-                 "a constant tensor, got one computed at run time");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 RESHAPE: input 1 (shape) tensor 1 'input1': expected "
+                                  "a constant tensor, got one computed at run time");
 }
 
 static void test_reshape_rejects_element_count(void **state)
@@ -110,9 +102,9 @@ static void test_reshape_rejects_element_count(void **state)
     (void)state;
     tml_test_op op = reshape_op(TML_FLOAT32, 1);
     op.outputs[0].dims[1] = 3;
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 RESHAPE: output 0 tensor 2 'output0': expected 6 "
-                 "elements as the input, got 9");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 RESHAPE: output 0 tensor 2 'output0': expected 6 "
+                                  "elements as the input, got 9");
 }
 
 static void test_reshape_rejects_dtype_change(void **state)
@@ -120,9 +112,9 @@ static void test_reshape_rejects_dtype_change(void **state)
     (void)state;
     tml_test_op op = reshape_op(TML_FLOAT32, 1);
     op.outputs[0].type = TML_INT32;
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 RESHAPE: output 0 tensor 2 'output0': expected dtype "
-                 "float32 as the input, got int32");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 RESHAPE: output 0 tensor 2 'output0': expected dtype "
+                                  "float32 as the input, got int32");
 }
 
 static tml_test_op squeeze_op(const int32_t *dims, int count)
@@ -180,9 +172,9 @@ static void test_squeeze_rejects_axis_not_one(void **state)
     (void)state;
     static const int32_t axes[1] = { 1 };
     tml_test_op op = squeeze_op(axes, 1);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 SQUEEZE: squeeze_dims[0] = 1: expected an axis of "
-                 "size 1 of the rank-4 input");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 SQUEEZE: squeeze_dims[0] = 1: expected an axis of "
+                                  "size 1 of the rank-4 input");
 }
 
 static void test_squeeze_rejects_wrong_output(void **state)
@@ -193,9 +185,9 @@ static void test_squeeze_rejects_wrong_output(void **state)
     op.outputs[0].dims[0] = 3;
     op.outputs[0].dims[1] = 1;
     op.outputs[0].dims[2] = 2;
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 SQUEEZE: output 0 tensor 1 'output0': does not match "
-                 "the squeezed input shape at input axis 3");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 SQUEEZE: output 0 tensor 1 'output0': does not match "
+                                  "the squeezed input shape at input axis 3");
 }
 
 int main(void)

@@ -20,6 +20,7 @@
 
 #include "runtime/kernels/softmax.h"
 #include "runtime/quant.h"
+#include "op_checks.h"
 #include "test_util.h"
 
 /* ---- quant.h gemmlowp fixed-point helpers (also used by LOGISTIC/TANH) ----
@@ -318,14 +319,6 @@ static void test_op_rejects_int16(void **state)
 
 /* ---- TFLite Micro goldens ---- */
 
-static void *golden(const char *model, int op, int tensor, size_t *size)
-{
-    char rel[256];
-    snprintf(rel, sizeof rel, "goldens/%s/seed1.ops/op%03d.t%03d.bin", model, op,
-             tensor);
-    return tml_test_read_shared(rel, size);
-}
-
 typedef struct softmax_golden {
     const char *model;
     tml_dtype type;
@@ -349,35 +342,12 @@ static void test_goldens(void **state)
     int checked = 0;
     for (size_t g = 0; g < sizeof goldens / sizeof goldens[0]; g++) {
         const softmax_golden *sg = &goldens[g];
-        size_t in_size = 0, want_size = 0;
-        void *in = golden(sg->model, sg->in_op, sg->in_tensor, &in_size);
-        void *want = golden(sg->model, sg->op, sg->out_tensor, &want_size);
-        if (!in || !want) {
-            free(in);
-            free(want);
-            continue;
-        }
         int int8 = sg->type == TML_INT8;
         tml_test_op op = softmax_op(sg->type, sg->depth, sg->in_scale, sg->in_zp,
                                     int8 ? 0.00390625f : 0.0f, int8 ? -128 : 0, 1.0f);
-        assert_int_equal(in_size, tml_test_tensor_bytes(&op.inputs[0]));
-        assert_int_equal(want_size, in_size);
-        uint8_t out[64];
-        char err[256] = "";
-        tml_status s = tml_test_run_single_op(&op, (const void *[]){ in },
-                                              (void *[]){ out }, err, sizeof err);
-        if (s != TML_OK)
-            fail_msg("%s: %s", sg->model, err);
-        if (int8) {
-            assert_memory_equal(out, want, want_size);
-        } else {
-            const float *o = (const float *)(void *)out, *w = want;
-            for (int32_t i = 0; i < sg->depth; i++)
-                assert_float_equal(o[i], w[i], 1e-5 * fabs(w[i]) + 1e-7);
-        }
-        checked++;
-        free(in);
-        free(want);
+        checked += tml_test_check_op_golden(&op, sg->model, sg->in_op,
+                                            sg->in_tensor, sg->op,
+                                            sg->out_tensor);
     }
     if (checked == 0)
         skip();

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "op_checks.h"
 #include "test_util.h"
 #include "kernels/movement.h"
 
@@ -193,15 +194,6 @@ static void test_slice_extent_math(void **state)
     assert_int_equal(tml_slice_extent(1, 4, -1), 0);
 }
 
-static void expect_error(const tml_test_op *op, tml_status status,
-                         const char *message)
-{
-    tml_test_runner r;
-    assert_int_equal(tml_test_runner_open(&r, op, 0), status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static void test_slice_errors(void **state)
 {
     (void)state;
@@ -209,27 +201,27 @@ static void test_slice_errors(void **state)
     tml_test_op op = slice_op(TML_FLOAT32, 1, (const int32_t[]){ 10 }, 1,
                               (const int32_t[]){ 3 }, &s);
     op.inputs[2].data = NULL;
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 STRIDED_SLICE: input 2 (end) tensor 2 'input2': "
-                 "expected a constant tensor, got one computed at run time");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 STRIDED_SLICE: input 2 (end) tensor 2 'input2': "
+                                  "expected a constant tensor, got one computed at run time");
     op = slice_op(TML_FLOAT32, 1, (const int32_t[]){ 10 }, 1,
                   (const int32_t[]){ 4 }, &s);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 STRIDED_SLICE: output 0 tensor 4 'output0': expected "
-                 "shape [3], got [4]");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 STRIDED_SLICE: output 0 tensor 4 'output0': expected "
+                                  "shape [3], got [4]");
     spec z = { .n = 1, .begin = { 1 }, .end = { 8 }, .strides = { 0 } };
     op = slice_op(TML_FLOAT32, 1, (const int32_t[]){ 10 }, 1,
                   (const int32_t[]){ 3 }, &z);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 STRIDED_SLICE: strides[0] is 0: stride value has to "
-                 "be non-zero");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 STRIDED_SLICE: strides[0] is 0: stride value has to "
+                                  "be non-zero");
     spec k = { .n = 1, .begin = { 10 }, .end = { 11 }, .strides = { 1 },
                .shrink_mask = 1 };
     op = slice_op(TML_FLOAT32, 1, (const int32_t[]){ 10 }, 0,
                   (const int32_t[]){ 0 }, &k);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 STRIDED_SLICE: begin[0] = 10 is outside axis 0 of "
-                 "size 10, which shrink_axis_mask removes");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 STRIDED_SLICE: begin[0] = 10 is outside axis 0 of "
+                                  "size 10, which shrink_axis_mask removes");
 }
 
 int main(void)

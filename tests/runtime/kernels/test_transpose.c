@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "op_checks.h"
 #include "test_util.h"
 #include "kernels/movement.h"
 
@@ -117,35 +118,26 @@ static void test_transpose_math_identity_and_3d(void **state)
     assert_memory_equal(y, want, sizeof want);
 }
 
-static void expect_error(const tml_test_op *op, tml_status status,
-                         const char *message)
-{
-    tml_test_runner r;
-    assert_int_equal(tml_test_runner_open(&r, op, 0), status);
-    assert_string_equal(tml_test_runner_error(&r), message);
-    tml_test_runner_close(&r);
-}
-
 static void test_transpose_errors(void **state)
 {
     (void)state;
     tml_test_op op = transpose_op(TML_FLOAT32, 2, (const int32_t[]){ 2, 3 },
                                   NULL);
-    expect_error(&op, TML_ERROR_UNSUPPORTED,
-                 "op 0 TRANSPOSE: input 1 (perm) tensor 1 'input1': expected "
-                 "a constant tensor, got one computed at run time");
+    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
+                                  "op 0 TRANSPOSE: input 1 (perm) tensor 1 'input1': expected "
+                                  "a constant tensor, got one computed at run time");
     static const int32_t dup[2] = { 1, 1 };
     op = transpose_op(TML_FLOAT32, 2, (const int32_t[]){ 2, 3 }, dup);
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 TRANSPOSE: input 1 (perm) tensor 1 'input1': expected "
-                 "a permutation of 0..1, got 1 at 1");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 TRANSPOSE: input 1 (perm) tensor 1 'input1': expected "
+                                  "a permutation of 0..1, got 1 at 1");
     static const int32_t swap[2] = { 1, 0 };
     op = transpose_op(TML_FLOAT32, 2, (const int32_t[]){ 2, 3 }, swap);
     op.outputs[0].dims[0] = 2;
     op.outputs[0].dims[1] = 3;
-    expect_error(&op, TML_ERROR_MODEL,
-                 "op 0 TRANSPOSE: output 0 tensor 2 'output0': axis 0: "
-                 "expected 3, got 2");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 TRANSPOSE: output 0 tensor 2 'output0': axis 0: "
+                                  "expected 3, got 2");
 }
 
 int main(void)

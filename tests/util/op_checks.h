@@ -1,0 +1,42 @@
+/*
+ * cmocka checks shared by the kernel tests (tests/runtime/kernels): one
+ * op's prepare error, and the per-op goldens of TFLite Micro.  Each
+ * asserts with cmocka, so call them from inside a test.
+ */
+#ifndef TML_TEST_OP_CHECKS_H
+#define TML_TEST_OP_CHECKS_H
+
+#include <stdint.h>
+
+#include "test_util.h"
+#include "tinyml/tinyml.h"
+
+/* Builds the one-op model, creates and allocates it: the status must be
+ * `status` and the interpreter's message exactly `message` (on a wrong
+ * status the message is printed first). */
+void tml_test_expect_prepare_error(const tml_test_op *op, tml_status status,
+                                   const char *message);
+
+/* Runs models/mlperf-tiny/<model>.tflite on goldens/<model>/seed1.input.bin
+ * and, after each operator, compares the output of every op with `builtin`
+ * to TFLite Micro's seed1.ops/opNNN.tMMM.bin (int8 byte for byte, float32
+ * within 1e-5 relative to the tensor's largest value).  After every op --
+ * ours or not -- the golden output is written over the op's output, so each
+ * op under test sees exactly TFLite Micro's input and a bug elsewhere
+ * cannot hide or fake a result here.  Asserts no failure, no missing
+ * golden and exactly `expected_ops` ops compared; skips the test when the
+ * shared data is not there. */
+void tml_test_assert_op_goldens(const char *model, int32_t builtin,
+                                int expected_ops);
+
+/* One op alone on TFLite Micro's output of an earlier op: runs `op` on
+ * goldens/<model>/seed1.ops/op<in_op>.t<in_tensor>.bin and compares with
+ * op<out_op>.t<out_tensor>.bin (int8 byte for byte, float32 element-wise
+ * within 1e-5 relative + 1e-7).  The files must have the sizes of op's
+ * input 0 and output 0.  Returns 0 (nothing checked) when the goldens are
+ * not there, else 1. */
+int tml_test_check_op_golden(const tml_test_op *op, const char *model,
+                             int in_op, int in_tensor, int out_op,
+                             int out_tensor);
+
+#endif
