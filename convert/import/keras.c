@@ -532,6 +532,7 @@ static float *hwio_to_ohwi(const keras_array *k)
 
 typedef struct conv_opts {
     int32_t k[2], s[2], d[2], pad;
+    int32_t groups;           /* Conv1D/2D: TFLite infers it from the filter */
 } conv_opts;
 
 /* kernel_size / strides / dilation_rate / padding / data_format, for
@@ -547,11 +548,9 @@ static int conv_options(kctx *c, const klayer *L, int rank, conv_opts *o)
         positive(c, L, "strides", o->s, rank) < 0 ||
         positive(c, L, "dilation_rate", o->d, rank) < 0)
         return -1;
-    int32_t groups = 1;
-    if (cfg_ints(c, L, "groups", 1, &groups, one) < 0)
+    if (cfg_ints(c, L, "groups", 1, &o->groups, one) < 0 ||
+        positive(c, L, "groups", &o->groups, 1) < 0)
         return -1;
-    if (groups != 1)
-        return lfail(c, L, "groups %d is not supported (only 1)", (int)groups);
     if (rank == 1 && strcmp(cfg_str(L, "padding", "valid"), "causal") == 0)
         return lfail(c, L, "padding 'causal' is not supported");
     if (cfg_padding(c, L, &o->pad) < 0)
@@ -586,12 +585,26 @@ static int out_hw(kctx *c, const klayer *L, int32_t x, const conv_opts *o, int32
     return 0;
 }
 
-/* CONV_2D of a rank-4 x with a Keras HWIO kernel given as [kh,kw,in,out]. */
+/* Grouped convolution: TFLite's CONV_2D takes groups = input channels /
+ * filter channels, so the filter keeps in / groups channels. */
+static int group_channels(kctx *c, const klayer *L, int32_t cin, int32_t filters,
+                          const conv_opts *o, int32_t *per_group)
+{
+    if (cin % o->groups != 0 || filters % o->groups != 0)
+        return lfail(c, L, "groups %d does not divide the %d input channels and %d filters",
+                     (int)o->groups, (int)cin, (int)filters);
+    *per_group = cin / o->groups;
+    return 0;
+}
+
+/* CONV_2D of a rank-4 x with a Keras HWIO kernel given as
+ * [kh, kw, in / groups, out]. */
 static int32_t conv2d_core(kctx *c, const klayer *L, int32_t x, const conv_opts *o,
                            int32_t filters, const char *what)
 {
-    int32_t cin = last_dim(c, x), oh, ow;
-    if (out_hw(c, L, x, o, &oh, &ow) < 0)
+    int32_t cin, oh, ow;
+    if (group_channels(c, L, last_dim(c, x), filters, o, &cin) < 0 ||
+        out_hw(c, L, x, o, &oh, &ow) < 0)
         return -1;
     keras_array k;
     if (weight(c, L, "kernel", 0, 4, (int32_t[]){o->k[0], o->k[1], cin, filters}, &k) < 0)
@@ -615,7 +628,7 @@ static int32_t conv2d_core(kctx *c, const klayer *L, int32_t x, const conv_opts 
 
 static int32_t layer_conv2d(kctx *c, klayer *L)
 {
-    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID};
+    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID, 1};
     int32_t filters, x = L->in[0];
     if (need_rank(c, L, x, 4) < 0 || conv_options(c, L, 2, &o) < 0 ||
         cfg_ints(c, L, "filters", 1, &filters, NULL) < 0 ||
@@ -629,14 +642,16 @@ static int32_t layer_conv2d(kctx *c, klayer *L)
 
 static int32_t layer_conv1d(kctx *c, klayer *L)
 {
-    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID};
+    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID, 1};
     int32_t filters, x = L->in[0];
     if (need_rank(c, L, x, 3) < 0 || conv_options(c, L, 1, &o) < 0 ||
         cfg_ints(c, L, "filters", 1, &filters, NULL) < 0 ||
         positive(c, L, "filters", &filters, 1) < 0)
         return -1;
-    int32_t w = ten(c, x)->dims[1], cin = ten(c, x)->dims[2];
-    int32_t x4 = reshape(c, L, x, 4, (int32_t[]){1, 1, w, cin}, "to2d");
+    int32_t w = ten(c, x)->dims[1], cin;
+    if (group_channels(c, L, ten(c, x)->dims[2], filters, &o, &cin) < 0)
+        return -1;
+    int32_t x4 = reshape(c, L, x, 4, (int32_t[]){1, 1, w, ten(c, x)->dims[2]}, "to2d");
     if (x4 < 0)
         return -1;
     /* Keras Conv1D kernel [k, in, out] is HWIO with H = 1 dropped. */
@@ -708,7 +723,7 @@ static int32_t depthwise_core(kctx *c, const klayer *L, int32_t x, const conv_op
 
 static int32_t layer_depthwise(kctx *c, klayer *L)
 {
-    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID};
+    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID, 1};
     int32_t mult, x = L->in[0];
     static const int32_t one = 1;
     if (need_rank(c, L, x, 4) < 0 || conv_options(c, L, 2, &o) < 0 ||
@@ -724,7 +739,7 @@ static int32_t layer_depthwise(kctx *c, klayer *L)
 /* SeparableConv2D = DEPTHWISE_CONV_2D (zero bias) + 1x1 CONV_2D. */
 static int32_t layer_separable(kctx *c, klayer *L)
 {
-    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID};
+    conv_opts o = {{1, 1}, {1, 1}, {1, 1}, TML_PAD_VALID, 1};
     int32_t mult, filters, x = L->in[0];
     static const int32_t one = 1;
     if (need_rank(c, L, x, 4) < 0 || conv_options(c, L, 2, &o) < 0 ||
@@ -901,7 +916,7 @@ static int32_t layer_pool(kctx *c, klayer *L, int32_t builtin, int rank)
         if (x4 < 0)
             return -1;
     }
-    conv_opts o = {{k[0], k[1]}, {s[0], s[1]}, {1, 1}, pad};
+    conv_opts o = {{k[0], k[1]}, {s[0], s[1]}, {1, 1}, pad, 1};
     int32_t oh, ow;
     if (out_hw(c, L, x4, &o, &oh, &ow) < 0)
         return -1;

@@ -337,15 +337,18 @@ def dense(m, name, x, units, n_in, activation="linear", use_bias=True):
 
 
 def conv(m, name, x, filters, cin, k=(3, 3), s=(1, 1), padding="valid", d=(1, 1),
-         activation="linear", use_bias=True):
-    kern, b = rnd(k[0], k[1], cin, filters), rnd(filters)
+         activation="linear", use_bias=True, groups=1):
+    kern, b = rnd(k[0], k[1], cin // groups, filters), rnd(filters)
     w = [("kernel", kern)] + ([("bias", b)] if use_bias else [])
     cfg = {"filters": filters, "kernel_size": list(k), "strides": list(s), "padding": padding,
-           "data_format": "channels_last", "dilation_rate": list(d), "groups": 1,
+           "data_format": "channels_last", "dilation_rate": list(d), "groups": groups,
            "activation": activation, "use_bias": use_bias}
 
     def fn(v, w, k3):
-        return act(activation, conv2d(v[0], w[0], w[1] if use_bias else 0.0, s, padding, d), k3)
+        ci, co = cin // groups, filters // groups
+        y = np.concatenate([conv2d(v[0][..., g * ci:(g + 1) * ci], w[0][..., g * co:(g + 1) * co],
+                                   0.0, s, padding, d) for g in range(groups)], axis=-1)
+        return act(activation, y + (w[1] if use_bias else 0.0), k3)
     return m.add("Conv2D", name, cfg, x, w, fn)
 
 
@@ -432,6 +435,11 @@ def build(out):
     x = m.input("x", [8, 8, 2])
     m.outputs = [conv(m, "conv", x, 3, 2, d=(2, 2), padding="same")]
     case(m, [CONV], out_dir=out)
+
+    m = Model("conv2d_groups")
+    x = m.input("x", [5, 5, 4])
+    m.outputs = [conv(m, "conv", x, 6, 4, padding="same", groups=2)]
+    case(m, [CONV], keras=True, out_dir=out)
 
     # DepthwiseConv2D
     m = Model("depthwise")
