@@ -52,7 +52,8 @@ static int quantize_weight(tml_ir_graph *g, const tml_ir_op *op, char *err,
         free(scales);
         return tml_q_fail(err, n, "out of memory quantizing '%s'", w->name);
     }
-    tml_q_symmetric(w->data, w->dims, w->ndims, axis, per_channel, q, scales);
+    tml_q_symmetric(w->data, w->dims, w->ndims, axis, per_channel, NULL, q,
+                    scales);
     int rc = tml_ir_set_data(g, t, TML_INT8, q);
     if (rc == 0)
         rc = tml_ir_set_quant(g, t, channels, scales, NULL,

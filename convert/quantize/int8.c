@@ -151,6 +151,36 @@ static int quantize_const(qctx *q, int32_t t, float scale, int32_t zp)
 
 /* ------------------------------------------------- weights and biases */
 
+/* The smallest weight scale per channel that keeps the int32 bias in
+ * range: |bias| / (input_scale * weight_scale) <= 2^30 (half the int32
+ * range, headroom for the accumulation).  BN folding leaves channels whose
+ * weights are ~1e-30 but whose bias is not; their max|w| / 127 scale would
+ * push the bias far past int32 (TF's converter raises such weight scales
+ * the same way).  0 where there is no bias. */
+static void bias_min_scales(const qctx *q, const tml_ir_op *op,
+                            int32_t channels, float *min_scales)
+{
+    for (int32_t c = 0; c < channels; c++)
+        min_scales[c] = 0.0f;
+    if (op->ninputs < 3 || op->inputs[2] < 0)
+        return;
+    const tml_ir_tensor *b = &q->g->tensors[op->inputs[2]];
+    if (b->data == NULL || b->dtype != TML_FLOAT32)
+        return;
+    float in_scale = q->g->tensors[op->inputs[0]].quant.scales[0];
+    size_t count = tml_ir_elements(b);
+    const float *v = b->data;
+    for (size_t i = 0; i < count; i++) {
+        int32_t c = channels == 1 ? 0 : (int32_t)i;
+        if (c >= channels)
+            break;
+        float need = (float)((double)fabsf(v[i]) /
+                             ((double)in_scale * 1073741824.0));
+        if (need > min_scales[c])
+            min_scales[c] = need;
+    }
+}
+
 static int quantize_weights(qctx *q, const tml_ir_op *op)
 {
     int32_t t = op->inputs[1];
@@ -170,12 +200,14 @@ static int quantize_weights(qctx *q, const tml_ir_op *op)
     size_t count = tml_ir_elements(w);
     int8_t *d = malloc(count ? count : 1);
     float *scales = malloc(sizeof(float) * (size_t)(channels ? channels : 1));
+    float *mins = malloc(sizeof(float) * (size_t)(channels ? channels : 1));
     int rc = 0;
-    if (!d || !scales) {
+    if (!d || !scales || !mins) {
         rc = tml_q_fail(q->err, q->n, "out of memory");
     } else {
-        tml_q_symmetric(w->data, w->dims, w->ndims, axis, per_channel, d,
-                        scales);
+        bias_min_scales(q, op, channels, mins);
+        tml_q_symmetric(w->data, w->dims, w->ndims, axis, per_channel, mins,
+                        d, scales);
         if (tml_ir_set_data(q->g, t, TML_INT8, d) < 0 ||
             tml_ir_set_quant(q->g, t, channels, scales, NULL,
                              per_channel ? axis : 0) < 0)
@@ -183,6 +215,7 @@ static int quantize_weights(qctx *q, const tml_ir_op *op)
     }
     free(d);
     free(scales);
+    free(mins);
     return rc;
 }
 

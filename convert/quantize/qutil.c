@@ -70,7 +70,8 @@ static int32_t round_clamp(float v, int32_t lo, int32_t hi)
 }
 
 void tml_q_symmetric(const float *w, const int32_t *dims, int32_t ndims,
-                     int32_t axis, int per_channel, int8_t *q, float *scales)
+                     int32_t axis, int per_channel, const float *min_scales,
+                     int8_t *q, float *scales)
 {
     /* Index = (outer * channels + c) * inner + k. */
     size_t outer = 1, inner = 1;
@@ -96,6 +97,8 @@ void tml_q_symmetric(const float *w, const int32_t *dims, int32_t ndims,
         }
         /* TFLite int8 spec: symmetric weights use [-127, 127]. */
         float scale = m > 0.0f ? m / 127.0f : 1.0f;
+        if (min_scales && scale < min_scales[c])
+            scale = min_scales[c];
         float inv = 1.0f / scale;
         scales[c] = scale;
         for (size_t o = 0; o < outer; o++) {

@@ -16,9 +16,12 @@ float tml_q_f16_to_f32(uint16_t h);
 /* Symmetric int8 weights (TFLite int8 spec: zero point 0, values in
  * [-127, 127]).  Per channel along `axis` of the ndims/dims shape when
  * per_channel, else one scale: scales gets dims[axis] or 1 entries.
- * A channel of zeros gets scale 1 (any scale represents it exactly). */
+ * A channel of zeros gets scale 1 (any scale represents it exactly).
+ * min_scales (NULL = none; one entry per scale) raises a scale to at least
+ * that value (int8 keeps the int32 bias of a near-dead channel in range). */
 void tml_q_symmetric(const float *w, const int32_t *dims, int32_t ndims,
-                     int32_t axis, int per_channel, int8_t *q, float *scales);
+                     int32_t axis, int per_channel, const float *min_scales,
+                     int8_t *q, float *scales);
 
 /* TF's asymmetric int8 activation parameters for an observed [min, max]:
  * the range is widened to include 0 (so 0 is exact, padding needs it),

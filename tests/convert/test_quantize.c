@@ -251,7 +251,7 @@ static void test_symmetric_weights(void **state)
     const float w[6] = { 0.5f, -1.0f, 0.25f, 0.0f, 0.0f, 0.0f };
     int8_t q[6];
     float sc[2];
-    tml_q_symmetric(w, (int32_t[]){2, 1, 1, 3}, 4, 0, 1, q, sc);
+    tml_q_symmetric(w, (int32_t[]){2, 1, 1, 3}, 4, 0, 1, NULL, q, sc);
     assert_true(sc[0] == 1.0f / 127.0f);
     assert_true(sc[1] == 1.0f);   /* all-zero channel */
     assert_int_equal(q[0], 64);   /* 63.5 rounds away from zero */
@@ -261,13 +261,13 @@ static void test_symmetric_weights(void **state)
     /* Per channel along the last axis ([1, 2, 3]: channels of 2). */
     const float d[6] = { 1.0f, 2.0f, -4.0f, -1.0f, 1.0f, 2.0f };
     float sd[3];
-    tml_q_symmetric(d, (int32_t[]){1, 2, 3}, 3, 2, 1, q, sd);
+    tml_q_symmetric(d, (int32_t[]){1, 2, 3}, 3, 2, 1, NULL, q, sd);
     assert_true(sd[0] == 1.0f / 127.0f && sd[1] == 2.0f / 127.0f &&
                 sd[2] == 4.0f / 127.0f);
     const int8_t want[6] = { 127, 127, -127, -127, 64, 64 };
     assert_memory_equal(q, want, 6);
     float st;
-    tml_q_symmetric(d, (int32_t[]){1, 2, 3}, 3, 0, 0, q, &st);
+    tml_q_symmetric(d, (int32_t[]){1, 2, 3}, 3, 0, 0, NULL, q, &st);
     assert_true(st == 4.0f / 127.0f);
     assert_int_equal(q[2], -127);
     assert_int_equal(q[0], 32);
@@ -852,6 +852,54 @@ static void test_int8_nested_concat(void **state)
     tml_ir_free(q);
 }
 
+/* A channel whose weights BN folding left at ~1e-30 but whose bias is
+ * 0.75: max|w| / 127 as its scale would need a bias of ~1e36 steps; the
+ * scale is raised so the int32 bias holds 0.75, and the channel outputs
+ * its bias. */
+static void test_int8_dead_channel_bias(void **state)
+{
+    (void)state;
+    tml_ir_graph *g = tml_ir_new();
+    const float w[4] = { 1e-30f, -2e-30f, 0.5f, -1.5f };
+    const float b[2] = { 0.75f, 0.1f };
+    int32_t x = tml_ir_add_tensor(g, "x", TML_FLOAT32, 4, (int32_t[]){1, 2, 2, 2});
+    int32_t tw = tml_ir_add_const(g, "w", TML_FLOAT32, 4, (int32_t[]){2, 1, 1, 2}, w);
+    int32_t tb = tml_ir_add_const(g, "b", TML_FLOAT32, 1, (int32_t[]){2}, b);
+    int32_t y = tml_ir_add_tensor(g, "y", TML_FLOAT32, 4, (int32_t[]){1, 2, 2, 2});
+    tml_ir_add_op(g, TML_B_CONV_2D, (int32_t[]){x, tw, tb}, 3, &y, 1, NULL, "conv");
+    tml_ir_add_input(g, x);
+    tml_ir_add_output(g, y);
+    float data[8 * 20];
+    fill(data, 160, 80, -1.0f, 1.0f);
+    size_t elems = 8;
+    tml_dataset *d = tml_dataset_from_floats(1, 20, &elems,
+                                             (const float *const[]){data});
+    char err[256] = "";
+    assert_int_equal(tml_calibrate(g, d, 0, 0, err, sizeof err), 0);
+    tml_ir_graph *q = tml_ir_clone(g);
+    if (tml_quantize_int8(q, 0, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    const tml_ir_tensor *qw = &q->tensors[tw];
+    const tml_ir_tensor *qb = &q->tensors[tb];
+    float in_scale = q->tensors[q->ops[0].outputs[0]].quant.scales[0];
+    assert_true(qw->quant.scales[0] >= 0.75f / (in_scale * 1073741824.0f) * 0.999f);
+    assert_true(qw->quant.scales[1] == 1.5f / 127.0f);
+    const int32_t *bq = qb->data;
+    assert_true(fabsf((float)bq[0] * qb->quant.scales[0] - 0.75f) < 1e-6f);
+    float yf[8], yq[8];
+    run_graph(g, data, yf, 8);
+    run_graph(q, data, yq, 8);
+    float step = q->tensors[y].quant.count ? q->tensors[y].quant.scales[0]
+                                           : q->tensors[q->ops[1].inputs[0]].quant.scales[0];
+    for (int k = 0; k < 8; k += 2) {
+        assert_true(fabsf(yq[k] - 0.75f) <= step);
+        assert_true(fabsf(yf[k + 1] - yq[k + 1]) <= 2.0f * step);
+    }
+    tml_dataset_free(d);
+    tml_ir_free(g);
+    tml_ir_free(q);
+}
+
 static void test_int8_unsupported_op(void **state)
 {
     (void)state;
@@ -1136,6 +1184,7 @@ int main(void)
         cmocka_unit_test(test_int8_concat_and_fixed),
         cmocka_unit_test(test_int8_residual_and_constants),
         cmocka_unit_test(test_int8_nested_concat),
+        cmocka_unit_test(test_int8_dead_channel_bias),
         cmocka_unit_test(test_int8_unsupported_op),
         cmocka_unit_test(test_dataset_npy),
         cmocka_unit_test(test_dataset_npz),
