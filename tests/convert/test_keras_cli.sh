@@ -9,6 +9,7 @@ set -euo pipefail
 BIN=${TINYML_BIN:?TINYML_BIN must point at the tinyml binary}
 SRC=${TINYML_SOURCE:?}
 PY=/usr/bin/python3
+[ -x "$BIN" ] || { echo "no tinyml binary at $BIN (build the tinyml target first)"; exit 1; }
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
