@@ -639,7 +639,9 @@ typedef struct real_model {
     int32_t counts[5][2];   /* builtin, count */
     /* TF's ad01_fp32.tflite folded each BatchNormalization into the Dense
      * before it as if the Dense bias were 0 (its biases are exactly
-     * beta - mean * scale): compare with it after zeroing those biases. */
+     * beta - mean * scale): the TF 2.2-2.4 converter's invalid MatMul+Mul
+     * fusion (tensorflow/tensorflow#39572, fixed by PR #41790).  We keep
+     * Keras' semantics; to compare with TF's file, zero those biases. */
     int zero_dense_bias_for_tf;
 } real_model;
 
