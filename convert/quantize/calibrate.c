@@ -61,7 +61,11 @@ static void observer(void *user, const tml_interpreter *it, int32_t op_index)
 
 static void progress(int shown, int32_t done, int32_t total)
 {
-    if (!shown)
+    /* Redraw only when the percentage moves: a large dataset would
+     * otherwise spend its time writing to the terminal. */
+    if (!shown || (done != total && done > 1 &&
+                   (int64_t)done * 100 / total ==
+                       (int64_t)(done - 1) * 100 / total))
         return;
     enum { WIDTH = 30 };
     int filled = total ? (int)((int64_t)done * WIDTH / total) : WIDTH;
