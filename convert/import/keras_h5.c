@@ -111,6 +111,7 @@ static int read_strings(hid_t obj, const char *attr, char ***out, int *count,
     int rc = -1;
     hid_t a = -1, type = -1, space = -1, mem = -1;
     char **vl = NULL, *fixed = NULL, **res = NULL;
+    hssize_t np = 0;
     *out = NULL;
     *count = 0;
     a = H5Aopen(obj, attr, H5P_DEFAULT);
@@ -120,7 +121,7 @@ static int read_strings(hid_t obj, const char *attr, char ***out, int *count,
     }
     type = H5Aget_type(a);
     space = H5Aget_space(a);
-    hssize_t np = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    np = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
     if (type < 0 || np < 0 || np > 1000000) {
         snprintf(err, n, "attribute '%s' is unreadable", attr);
         goto done;
