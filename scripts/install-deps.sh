@@ -4,7 +4,9 @@
 #   build:  gcc, cmake, pkg-config, cJSON
 #   tests:  cmocka, valgrind, clang + compiler-rt (libFuzzer, sanitizers),
 #           Debian's python3 with numpy and flatbuffers (/usr/bin/python3:
-#           the reference executor in ../shared/tools and test scripts)
+#           the reference executor in ../shared/tools and test scripts;
+#           h5py + sklearn for scripts/train_example.py), node + npm
+#           (tests/tflite_js: TensorFlow Lite's wasm interpreter from npm)
 #   deploy: arm-none-eabi-gcc + newlib (Cortex-M builds), qemu-system-arm
 #           (tests/deploy runs exported projects on emulated boards), jq
 set -euo pipefail
@@ -17,7 +19,11 @@ PACKAGES=(
   libhdf5-dev python3-h5py
   libzip-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm jq
+  python3-sklearn nodejs
 )
+# Debian's npm, unless npm is already there (NodeSource's nodejs package
+# provides npm itself and conflicts with Debian's).
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# TensorFlow Lite itself as a second opinion: every test model runs in the
+# real TFLite interpreter (WebAssembly, from the npm package
+# @tensorflow/tfjs-tflite, see run_tflite.mjs) and in `tinyml run` on the
+# same random input (the goldens' LCG, seed 1), and the outputs must agree:
+#   float32 within 1e-5 relative (max |diff| / max |TFLite|),
+#   int8 within 1 LSB.
+# Models:
+#   example   examples/models/*.tflite (made by examples/make_example_model.c)
+#   shared    TensorFlow's own conversions in ../shared/models/mlperf-tiny:
+#             a check of this harness itself
+#   convert   what `tinyml convert` makes of the Keras models (the bundled
+#             example examples/digits/model.h5, ../shared's .h5 files, and
+#             the Keras fixtures of tests/convert/keras/make_fixtures.py) in
+#             every mode: none, float16, dynamic, int8 (float32 and int8
+#             I/O).  A model `tinyml convert` cannot convert (yet) is listed
+#             as "skip"; one it converts must load and agree in both.
+# When an int8 output differs by more than 1 LSB, drift.mjs isolates every
+# operator (single-op models fed tinyml's own intermediate values) and the
+# model passes only if each op alone is within 1 LSB: TFLite's XNNPACK
+# kernels requantize in float and round differently from the reference
+# kernels by 1 LSB, and deep models accumulate that op after op.
+# Set TINYML_TFLITE_JS_QUICK=1 to skip the fixtures and the big models.
+set -uo pipefail
+src=${TINYML_SOURCE:?}
+bin=${TINYML_BIN:?}
+shared=${TINYML_SHARED:-$src/../shared}
+here=$src/tests/tflite_js
+quick=${TINYML_TFLITE_JS_QUICK:-0}
+
+if ! bash "$here/ensure_deps.sh"; then
+    echo "FAIL: TFLite (npm package) not available"
+    exit 1
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+passed=0 failed=0 skipped=0 drift=0 n=0
+table=()
+row() { # source model mode verdict detail
+    table+=("$(printf '%-8s %-34s %-16s %-5s %s' "$1" "$2" "$3" "$4" "$5")")
+}
+
+# check SOURCE LABEL MODE MODEL: one comparison, one or more table rows.
+check() {
+    local source=$1 label=$2 mode=$3 model=$4
+    n=$((n + 1))
+    local b=$work/m$n
+    if ! node "$here/run_tflite.mjs" "$model" "$b.in" "$b.tfl" --random 1 \
+            --info > "$b.json" 2> "$b.err"; then
+        row "$source" "$label" "$mode" FAIL "TFLite: $(tail -n 1 "$b.err")"
+        failed=$((failed + 1))
+        return
+    fi
+    if ! "$bin" run "$model" --input "$b.in" --output "$b.tml" \
+            > /dev/null 2> "$b.err"; then
+        row "$source" "$label" "$mode" FAIL "tinyml run: $(tail -n 1 "$b.err")"
+        failed=$((failed + 1))
+        return
+    fi
+    node "$here/compare.mjs" "$b.json" "$b.tfl" "$b.tml" > "$b.cmp" 2>&1
+    local rc=$? verdict=ok detail
+    detail=$(awk '{printf "%s%s[%s] max %s (%s), %s differ", (NR > 1 ? "; " : ""), $2, $3, $4, $5, $6}' "$b.cmp")
+    if [ $rc -ne 0 ]; then
+        verdict=FAIL
+        if grep -q 'int8\|uint8\|int16' "$b.cmp" &&
+           node "$here/drift.mjs" "$model" "$b.in" "$bin" "$b.d" > "$b.drift" 2>&1; then
+            verdict=drift
+            detail="$detail; drift: $(tail -n 1 "$b.drift")"
+        elif [ -s "$b.drift" ]; then
+            detail="$detail; $(tail -n 1 "$b.drift")"
+        fi
+    fi
+    row "$source" "$label" "$mode" "$verdict" "$detail"
+    case $verdict in
+        ok) passed=$((passed + 1)) ;;
+        drift) passed=$((passed + 1)); drift=$((drift + 1))
+               sed 's/^/    /' "$b.drift" > "$work/drift.$n.txt" ;;
+        *) failed=$((failed + 1)) ;;
+    esac
+}
+
+# convert_all SOURCE NAME KERAS [CALIBRATION.npy]: every mode of one model.
+have_convert=0
+"$bin" convert --help > /dev/null 2>&1 && have_convert=1
+convert_all() {
+    local source=$1 name=$2 keras=$3 calib=${4:-}
+    local o=$work/c.$name
+    if ! "$bin" convert "$keras" -o "$o.float.tflite" > /dev/null 2> "$o.err"; then
+        row "$source" "$name" none skip "convert: $(tail -n 1 "$o.err")"
+        skipped=$((skipped + 1))
+        return
+    fi
+    check "$source" "$name" none "$o.float.tflite"
+    if [ -z "$calib" ]; then
+        # The goldens' distribution: LCG floats in [-1, 1), 100 samples.
+        node "$here/run_tflite.mjs" "$o.float.tflite" "$o.probe.in" \
+            "$o.probe.out" --random 1 --info > "$o.info.json" 2>/dev/null &&
+            node "$here/make_npy.mjs" "$o.info.json" 100 7 "$o.calib.npy" &&
+            calib=$o.calib.npy
+    fi
+    local mode
+    for mode in float16 dynamic int8 int8/io-int8; do
+        local args=(--quantize "${mode%%/*}")
+        [ "$mode" = int8/io-int8 ] && args+=(--io int8)
+        case $mode in int8*) args+=(--calibration "$calib") ;; esac
+        local out=$o.${mode//\//.}.tflite
+        if ! "$bin" convert "$keras" -o "$out" "${args[@]}" > /dev/null 2> "$o.err"; then
+            row "$source" "$name" "$mode" skip "convert: $(tail -n 1 "$o.err")"
+            skipped=$((skipped + 1))
+            continue
+        fi
+        check "$source" "$name" "$mode" "$out"
+    done
+}
+
+for m in "$src"/examples/models/*.tflite; do
+    check example "$(basename "$m" .tflite)" as-is "$m"
+done
+for m in "$shared"/models/mlperf-tiny/*.tflite; do
+    name=$(basename "$m" .tflite)
+    if [ "$quick" = 1 ] && [[ $name == vww* ]]; then continue; fi
+    check shared "$name" as-is "$m"
+done
+if [ $have_convert = 1 ]; then
+    if [ -f "$src/examples/digits/model.h5" ]; then
+        convert_all convert digits "$src/examples/digits/model.h5" \
+            "$src/examples/digits/calibration.npy"
+    fi
+    for h in "$shared"/models/mlperf-tiny/*.h5; do
+        name=$(basename "$h" .h5)
+        if [ "$quick" = 1 ] && [ "$name" != ad01 ]; then continue; fi
+        convert_all convert "$name" "$h"
+    done
+    fixtures=$work/fixtures
+    if [ "$quick" != 1 ] && /usr/bin/python3 "$src/tests/convert/keras/make_fixtures.py" \
+            "$fixtures" > /dev/null 2>&1; then
+        # Runnable single-input .h5 cases (the .keras twins hold the same
+        # model).
+        node -e '
+            const m = require(process.argv[1]);
+            for (const c of m.cases)
+              if (c.run && !c.error && c.format === "h5" && c.inputs === 1)
+                console.log(c.name + " " + c.file);' "$fixtures/manifest.json" |
+        while read -r name file; do echo "$name $file"; done > "$work/fixtures.txt"
+        while read -r name file; do
+            convert_all fixture "$name" "$fixtures/$file"
+        done < "$work/fixtures.txt"
+    fi
+else
+    row convert "(all)" - skip "tinyml convert is not available in $bin"
+    skipped=$((skipped + 1))
+fi
+
+printf '%-8s %-34s %-16s %-5s %s\n' source model mode verdict "outputs: dtype[count] max |TFLite - tinyml| (relative or LSB), elements differing"
+printf '%s\n' "${table[@]}"
+for f in "$work"/drift.*.txt; do
+    [ -f "$f" ] && { echo "per-op (isolated) comparison of a drifting model:"; cat "$f"; }
+done
+echo "$passed passed ($drift by XNNPACK drift of at most 1 LSB per op), $failed failed, $skipped skipped"
+[ $failed -eq 0 ]
