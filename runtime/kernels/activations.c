@@ -544,16 +544,22 @@ static tml_status hard_swish_prepare(tml_interpreter *it, tml_node *n)
     return TML_OK;
 }
 
-static tml_status hard_swish_eval(tml_interpreter *it, tml_node *n)
+tml_status tml_lut_or_f32_eval(tml_interpreter *it, tml_node *n,
+                               void (*f32)(const float *, float *, int32_t))
 {
     const tml_tensor *in = tml_node_input(it, n, 0);
     tml_tensor *out = tml_node_output(it, n, 0);
     const int32_t count = tml_num_elements(in);
     if (in->type == TML_FLOAT32)
-        tml_hard_swish_f32(in->data, out->data, count);
+        f32(in->data, out->data, count);
     else
         tml_lut_s8(n->user, in->data, out->data, count);
     return TML_OK;
+}
+
+static tml_status hard_swish_eval(tml_interpreter *it, tml_node *n)
+{
+    return tml_lut_or_f32_eval(it, n, tml_hard_swish_f32);
 }
 
 /* Versions (TFLite op_version.cc): RELU and RELU6 1 float32, 2 int8,

@@ -100,6 +100,11 @@ void tml_lut_s8(const int8_t *lut, const int8_t *in, int8_t *out, int32_t n);
 /* ---- registration helpers shared by activations.c, logistic_tanh.c and
  * quantize.c ---- */
 
+/* Eval of an op whose float32 path is f32 and whose int8 path is the
+ * 256-entry table prepare left in node->user (HARD_SWISH, LOGISTIC, TANH). */
+tml_status tml_lut_or_f32_eval(tml_interpreter *it, tml_node *n,
+                               void (*f32)(const float *, float *, int32_t));
+
 /* One input and one output, both present, the same element count and,
  * when same_dtype, the same dtype; otherwise sets the error. */
 tml_status tml_unary_tensors(tml_interpreter *it, tml_node *n,

@@ -156,26 +156,12 @@ static tml_status tanh_prepare(tml_interpreter *it, tml_node *n)
 
 static tml_status logistic_eval(tml_interpreter *it, tml_node *n)
 {
-    const tml_tensor *in = tml_node_input(it, n, 0);
-    tml_tensor *out = tml_node_output(it, n, 0);
-    const int32_t count = tml_num_elements(in);
-    if (in->type == TML_FLOAT32)
-        tml_logistic_f32(in->data, out->data, count);
-    else
-        tml_lut_s8(n->user, in->data, out->data, count);
-    return TML_OK;
+    return tml_lut_or_f32_eval(it, n, tml_logistic_f32);
 }
 
 static tml_status tanh_eval(tml_interpreter *it, tml_node *n)
 {
-    const tml_tensor *in = tml_node_input(it, n, 0);
-    tml_tensor *out = tml_node_output(it, n, 0);
-    const int32_t count = tml_num_elements(in);
-    if (in->type == TML_FLOAT32)
-        tml_tanh_f32(in->data, out->data, count);
-    else
-        tml_lut_s8(n->user, in->data, out->data, count);
-    return TML_OK;
+    return tml_lut_or_f32_eval(it, n, tml_tanh_f32);
 }
 
 /* Versions (TFLite op_version.cc): 1 float32, 2 int8 (3 is int16, which
