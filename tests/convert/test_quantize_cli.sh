@@ -39,7 +39,7 @@ for k in range(24):
 np.save(os.path.join(d, 'wrong_shape.npy'), x.reshape(24, 20, 32))
 np.save(os.path.join(d, 'f64.npy'), x.astype(np.float64))
 np.save(os.path.join(d, 'i8.npy'), (x * 100).astype(np.int8))
-np.savez(os.path.join(d, 'other_name.npz'), input_1=x[:3], extra=x[:5])
+np.savez(os.path.join(d, 'other_name.npz'), extra=x[5:10], input_1=x[:3])
 PY
 
 for data in flat.npy full.npy named.npz positional.npz compressed.npz dir; do
