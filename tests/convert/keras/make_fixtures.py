@@ -436,6 +436,19 @@ def build(out):
     m.outputs = [conv(m, "conv", x, 3, 2, d=(2, 2), padding="same")]
     case(m, [CONV], out_dir=out)
 
+    m = Model("conv2d_even_same")   # SAME with even kernels pads more at the end
+    x = m.input("x", [7, 6, 2])
+    m.outputs = [conv(m, "conv", x, 3, 2, k=(2, 4), s=(2, 1), padding="same")]
+    case(m, [CONV], out_dir=out)
+
+    m = Model("maxpool2d_same")
+    x = m.input("x", [5, 5, 2])
+    m.outputs = [simple(m, "pool", "MaxPooling2D", {"pool_size": [2, 2], "padding": "same",
+                                                    "strides": None,
+                                                    "data_format": "channels_last"},
+                        x, lambda v: maxpool(v, (2, 2), (2, 2), "same"))]
+    case(m, [MAXP], out_dir=out)
+
     m = Model("conv2d_groups")
     x = m.input("x", [5, 5, 4])
     m.outputs = [conv(m, "conv", x, 6, 4, padding="same", groups=2)]
