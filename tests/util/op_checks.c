@@ -24,6 +24,36 @@ void tml_test_expect_prepare_error(const tml_test_op *op, tml_status status,
     tml_test_runner_close(&r);
 }
 
+void tml_test_run_op_ok(const tml_test_op *op, const void *x, void *y)
+{
+    char err[256] = "";
+    tml_status s = tml_test_run_single_op(op, (const void *[]){ x },
+                                          (void *[]){ y }, err, sizeof err);
+    if (s != TML_OK)
+        fail_msg("%s", err);
+}
+
+tml_test_op tml_test_unary_op(int32_t builtin, int32_t version,
+                              tml_dtype in_type, float in_scale,
+                              int32_t in_zp, tml_dtype out_type,
+                              float out_scale, int32_t out_zp, int32_t count)
+{
+    tml_test_op op;
+    memset(&op, 0, sizeof op);
+    op.builtin = builtin;
+    op.version = version;
+    op.ninputs = 1;
+    op.noutputs = 1;
+    op.inputs[0] = (tml_test_tensor){ .type = in_type, .ndims = 2,
+                                      .dims = { 1, count },
+                                      .scale = in_scale, .zero_point = in_zp };
+    op.outputs[0] = (tml_test_tensor){ .type = out_type, .ndims = 2,
+                                       .dims = { 1, count },
+                                       .scale = out_scale,
+                                       .zero_point = out_zp };
+    return op;
+}
+
 /* ---------------------------------------------- per-op goldens of a model */
 
 #define GOLDEN_ARENA_BYTES (2u << 20)

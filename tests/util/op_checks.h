@@ -1,7 +1,7 @@
 /*
  * cmocka checks shared by the kernel tests (tests/runtime/kernels): one
- * op's prepare error, and the per-op goldens of TFLite Micro.  Each
- * asserts with cmocka, so call them from inside a test.
+ * op's prepare error or successful run, and the per-op goldens of TFLite
+ * Micro.  Each asserts with cmocka, so call them from inside a test.
  */
 #ifndef TML_TEST_OP_CHECKS_H
 #define TML_TEST_OP_CHECKS_H
@@ -16,6 +16,18 @@
  * status the message is printed first). */
 void tml_test_expect_prepare_error(const tml_test_op *op, tml_status status,
                                    const char *message);
+
+/* Runs a one-op model whose only subgraph input is x; its output goes to
+ * y.  The run must succeed (else the test fails with the interpreter's
+ * message). */
+void tml_test_run_op_ok(const tml_test_op *op, const void *x, void *y);
+
+/* A one-input one-output op (builtin, version) on [1, count] tensors with
+ * the given dtypes and quantization, no options. */
+tml_test_op tml_test_unary_op(int32_t builtin, int32_t version,
+                              tml_dtype in_type, float in_scale,
+                              int32_t in_zp, tml_dtype out_type,
+                              float out_scale, int32_t out_zp, int32_t count);
 
 /* Runs models/mlperf-tiny/<model>.tflite on goldens/<model>/seed1.input.bin
  * and, after each operator, compares the output of every op with `builtin`

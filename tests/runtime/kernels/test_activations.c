@@ -375,49 +375,22 @@ static void test_lut_in_place(void **state)
 
 /* ------------------------------------------------- through the public API */
 
-static tml_test_op unary_op(int32_t builtin, int32_t version, tml_dtype type,
-                            float sin, int32_t zin, float sout, int32_t zout,
-                            int32_t count)
-{
-    tml_test_op op;
-    memset(&op, 0, sizeof op);
-    op.builtin = builtin;
-    op.version = version;
-    op.ninputs = 1;
-    op.noutputs = 1;
-    op.inputs[0] = (tml_test_tensor){ .type = type, .ndims = 2,
-                                      .dims = { 1, count },
-                                      .scale = sin, .zero_point = zin };
-    op.outputs[0] = (tml_test_tensor){ .type = type, .ndims = 2,
-                                       .dims = { 1, count },
-                                       .scale = sout, .zero_point = zout };
-    return op;
-}
-
-static void run_ok(const tml_test_op *op, const void *in, void *out)
-{
-    char err[256] = "";
-    tml_status s = tml_test_run_single_op(op, (const void *[]){ in },
-                                          (void *[]){ out }, err, sizeof err);
-    if (s != TML_OK)
-        print_error("%s\n", err);
-    assert_int_equal(s, TML_OK);
-}
-
 static void test_model_relu_relu6_int8(void **state)
 {
     (void)state;
-    tml_test_op op = unary_op(19, 2, TML_INT8, 0.5f, -10, 0.25f, 5, 6);
+    tml_test_op op = tml_test_unary_op(19, 2, TML_INT8, 0.5f, -10, TML_INT8,
+                                       0.25f, 5, 6);
     const int8_t in[6] = { -10, 0, 51, 50, -11, -128 };
     const int8_t want[6] = { 5, 25, 127, 125, 5, 5 };
     int8_t out[6];
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, want, sizeof want);
 
-    op = unary_op(21, 2, TML_INT8, 0.05f, -100, 0.05f, -100, 4);
+    op = tml_test_unary_op(21, 2, TML_INT8, 0.05f, -100, TML_INT8, 0.05f, -100,
+                           4);
     const int8_t in6[4] = { -128, -99, 20, 21 };
     const int8_t want6[4] = { -100, -99, 20, 20 };
-    run_ok(&op, in6, out);
+    tml_test_run_op_ok(&op, in6, out);
     assert_memory_equal(out, want6, sizeof want6);
 }
 
@@ -426,25 +399,26 @@ static void test_model_float(void **state)
     (void)state;
     const float in[4] = { -4.0f, -1.5f, 1.0f, 7.0f };
     float out[4];
-    tml_test_op op = unary_op(19, 1, TML_FLOAT32, 0, 0, 0, 0, 4);
-    run_ok(&op, in, out);
+    tml_test_op op = tml_test_unary_op(19, 1, TML_FLOAT32, 0, 0, TML_FLOAT32, 0,
+                                       0, 4);
+    tml_test_run_op_ok(&op, in, out);
     assert_true(out[0] == 0.0f && out[1] == 0.0f && out[2] == 1.0f &&
                 out[3] == 7.0f);
     op.builtin = 21;
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_true(out[3] == 6.0f);
     op.builtin = 117;
     op.options = tml_tfl_empty_options(TML_OPT_HARD_SWISH);
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_true(out[0] == 0.0f && out[1] == -0.375f &&
                 out[2] == 4.0f / 6.0f && out[3] == 7.0f);
     op.builtin = 98;
     op.options = tml_tfl_leaky_relu_options(0.25f);
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_true(out[0] == -1.0f && out[1] == -0.375f && out[2] == 1.0f);
     /* No LeakyReluOptions table: alpha 0 (TFLite's parser default). */
     op.options = tml_tfl_empty_options(0);
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_true(out[0] == 0.0f && signbit(out[0]) && out[2] == 1.0f);
 }
 
@@ -454,82 +428,87 @@ static void test_model_leaky_and_hard_swish_int8(void **state)
     int8_t in[256], out[256];
     for (int i = 0; i < 256; i++)
         in[i] = (int8_t)(i - 128);
-    tml_test_op op = unary_op(98, 1, TML_INT8, 0.1f, 5, 0.05f, -10, 256);
+    tml_test_op op = tml_test_unary_op(98, 1, TML_INT8, 0.1f, 5, TML_INT8,
+                                       0.05f, -10, 256);
     op.options = tml_tfl_leaky_relu_options(0.2f);
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, tflm_leaky, 256);
 
-    op = unary_op(117, 1, TML_INT8, 0.05f, -30, 0.03f, -90, 256);
+    op = tml_test_unary_op(117, 1, TML_INT8, 0.05f, -30, TML_INT8, 0.03f, -90,
+                           256);
     op.options = tml_tfl_empty_options(TML_OPT_HARD_SWISH);
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, tflm_hard_swish, 256);
 }
 
 static void test_model_int16(void **state)
 {
     (void)state;
-    tml_test_op op = unary_op(19, 3, TML_INT16, 1.0f / 1024, 0, 1.0f / 512,
-                              0, 4);
+    tml_test_op op = tml_test_unary_op(19, 3, TML_INT16, 1.0f / 1024, 0,
+                                       TML_INT16, 1.0f / 512, 0, 4);
     const int16_t in[4] = { 3, 5, -7, 32767 };
     const int16_t want[4] = { 2, 3, 0, 16384 };
     int16_t out[4];
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, want, sizeof want);
 
-    op = unary_op(98, 2, TML_INT16, 1.0f / 256, 0, 1.0f / 256, 0, 3);
+    op = tml_test_unary_op(98, 2, TML_INT16, 1.0f / 256, 0, TML_INT16,
+                           1.0f / 256, 0, 3);
     op.options = tml_tfl_leaky_relu_options(0.125f);
     const int16_t lin[3] = { -800, 300, -32768 };
     const int16_t lwant[3] = { -100, 300, -4096 };
-    run_ok(&op, lin, out);
+    tml_test_run_op_ok(&op, lin, out);
     assert_memory_equal(out, lwant, sizeof lwant);
 }
 
 static void test_model_errors(void **state)
 {
     (void)state;
-    tml_test_op op = unary_op(19, 1, TML_INT32, 0, 0, 0, 0, 2);
+    tml_test_op op = tml_test_unary_op(19, 1, TML_INT32, 0, 0, TML_INT32, 0, 0,
+                                       2);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                  "op 0 RELU: input 0 tensor 0 'input0': expected float32, int8 or "
                  "int16, got int32");
 
-    op = unary_op(117, 1, TML_INT16, 0.5f, 0, 0.5f, 0, 2);
+    op = tml_test_unary_op(117, 1, TML_INT16, 0.5f, 0, TML_INT16, 0.5f, 0, 2);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                  "op 0 HARD_SWISH: input 0 tensor 0 'input0': expected float32 or "
                  "int8, got int16");
 
-    op = unary_op(98, 1, TML_INT8, 0.5f, 0, 0.5f, 0, 2);
+    op = tml_test_unary_op(98, 1, TML_INT8, 0.5f, 0, TML_INT8, 0.5f, 0, 2);
     op.outputs[0].type = TML_FLOAT32;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
                  "op 0 LEAKY_RELU: output 0 tensor 1 'output0': expected int8 (the "
                  "dtype of input 0), got float32");
 
-    op = unary_op(19, 2, TML_INT8, 0.5f, 0, 0, 0, 2);
+    op = tml_test_unary_op(19, 2, TML_INT8, 0.5f, 0, TML_INT8, 0, 0, 2);
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
                  "op 0 RELU: output 0 tensor 1 'output0': int8 needs a finite "
                  "quantization scale > 0");
 
-    op = unary_op(19, 3, TML_INT16, 0.5f, 3, 0.5f, 0, 2);
+    op = tml_test_unary_op(19, 3, TML_INT16, 0.5f, 3, TML_INT16, 0.5f, 0, 2);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                  "op 0 RELU: input 0 tensor 0 'input0': int16 needs zero point 0, "
                  "got 3");
 
-    op = unary_op(117, 1, TML_INT8, 1.0f, 0, 1.0f / 128, 0, 2);
+    op = tml_test_unary_op(117, 1, TML_INT8, 1.0f, 0, TML_INT8, 1.0f / 128, 0,
+                           2);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                  "op 0 HARD_SWISH: output 0 tensor 1 'output0': expected a scale > "
                  "input scale / 128 (output multiplier exponent <= 0), got exponent 1");
 
-    op = unary_op(19, 2, TML_INT8, 1.0f, 0, 1e-10f, 0, 2);
+    op = tml_test_unary_op(19, 2, TML_INT8, 1.0f, 0, TML_INT8, 1e-10f, 0, 2);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                  "op 0 RELU: output 0 tensor 1 'output0': input scale / output scale "
                  "must be below 2^30");
 
-    op = unary_op(98, 1, TML_INT8, 1.0f, 0, 1.0f, 0, 2);
+    op = tml_test_unary_op(98, 1, TML_INT8, 1.0f, 0, TML_INT8, 1.0f, 0, 2);
     op.options = tml_tfl_leaky_relu_options(-2e9f);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                  "op 0 LEAKY_RELU: output 0 tensor 1 'output0': input scale (times "
                  "|alpha|) / output scale must be below 2^30");
 
-    op = unary_op(21, 2, TML_INT8, 0.5f, 0, 0.5f, 0, 2);
+    op = tml_test_unary_op(21, 2, TML_INT8, 0.5f, 0, TML_INT8, 0.5f, 0, 2);
     op.outputs[0].dims[1] = 4;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
                  "op 0 RELU6: output 0 tensor 1 'output0': expected 2 elements (as "

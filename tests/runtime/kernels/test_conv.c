@@ -419,10 +419,7 @@ static void test_conv_one_op_model(void **state)
     (void)state;
     tml_test_op op = int8_conv_op();
     int8_t x[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, y[1];
-    char err[256];
-    tml_status s = tml_test_run_single_op(&op, (const void *[]){ x },
-                                          (void *[]){ y }, err, sizeof err);
-    assert_int_equal(s, TML_OK);
+    tml_test_run_op_ok(&op, x, y);
     assert_int_equal(y[0], 46);
 }
 

@@ -328,12 +328,7 @@ static void test_dw_one_op_model(void **state)
     (void)state;
     tml_test_op op = int8_dw_op();
     int8_t x[4] = { 1, 2, 3, 4 }, y[8];
-    char err[256];
-    tml_status s = tml_test_run_single_op(&op, (const void *[]){ x },
-                                          (void *[]){ y }, err, sizeof err);
-    if (s != TML_OK)
-        print_error("%s\n", err);
-    assert_int_equal(s, TML_OK);
+    tml_test_run_op_ok(&op, x, y);
     const int8_t want[8] = { 12, 26, 13, 14, 14, 16, 15, 8 };
     assert_memory_equal(y, want, sizeof want);
 }

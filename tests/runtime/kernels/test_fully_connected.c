@@ -250,22 +250,12 @@ static tml_test_op int8_fc_op(void)
     return op;
 }
 
-static tml_status run_op(const tml_test_op *op, const void *x, void *y)
-{
-    char err[256];
-    tml_status s = tml_test_run_single_op(op, (const void *[]){ x },
-                                          (void *[]){ y }, err, sizeof err);
-    if (s != TML_OK)
-        print_error("%s\n", err);
-    return s;
-}
-
 static void test_fc_one_op_models(void **state)
 {
     (void)state;
     int8_t y[4];
     tml_test_op op = int8_fc_op();
-    assert_int_equal(run_op(&op, k_x, y), TML_OK);
+    tml_test_run_op_ok(&op, k_x, y);
     const int8_t want[4] = { 3, 6, 3, 18 };
     assert_memory_equal(y, want, sizeof want);
 
@@ -281,7 +271,7 @@ static void test_fc_one_op_models(void **state)
     op.outputs[0].dims[0] = 1;
     op.outputs[0].dims[1] = 2;
     op.outputs[0].dims[2] = 2;
-    assert_int_equal(run_op(&op, k_x, y), TML_OK);
+    tml_test_run_op_ok(&op, k_x, y);
     assert_memory_equal(y, want, sizeof want);
 
     /* No bias (version 6), RELU: 2-4 -> 0, 11 / 5-7 -> 0, 23. */
@@ -289,7 +279,7 @@ static void test_fc_one_op_models(void **state)
     op.version = 6;
     op.options = tml_tfl_fully_connected_options(TML_ACT_RELU, 0);
     op.ninputs = 2;
-    assert_int_equal(run_op(&op, k_x, y), TML_OK);
+    tml_test_run_op_ok(&op, k_x, y);
     const int8_t want_nb[4] = { 0, 11, 0, 23 };
     assert_memory_equal(y, want_nb, sizeof want_nb);
 
@@ -301,7 +291,7 @@ static void test_fc_one_op_models(void **state)
     op.inputs[1].scales = wsc;
     op.inputs[2].channels = 2;
     op.inputs[2].scales = bsc;
-    assert_int_equal(run_op(&op, k_x, y), TML_OK);
+    tml_test_run_op_ok(&op, k_x, y);
     const int8_t want_pc[4] = { 3, 3, 3, 9 };
     assert_memory_equal(y, want_pc, sizeof want_pc);
 
@@ -322,7 +312,7 @@ static void test_fc_one_op_models(void **state)
     };
     const float xf[6] = { 1, 2, 3, 4, 5, 6 };
     float yf[4];
-    assert_int_equal(run_op(&fop, xf, yf), TML_OK);
+    tml_test_run_op_ok(&fop, xf, yf);
     const float want_f[4] = { -1.5f, 6.5f, -1.5f, 18.5f };
     for (int i = 0; i < 4; i++)
         assert_true(yf[i] == want_f[i]);

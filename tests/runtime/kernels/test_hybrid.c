@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "op_checks.h"
 #include "test_util.h"
 #include "kernels/hybrid_math.h"
 
@@ -72,15 +73,6 @@ static void test_asymmetric_quantize(void **state)
     assert_int_equal(q[0], 0);
 }
 
-static void run(const tml_test_op *op, const void *x, void *y)
-{
-    char err[256];
-    tml_status s = tml_test_run_single_op(op, (const void *[]){ x },
-                                          (void *[]){ y }, err, sizeof err);
-    if (s != TML_OK)
-        fail_msg("%s", err);
-}
-
 static tml_test_op fc_op(const int8_t *w, const float *bias, int act)
 {
     tml_test_op op = {
@@ -111,11 +103,11 @@ static void test_fc_symmetric(void **state)
     tml_test_op op = fc_op(fc_w, fc_bias, TML_ACT_NONE);
     const float x[4] = { 127, -63.5f, 0, 1 };
     float y[2];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_true(y[0] == 32.25f);
     assert_true(y[1] == 160.0f);
     op = fc_op(fc_w, fc_bias, TML_ACT_RELU6);
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_true(y[0] == 6.0f);
     assert_true(y[1] == 6.0f);
 }
@@ -130,7 +122,7 @@ static void test_fc_asymmetric(void **state)
     tml_tfl_opt_bool(&op.options, TML_F_FC_ASYMMETRIC_INPUTS, 1, 0);
     const float x[4] = { -2, 253, 0.5f, 0 };
     float y[2];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_true(y[0] == 125.75f);
     assert_true(y[1] == -129.0f);
 }
@@ -147,7 +139,7 @@ static void test_fc_per_channel_no_bias(void **state)
     op.inputs[2].absent = 1;
     const float x[4] = { 127, -63.5f, 0, 1 };
     float y[2];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_true(y[0] == 32.0f);
     assert_true(y[1] == 80.25f);
 }
@@ -177,7 +169,7 @@ static void test_conv_symmetric_valid(void **state)
     };
     const float x[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 127 };
     float y[4];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, ((const float[]){ 4, 5, 7, 67 }), sizeof y);
 }
 
@@ -205,11 +197,11 @@ static void test_conv_same_padding(void **state)
     };
     const float x[4] = { 1, 2, 3, 127 };
     float y[4];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, ((const float[]){ 133, 133, 133, 133 }),
                         sizeof y);
     const float neg[4] = { -1, -2, -3, -127 };
-    run(&op, neg, y);   /* RELU */
+    tml_test_run_op_ok(&op, neg, y);   /* RELU */
     assert_memory_equal(y, ((const float[]){ 0, 0, 0, 0 }), sizeof y);
 }
 
@@ -239,7 +231,7 @@ static void test_conv_per_channel_asymmetric(void **state)
     };
     const float x[4] = { -2, 253, 0, 1 };
     float y[8];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, ((const float[]){ -2, -2, 253, 253, 0, 0, 1, 1 }),
                         sizeof y);
 }
@@ -270,7 +262,7 @@ static void test_depthwise_per_channel(void **state)
     };
     const float x[8] = { -2, 4, 253, 8, 0, 12, 1, 16 };
     float y[8];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     const float want[8] = { -1.5f, 3, 253.5f, 7, 0.5f, 11, 1.5f, 15 };
     assert_memory_equal(y, want, sizeof want);
 }
@@ -300,7 +292,7 @@ static void test_depthwise_multiplier(void **state)
     /* [-128, 127] quantizes to itself (scale 1, offset 0) */
     const float x[4] = { -128, 127, 5, -7 };
     float y[2];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     /* m0: -128*1 + 127*0 + 5*0 + -7*1 = -135;
      * m1: -128*0 + 127*1 + 5*-1 + -7*2 = 108 */
     assert_true(y[0] == -135.0f);

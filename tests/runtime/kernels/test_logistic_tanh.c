@@ -201,47 +201,19 @@ static void test_int8_within_one_of_real(void **state)
 
 /* ------------------------------------------------- through the public API */
 
-static tml_test_op unary_op(int32_t builtin, int32_t version, tml_dtype type,
-                            float sin, int32_t zin, float sout, int32_t zout,
-                            int32_t count)
-{
-    tml_test_op op;
-    memset(&op, 0, sizeof op);
-    op.builtin = builtin;
-    op.version = version;
-    op.ninputs = 1;
-    op.noutputs = 1;
-    op.inputs[0] = (tml_test_tensor){ .type = type, .ndims = 2,
-                                      .dims = { 1, count },
-                                      .scale = sin, .zero_point = zin };
-    op.outputs[0] = (tml_test_tensor){ .type = type, .ndims = 2,
-                                       .dims = { 1, count },
-                                       .scale = sout, .zero_point = zout };
-    return op;
-}
-
-static void run_ok(const tml_test_op *op, const void *in, void *out)
-{
-    char err[256] = "";
-    tml_status s = tml_test_run_single_op(op, (const void *[]){ in },
-                                          (void *[]){ out }, err, sizeof err);
-    if (s != TML_OK)
-        print_error("%s\n", err);
-    assert_int_equal(s, TML_OK);
-}
-
 static void test_model_int8(void **state)
 {
     (void)state;
     int8_t in[256], out[256];
     for (int i = 0; i < 256; i++)
         in[i] = (int8_t)(i - 128);
-    tml_test_op op = unary_op(14, 2, TML_INT8, 0.0625f, 10, 1.0f / 256, -128,
-                              256);
-    run_ok(&op, in, out);
+    tml_test_op op = tml_test_unary_op(14, 2, TML_INT8, 0.0625f, 10, TML_INT8,
+                                       1.0f / 256, -128, 256);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, tflm_logistic, 256);
-    op = unary_op(28, 2, TML_INT8, 0.03f, -5, 1.0f / 128, 0, 256);
-    run_ok(&op, in, out);
+    op = tml_test_unary_op(28, 2, TML_INT8, 0.03f, -5, TML_INT8, 1.0f / 128, 0,
+                           256);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, tflm_tanh, 256);
 }
 
@@ -250,12 +222,13 @@ static void test_model_float(void **state)
     (void)state;
     const float in[3] = { -1.0f, 0.0f, 17.0f };
     float out[3];
-    tml_test_op op = unary_op(14, 1, TML_FLOAT32, 0, 0, 0, 0, 3);
-    run_ok(&op, in, out);
+    tml_test_op op = tml_test_unary_op(14, 1, TML_FLOAT32, 0, 0, TML_FLOAT32, 0,
+                                       0, 3);
+    tml_test_run_op_ok(&op, in, out);
     assert_close(out[0], 1.0 / (1.0 + exp(1.0)));
     assert_true(out[1] == 0.5f && out[2] == 1.0f);
     op.builtin = 28;
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_close(out[0], tanh(-1.0));
     assert_true(out[1] == 0.0f && out[2] == 1.0f);
 }
@@ -263,29 +236,34 @@ static void test_model_float(void **state)
 static void test_model_errors(void **state)
 {
     (void)state;
-    tml_test_op op = unary_op(14, 2, TML_INT8, 0.1f, 0, 1.0f / 256, 0, 2);
+    tml_test_op op = tml_test_unary_op(14, 2, TML_INT8, 0.1f, 0, TML_INT8,
+                                       1.0f / 256, 0, 2);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                  "op 0 LOGISTIC: output 0 tensor 1 'output0': int8 needs scale 1/256 "
                  "and zero point -128 (TFLite int8 spec), got scale 1/256 and zero "
                  "point 0");
 
-    op = unary_op(28, 2, TML_INT8, 0.1f, 0, 1.0f / 256, 0, 2);
+    op = tml_test_unary_op(28, 2, TML_INT8, 0.1f, 0, TML_INT8, 1.0f / 256, 0,
+                           2);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                  "op 0 TANH: output 0 tensor 1 'output0': int8 needs scale 1/128 and "
                  "zero point 0 (TFLite int8 spec), got scale another and zero point 0");
 
     /* (version 3 itself is refused earlier, at tml_create) */
-    op = unary_op(28, 2, TML_INT16, 1.0f / 4096, 0, 1.0f / 32768, 0, 2);
+    op = tml_test_unary_op(28, 2, TML_INT16, 1.0f / 4096, 0, TML_INT16,
+                           1.0f / 32768, 0, 2);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                  "op 0 TANH: input 0 tensor 0 'input0': expected float32 or int8, got "
                  "int16");
 
-    op = unary_op(14, 2, TML_INT8, ldexpf(1.0f, -29), 0, 1.0f / 256, -128, 2);
+    op = tml_test_unary_op(14, 2, TML_INT8, ldexpf(1.0f, -29), 0, TML_INT8,
+                           1.0f / 256, -128, 2);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                  "op 0 LOGISTIC: input 0 tensor 0 'input0': input scale below 2^-28 "
                  "is not supported");
 
-    op = unary_op(14, 2, TML_INT8, 0.1f, 0, 1.0f / 256, -128, 2);
+    op = tml_test_unary_op(14, 2, TML_INT8, 0.1f, 0, TML_INT8, 1.0f / 256, -128,
+                           2);
     op.outputs[0].type = TML_UINT8;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
                  "op 0 LOGISTIC: output 0 tensor 1 'output0': expected int8 (the dtype "

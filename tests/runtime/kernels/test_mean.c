@@ -36,15 +36,6 @@ static tml_test_op mean_op(tml_dtype type, int rank, const int32_t *in_dims,
     return op;
 }
 
-static void run(const tml_test_op *op, const void *x, void *y)
-{
-    char err[256];
-    tml_status s = tml_test_run_single_op(op, (const void *[]){ x },
-                                          (void *[]){ y }, err, sizeof err);
-    if (s != TML_OK)
-        fail_msg("%s", err);
-}
-
 /* [2,3,2] over the last axis, listed twice (TFLite ignores duplicates),
  * keep_dims: [2,3,1]. */
 static void test_mean_float_last_axis_keep_dims(void **state)
@@ -56,7 +47,7 @@ static void test_mean_float_last_axis_keep_dims(void **state)
     const float x[12] = { 1, 2, 3, 5, -1, -2, 0.5f, 0.25f, 8, 8, -3, 4 };
     const float want[6] = { 1.5f, 4, -1.5f, 0.375f, 8, 0.5f };
     float y[6];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, want, sizeof want);
 }
 
@@ -71,7 +62,7 @@ static void test_mean_float_two_apart_axes(void **state)
     /* (1+2+0.5+0.25)/4, (3+5+8+8)/4, (-1-2-3+4)/4 */
     const float want[3] = { 0.9375f, 6, -0.5f };
     float y[3];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, want, sizeof want);
 }
 
@@ -85,7 +76,7 @@ static void test_mean_float_hw(void **state)
     const float x[8] = { 1, 10, 2, 20, 3, 30, 4, 41 };
     const float want[2] = { 2.5f, 25.25f };
     float y[2];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, want, sizeof want);
 }
 
@@ -108,7 +99,7 @@ static void test_mean_int8_hw_double_rounding(void **state)
                            2, -2, 2, -2 };
     const int8_t want[4] = { 2, -1, 2, -2 };
     int8_t y[4];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, want, sizeof want);
 }
 
@@ -131,7 +122,7 @@ static void test_mean_int8_rescaled_zero_points(void **state)
                            0, 31, -9, 127, -128 };
     const int8_t want[5] = { 8, 15, 5, 51, -34 };
     int8_t y[5];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, want, sizeof want);
 }
 
@@ -146,10 +137,10 @@ static void test_mean_int8_saturates(void **state)
     op.outputs[0].scale = 0.25f;
     const int8_t x[2] = { 100, 120 };
     int8_t y[1];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_int_equal(y[0], 127);
     const int8_t xn[2] = { -100, -120 };
-    run(&op, xn, y);
+    tml_test_run_op_ok(&op, xn, y);
     assert_int_equal(y[0], -128);
 }
 

@@ -35,15 +35,6 @@ static tml_test_op pad_op(tml_dtype type, int rank, const int32_t *in_dims,
     return op;
 }
 
-static void run(const tml_test_op *op, const void *x, void *y)
-{
-    char err[256];
-    tml_status s = tml_test_run_single_op(op, (const void *[]){ x },
-                                          (void *[]){ y }, err, sizeof err);
-    if (s != TML_OK)
-        fail_msg("%s", err);
-}
-
 static void test_pad_float_2d(void **state)
 {
     (void)state;
@@ -56,7 +47,7 @@ static void test_pad_float_2d(void **state)
                              4, 5, 6, 0, 0 };
     float y[15];
     memset(y, 0xff, sizeof y);
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, want, sizeof want);
 }
 
@@ -77,7 +68,7 @@ static void test_pad_int8_image_uses_zero_point(void **state)
                               -5, 127, 0, -5,
                               -5, -5, -5, -5 };
     int8_t y[16];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, want, sizeof want);
 }
 
@@ -95,7 +86,7 @@ static void test_pad_int8_channels_and_batch(void **state)
     const int8_t want[16] = { 3, 3, 3, 3, 3, 3, 3, 3,
                               3, -7, 8, 3, 3, 3, 3, 3 };
     int8_t y[16];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, want, sizeof want);
 }
 
@@ -108,7 +99,7 @@ static void test_pad_int32_1d_and_int16_5d(void **state)
     const int32_t x[2] = { -100000, 7 };
     const int32_t want[5] = { 0, 0, -100000, 7, 0 };
     int32_t y[5];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, want, sizeof want);
 
     static const int32_t pads5[10] = { 0, 0, 0, 1, 0, 0, 0, 0, 1, 0 };
@@ -120,7 +111,7 @@ static void test_pad_int32_1d_and_int16_5d(void **state)
     const int16_t x5[2] = { -300, 301 };
     const int16_t want5[6] = { 0, -300, 301, 0, 0, 0 };
     int16_t y5[6];
-    run(&op5, x5, y5);
+    tml_test_run_op_ok(&op5, x5, y5);
     assert_memory_equal(y5, want5, sizeof want5);
 }
 

@@ -176,21 +176,16 @@ static void test_op_avg_and_max_int8(void **state)
     (void)state;
     const int32_t in_dims[4] = { 1, 4, 4, 2 }, out_dims[4] = { 1, 2, 2, 2 };
     int8_t x[32], y[8];
-    char err[256] = "";
     hand_input_i8(x);
     tml_test_op op = pool_op(AVG, TML_INT8, in_dims, out_dims, TML_PAD_SAME, 2, 3, 3,
                              TML_ACT_RELU6, 0.5f, -10);
-    assert_int_equal(tml_test_run_single_op(&op, (const void *[]){ x },
-                                            (void *[]){ y }, err, sizeof err),
-                     TML_OK);
+    tml_test_run_op_ok(&op, x, y);
     const int8_t want_avg[8] = { 2, -6, 2, -8, 2, -10, 2, -10 };
     assert_memory_equal(y, want_avg, sizeof want_avg);
 
     op = pool_op(MAX, TML_INT8, in_dims, out_dims, TML_PAD_SAME, 2, 3, 3,
                  TML_ACT_NONE, 0.5f, -10);
-    assert_int_equal(tml_test_run_single_op(&op, (const void *[]){ x },
-                                            (void *[]){ y }, err, sizeof err),
-                     TML_OK);
+    tml_test_run_op_ok(&op, x, y);
     const int8_t want_max[8] = { 11, -1, 12, -3, 15, -9, 16, -11 };
     assert_memory_equal(y, want_max, sizeof want_max);
 }

@@ -283,35 +283,16 @@ static void test_half_to_float_all_patterns(void **state)
 
 /* ------------------------------------------------- through the public API */
 
+/* QUANTIZE (114) or DEQUANTIZE, with its empty options table. */
 static tml_test_op unary_op(int32_t builtin, int32_t version, tml_dtype tin,
                             float sin, int32_t zin, tml_dtype tout, float sout,
                             int32_t zout, int32_t count)
 {
-    tml_test_op op;
-    memset(&op, 0, sizeof op);
-    op.builtin = builtin;
-    op.version = version;
+    tml_test_op op = tml_test_unary_op(builtin, version, tin, sin, zin, tout,
+                                       sout, zout, count);
     op.options = tml_tfl_empty_options(builtin == 114 ? TML_OPT_QUANTIZE
                                                       : TML_OPT_DEQUANTIZE);
-    op.ninputs = 1;
-    op.noutputs = 1;
-    op.inputs[0] = (tml_test_tensor){ .type = tin, .ndims = 2,
-                                      .dims = { 1, count },
-                                      .scale = sin, .zero_point = zin };
-    op.outputs[0] = (tml_test_tensor){ .type = tout, .ndims = 2,
-                                       .dims = { 1, count },
-                                       .scale = sout, .zero_point = zout };
     return op;
-}
-
-static void run_ok(const tml_test_op *op, const void *in, void *out)
-{
-    char err[256] = "";
-    tml_status s = tml_test_run_single_op(op, (const void *[]){ in },
-                                          (void *[]){ out }, err, sizeof err);
-    if (s != TML_OK)
-        print_error("%s\n", err);
-    assert_int_equal(s, TML_OK);
 }
 
 static void test_model_quantize_float_to_int8(void **state)
@@ -321,7 +302,7 @@ static void test_model_quantize_float_to_int8(void **state)
     const float in[6] = { 1.25f, -1.25f, 0.74f, 100.0f, -100.0f, 0.0f };
     const int8_t want[6] = { 0, -6, -2, 127, -128, -3 };
     int8_t out[6];
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, want, sizeof want);
 }
 
@@ -332,7 +313,7 @@ static void test_model_quantize_float_to_int16(void **state)
     const float in[4] = { 1.125f, -1.125f, 9000.0f, -0.124f };
     const int16_t want[4] = { 5, -5, 32767, 0 };   /* 4.5 -> 5, 36000 clamps */
     int16_t out[4];
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, want, sizeof want);
 }
 
@@ -343,7 +324,7 @@ static void test_model_requantize_int8(void **state)
     const int8_t in[6] = { 2, 5, 6, -5, -2, 127 };
     const int8_t want[6] = { 1, 2, 2, -1, -1, 32 };   /* see hand trace */
     int8_t out[6];
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, want, sizeof want);
 }
 
@@ -360,14 +341,14 @@ static void test_model_requantize_int16_to_int8_and_int8_to_uint8(void **state)
      *    4: srdhm = 2, rdbpot(2, 2) = 1 -> 11 */
     const int8_t want[5] = { 20, -1, 11, 127, -128 };
     int8_t out[5];
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, want, sizeof want);
 
     op = unary_op(114, 1, TML_INT8, 0.02f, -128, TML_UINT8, 0.02f, 0, 3);
     const int8_t in8[3] = { -128, 0, 127 };
     const uint8_t wantu[3] = { 0, 128, 255 };
     uint8_t outu[3];
-    run_ok(&op, in8, outu);
+    tml_test_run_op_ok(&op, in8, outu);
     assert_memory_equal(outu, wantu, sizeof wantu);
 }
 
@@ -380,7 +361,7 @@ static void test_model_requantize_wide_types(void **state)
     const int8_t in8[3] = { -128, 127, 1 };
     const int32_t want32[3] = { -258, 252, 0 };
     int32_t out32[3];
-    run_ok(&op, in8, out32);
+    tml_test_run_op_ok(&op, in8, out32);
     assert_memory_equal(out32, want32, sizeof want32);
 
     /* int32 2^-16 -> int16 2^-8: multiplier 2^30, shift -7, i.e. / 256:
@@ -391,7 +372,7 @@ static void test_model_requantize_wide_types(void **state)
     const int32_t in32[5] = { 256, 128, -128, INT32_MAX, INT32_MIN };
     const int16_t want16[5] = { 1, 1, -1, 32767, -32768 };
     int16_t out16[5];
-    run_ok(&op, in32, out16);
+    tml_test_run_op_ok(&op, in32, out16);
     assert_memory_equal(out16, want16, sizeof want16);
 
     /* int16 1/1024 -> int16 1/2048: doubling, clamped. */
@@ -399,7 +380,7 @@ static void test_model_requantize_wide_types(void **state)
                   0, 3);
     const int16_t in16[3] = { 20000, -5, -20000 };
     const int16_t want16b[3] = { 32767, -10, -32768 };
-    run_ok(&op, in16, out16);
+    tml_test_run_op_ok(&op, in16, out16);
     assert_memory_equal(out16, want16b, sizeof want16b);
 }
 
@@ -410,13 +391,13 @@ static void test_model_dequantize_int8_and_float16(void **state)
     const int8_t in[4] = { -3, -128, 127, 0 };
     const float want[4] = { 0.0f, -62.5f, 65.0f, 1.5f };
     float out[4];
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, want, sizeof want);
 
     op = unary_op(6, 3, TML_FLOAT16, 0, 0, TML_FLOAT32, 0, 0, 4);
     const uint16_t h[4] = { 0x3C00, 0xC000, 0x0001, 0x7BFF };
     const float wanth[4] = { 1.0f, -2.0f, 5.9604644775390625e-08f, 65504.0f };
-    run_ok(&op, h, out);
+    tml_test_run_op_ok(&op, h, out);
     assert_memory_equal(out, wanth, sizeof wanth);
 }
 
@@ -506,7 +487,7 @@ static void test_model_dequantize_per_channel(void **state)
     /* row 0: -6*0.5, (-5-1)*0.25, (-4+1)*2;  row 1: 1.5, 0.75, 12 */
     const float want[6] = { -3.0f, -1.5f, -6.0f, 1.5f, 0.75f, 12.0f };
     float out[6];
-    run_ok(&op, in, out);
+    tml_test_run_op_ok(&op, in, out);
     assert_memory_equal(out, want, sizeof want);
 
     op.inputs[0].type = TML_INT16;

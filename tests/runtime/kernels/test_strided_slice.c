@@ -50,15 +50,6 @@ static tml_test_op slice_op(tml_dtype type, int rank, const int32_t *in_dims,
     return op;
 }
 
-static void run(const tml_test_op *op, const void *x, void *y)
-{
-    char err[256];
-    tml_status s = tml_test_run_single_op(op, (const void *[]){ x },
-                                          (void *[]){ y }, err, sizeof err);
-    if (s != TML_OK)
-        fail_msg("%s", err);
-}
-
 static const float ramp[24] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
                                 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
                                 23 };
@@ -70,21 +61,21 @@ static void test_slice_1d_strides(void **state)
     tml_test_op op = slice_op(TML_FLOAT32, 1, (const int32_t[]){ 10 }, 1,
                               (const int32_t[]){ 3 }, &s);
     float y[3];
-    run(&op, ramp, y);
+    tml_test_run_op_ok(&op, ramp, y);
     assert_memory_equal(y, ((const float[]){ 1, 4, 7 }), sizeof y);
 
     /* negative stride from the end: start 5, stop 0 exclusive */
     spec r = { .n = 1, .begin = { -1 }, .end = { 0 }, .strides = { -2 } };
     op = slice_op(TML_FLOAT32, 1, (const int32_t[]){ 6 }, 1,
                   (const int32_t[]){ 3 }, &r);
-    run(&op, ramp, y);
+    tml_test_run_op_ok(&op, ramp, y);
     assert_memory_equal(y, ((const float[]){ 5, 3, 1 }), sizeof y);
 
     /* out-of-range begin/end clamp: [-100, 100) is the whole axis */
     spec c = { .n = 1, .begin = { -100 }, .end = { 100 }, .strides = { 2 } };
     op = slice_op(TML_FLOAT32, 1, (const int32_t[]){ 5 }, 1,
                   (const int32_t[]){ 3 }, &c);
-    run(&op, ramp, y);
+    tml_test_run_op_ok(&op, ramp, y);
     assert_memory_equal(y, ((const float[]){ 0, 2, 4 }), sizeof y);
 }
 
@@ -97,7 +88,7 @@ static void test_slice_masks_2d(void **state)
     tml_test_op op = slice_op(TML_FLOAT32, 2, (const int32_t[]){ 3, 4 }, 2,
                               (const int32_t[]){ 3, 2 }, &s);
     float y[6];
-    run(&op, ramp, y);
+    tml_test_run_op_ok(&op, ramp, y);
     assert_memory_equal(y, ((const float[]){ 1, 2, 5, 6, 9, 10 }),
                         sizeof y);
     /* reversed rows with masks: stride -1 starts at the last row */
@@ -105,7 +96,7 @@ static void test_slice_masks_2d(void **state)
                .strides = { -1, 3 }, .begin_mask = 1, .end_mask = 1 };
     op = slice_op(TML_FLOAT32, 2, (const int32_t[]){ 3, 4 }, 2,
                   (const int32_t[]){ 3, 2 }, &r);
-    run(&op, ramp, y);
+    tml_test_run_op_ok(&op, ramp, y);
     assert_memory_equal(y, ((const float[]){ 8, 11, 4, 7, 0, 3 }),
                         sizeof y);
 }
@@ -120,7 +111,7 @@ static void test_slice_shrink_axis(void **state)
                               (const int32_t[]){ 2 }, &s);
     const int8_t x[12] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, -11 };
     int8_t y[2];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_int_equal(y[0], 9);
     assert_int_equal(y[1], -11);
 }
@@ -134,7 +125,7 @@ static void test_slice_offset(void **state)
     tml_test_op op = slice_op(TML_FLOAT32, 1, (const int32_t[]){ 10 }, 1,
                               (const int32_t[]){ 3 }, &s);
     float y[3];
-    run(&op, ramp, y);
+    tml_test_run_op_ok(&op, ramp, y);
     assert_memory_equal(y, ((const float[]){ 2, 3, 4 }), sizeof y);
 }
 
@@ -147,7 +138,7 @@ static void test_slice_ellipsis(void **state)
     tml_test_op op = slice_op(TML_FLOAT32, 3, (const int32_t[]){ 2, 3, 4 }, 3,
                               (const int32_t[]){ 2, 3, 2 }, &s);
     float y[12];
-    run(&op, ramp, y);
+    tml_test_run_op_ok(&op, ramp, y);
     const float want[12] = { 1, 2, 5, 6, 9, 10, 13, 14, 17, 18, 21, 22 };
     assert_memory_equal(y, want, sizeof want);
 }
@@ -162,7 +153,7 @@ static void test_slice_new_axis(void **state)
                               (const int32_t[]){ 1, 1, 2 }, &s);
     const int32_t x[6] = { 10, 11, 12, 13, 14, 15 };
     int32_t y[2];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_int_equal(y[0], 12);
     assert_int_equal(y[1], 13);
 }
@@ -179,7 +170,7 @@ static void test_slice_4d_int8(void **state)
     for (int i = 0; i < 12; i++)
         x[i] = (int8_t)(i * 10 - 60);
     int8_t y[4];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     /* elements 6,7 and 10,11 */
     assert_memory_equal(y, ((const int8_t[]){ 0, 10, 40, 50 }), sizeof y);
 }

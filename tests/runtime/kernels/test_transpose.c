@@ -36,15 +36,6 @@ static tml_test_op transpose_op(tml_dtype type, int rank,
     return op;
 }
 
-static void run(const tml_test_op *op, const void *x, void *y)
-{
-    char err[256];
-    tml_status s = tml_test_run_single_op(op, (const void *[]){ x },
-                                          (void *[]){ y }, err, sizeof err);
-    if (s != TML_OK)
-        fail_msg("%s", err);
-}
-
 static void test_transpose_float_2d(void **state)
 {
     (void)state;
@@ -54,7 +45,7 @@ static void test_transpose_float_2d(void **state)
     const float x[6] = { 1, 2, 3, 4, 5, 6 };
     const float want[6] = { 1, 4, 2, 5, 3, 6 };
     float y[6];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, want, sizeof want);
 }
 
@@ -72,7 +63,7 @@ static void test_transpose_int8_nhwc_to_nchw(void **state)
                 x[(h * 2 + w) * 3 + c] = (int8_t)(50 * h + 10 * w + c);
     const int8_t want[12] = { 0, 10, 50, 60, 1, 11, 51, 61, 2, 12, 52, 62 };
     int8_t y[12];
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(y, want, sizeof want);
 }
 
@@ -87,7 +78,7 @@ static void test_transpose_int32_6d(void **state)
     int32_t x[24], y[24];
     for (int i = 0; i < 24; i++)
         x[i] = 1000 + i;
-    run(&op, x, y);
+    tml_test_run_op_ok(&op, x, y);
     /* out[a5][a2][a0][a4][a3][a1] = in[a0][a1][a2][a3][a4][a5] */
     int o = 0;
     for (int a5 = 0; a5 < 2; a5++)
