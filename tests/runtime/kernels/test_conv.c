@@ -18,20 +18,10 @@
 #include "op_checks.h"
 #include "kernels/conv_common.h"
 #include "quant.h"
+#include "test_rand.h"
 #include "test_util.h"
 
 /* ---------------------------------------------------------------- helpers */
-
-static uint32_t lcg(uint32_t *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return *s >> 8;
-}
-
-static int32_t rnd(uint32_t *s, int32_t lo, int32_t hi)
-{
-    return lo + (int32_t)(lcg(s) % (uint32_t)(hi - lo + 1));
-}
 
 /* TFLite's ConvPerChannel, loop for loop (reference_integer_ops/conv.h). */
 static void naive_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
@@ -317,20 +307,20 @@ static void run_random_case(const conv_case *cc, uint32_t seed)
     int8_t *shift = malloc((size_t)cc->cout);
     float scales[64];
     for (size_t i = 0; i < nx; i++)
-        x[i] = (int8_t)rnd(&s, -128, 127);
+        x[i] = (int8_t)tml_test_rand_range(&s, -128, 127);
     for (size_t i = 0; i < nw; i++)
-        w[i] = (int8_t)rnd(&s, -127, 127);
+        w[i] = (int8_t)tml_test_rand_range(&s, -127, 127);
     for (int c = 0; c < cc->cout; c++) {
-        bias[c] = rnd(&s, -5000, 5000);
-        scales[c] = 0.0005f + 0.0001f * (float)rnd(&s, 0, 40);
+        bias[c] = tml_test_rand_range(&s, -5000, 5000);
+        scales[c] = 0.0005f + 0.0001f * (float)tml_test_rand_range(&s, 0, 40);
     }
     tml_conv_multipliers(0.05f, scales, cc->cout, 0.1f, cc->cout, mult, shift);
     p.out_mult = mult;
     p.out_shift = shift;
-    p.input_offset = -rnd(&s, -128, 127);
-    p.output_offset = rnd(&s, -20, 20);
-    p.act_min = rnd(&s, -128, -100);
-    p.act_max = rnd(&s, 100, 127);
+    p.input_offset = -tml_test_rand_range(&s, -128, 127);
+    p.output_offset = tml_test_rand_range(&s, -20, 20);
+    p.act_min = tml_test_rand_range(&s, -128, -100);
+    p.act_max = tml_test_rand_range(&s, 100, 127);
     int16_t *patch = malloc(tml_conv_int8_scratch_bytes(&f));
     tml_conv_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y, patch);
     naive_conv_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y_ref);

@@ -18,18 +18,8 @@
 #include "op_checks.h"
 #include "kernels/conv_common.h"
 #include "quant.h"
+#include "test_rand.h"
 #include "test_util.h"
-
-static uint32_t lcg(uint32_t *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return *s >> 8;
-}
-
-static int32_t rnd(uint32_t *s, int32_t lo, int32_t hi)
-{
-    return lo + (int32_t)(lcg(s) % (uint32_t)(hi - lo + 1));
-}
 
 /* TFLite's DepthwiseConvPerChannel, loop for loop. */
 static void naive_dw_int8(const tml_conv_params *p, const tml_shape4 *in,
@@ -227,20 +217,20 @@ static void run_random_case(const dw_case *dc, uint32_t seed)
     int8_t *shift = malloc((size_t)cout);
     float *scales = malloc(sizeof(float) * cout);
     for (size_t i = 0; i < nx; i++)
-        x[i] = (int8_t)rnd(&s, -128, 127);
+        x[i] = (int8_t)tml_test_rand_range(&s, -128, 127);
     for (size_t i = 0; i < nw; i++)
-        w[i] = (int8_t)rnd(&s, -127, 127);
+        w[i] = (int8_t)tml_test_rand_range(&s, -127, 127);
     for (int c = 0; c < cout; c++) {
-        bias[c] = rnd(&s, -3000, 3000);
-        scales[c] = 0.001f + 0.0005f * (float)rnd(&s, 0, 40);
+        bias[c] = tml_test_rand_range(&s, -3000, 3000);
+        scales[c] = 0.001f + 0.0005f * (float)tml_test_rand_range(&s, 0, 40);
     }
     tml_conv_multipliers(0.05f, scales, cout, 0.2f, cout, mult, shift);
     p.out_mult = mult;
     p.out_shift = shift;
-    p.input_offset = -rnd(&s, -128, 127);
-    p.output_offset = rnd(&s, -20, 20);
-    p.act_min = rnd(&s, -128, -90);
-    p.act_max = rnd(&s, 90, 127);
+    p.input_offset = -tml_test_rand_range(&s, -128, 127);
+    p.output_offset = tml_test_rand_range(&s, -20, 20);
+    p.act_min = tml_test_rand_range(&s, -128, -90);
+    p.act_max = tml_test_rand_range(&s, 90, 127);
     tml_depthwise_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y);
     naive_dw_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y_ref);
     if (memcmp(y, y_ref, ny) != 0)

@@ -20,18 +20,8 @@
 #include "kernels/conv_common.h"
 #include "quant.h"
 #include "schema.h"
+#include "test_rand.h"
 #include "test_util.h"
-
-static uint32_t lcg(uint32_t *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return *s >> 8;
-}
-
-static int32_t rnd(uint32_t *s, int32_t lo, int32_t hi)
-{
-    return lo + (int32_t)(lcg(s) % (uint32_t)(hi - lo + 1));
-}
 
 /* reference_integer_ops::FullyConnected(PerChannel), loop for loop. */
 static void naive_fc_int8(const tml_fc_params *p, const int8_t *x,
@@ -160,20 +150,21 @@ static void run_random_case(int batches, int depth, int outs, int per_channel,
     int32_t *mult = malloc(sizeof(int32_t) * outs);
     int8_t *shift = malloc((size_t)outs);
     for (size_t i = 0; i < nx; i++)
-        x[i] = (int8_t)rnd(&s, -128, 127);
+        x[i] = (int8_t)tml_test_rand_range(&s, -128, 127);
     for (size_t i = 0; i < nw; i++)
-        w[i] = (int8_t)rnd(&s, -127, 127);
+        w[i] = (int8_t)tml_test_rand_range(&s, -127, 127);
     for (int c = 0; c < outs; c++) {
-        bias[c] = rnd(&s, -20000, 20000);
+        bias[c] = tml_test_rand_range(&s, -20000, 20000);
         int sh;
-        tml_quantize_multiplier(0.0001 * (double)rnd(&s, 1, 50), &mult[c], &sh);
+        const double real = 0.0001 * (double)tml_test_rand_range(&s, 1, 50);
+        tml_quantize_multiplier(real, &mult[c], &sh);
         shift[c] = (int8_t)sh;
     }
     p.per_channel = per_channel;
     p.out_mult = mult;
     p.out_shift = shift;
-    p.input_offset = -rnd(&s, -128, 127);
-    p.output_offset = rnd(&s, -30, 30);
+    p.input_offset = -tml_test_rand_range(&s, -128, 127);
+    p.output_offset = tml_test_rand_range(&s, -30, 30);
     tml_fc_int8(&p, x, w, seed & 1 ? bias : NULL, y);
     naive_fc_int8(&p, x, w, seed & 1 ? bias : NULL, y_ref);
     if (memcmp(y, y_ref, ny) != 0)
