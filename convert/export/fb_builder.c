@@ -48,14 +48,26 @@ void tml_fb_init(tml_fb_builder *b, const tml_fb_allocator *alloc)
     b->max_field = -1;
 }
 
+/* One written scalar vector, for sharing. */
+struct tml_fb_shared {
+    uint32_t hash;
+    uint32_t ref;
+    uint32_t count;
+    uint16_t elem_size, align;
+};
+
 void tml_fb_release(tml_fb_builder *b)
 {
     if (b->buf)
         b->alloc.fn(b->alloc.user, b->buf, 0);
     if (b->vtables)
         b->alloc.fn(b->alloc.user, b->vtables, 0);
+    if (b->shared)
+        b->alloc.fn(b->alloc.user, b->shared, 0);
     b->buf = NULL;
     b->vtables = NULL;
+    b->shared = NULL;
+    b->nshared = b->shared_cap = 0;
     b->cap = b->size = 0;
     b->nvtables = b->vtables_cap = 0;
 }
@@ -201,8 +213,95 @@ static void fb_store_le(uint8_t *dst, const uint8_t *src, size_t n)
         dst[i] = src[n - 1 - i];
 }
 
+void tml_fb_share_vectors(tml_fb_builder *b, int on)
+{
+    b->share_vectors = on != 0;
+}
+
+/* FNV-1a over the elements' little-endian bytes. */
+static uint32_t fb_hash(const void *elems, size_t elem_size, size_t count)
+{
+    uint32_t h = 2166136261u;
+    uint8_t le[8];
+    for (size_t i = 0; i < count; i++) {
+        fb_store_le(le, (const uint8_t *)elems + i * elem_size, elem_size);
+        for (size_t k = 0; k < elem_size; k++)
+            h = (h ^ le[k]) * 16777619u;
+    }
+    return h;
+}
+
+/* The ref of an equal vector written before, or 0. */
+static tml_fb_ref fb_find_shared(const tml_fb_builder *b, uint32_t hash,
+                                 const void *elems, size_t elem_size,
+                                 size_t count, size_t align)
+{
+    uint8_t le[8];
+    for (size_t i = 0; i < b->nshared; i++) {
+        const struct tml_fb_shared *v = &b->shared[i];
+        if (v->hash != hash || v->count != count || v->elem_size != elem_size ||
+            v->align != align)
+            continue;
+        /* The elements follow the uint32 length, `ref` bytes from the end. */
+        const uint8_t *data = b->buf + b->cap - v->ref + 4;
+        size_t k = 0;
+        for (; k < count; k++) {
+            fb_store_le(le, (const uint8_t *)elems + k * elem_size, elem_size);
+            if (memcmp(le, data + k * elem_size, elem_size) != 0)
+                break;
+        }
+        if (k == count)
+            return v->ref;
+    }
+    return 0;
+}
+
+static void fb_remember_shared(tml_fb_builder *b, uint32_t hash, tml_fb_ref ref,
+                               size_t elem_size, size_t count, size_t align)
+{
+    if (b->nshared == b->shared_cap) {
+        /* The hook never resizes: allocate, copy, free. */
+        size_t cap = b->shared_cap ? b->shared_cap * 2 : 64;
+        struct tml_fb_shared *p = b->alloc.fn(b->alloc.user, NULL, cap * sizeof *p);
+        if (!p)
+            return;   /* sharing is an optimisation: carry on without it */
+        if (b->nshared)
+            memcpy(p, b->shared, b->nshared * sizeof *p);
+        if (b->shared)
+            b->alloc.fn(b->alloc.user, b->shared, 0);
+        b->shared = p;
+        b->shared_cap = cap;
+    }
+    struct tml_fb_shared *v = &b->shared[b->nshared++];
+    v->hash = hash;
+    v->ref = ref;
+    v->count = (uint32_t)count;
+    v->elem_size = (uint16_t)elem_size;
+    v->align = (uint16_t)align;
+}
+
+static tml_fb_ref fb_write_vector(tml_fb_builder *b, const void *elems,
+                                  size_t elem_size, size_t count, size_t align);
+
 tml_fb_ref tml_fb_create_vector(tml_fb_builder *b, const void *elems,
                                 size_t elem_size, size_t count, size_t align)
+{
+    if (!b->share_vectors || b->failed || b->in_table || b->finished ||
+        count > 0xffffffffu / (elem_size ? elem_size : 1))
+        return fb_write_vector(b, elems, elem_size, count, align);
+    size_t a = align ? align : elem_size;
+    uint32_t hash = fb_hash(elems, elem_size, count);
+    tml_fb_ref ref = fb_find_shared(b, hash, elems, elem_size, count, a);
+    if (ref)
+        return ref;
+    ref = fb_write_vector(b, elems, elem_size, count, align);
+    if (ref)
+        fb_remember_shared(b, hash, ref, elem_size, count, a);
+    return ref;
+}
+
+static tml_fb_ref fb_write_vector(tml_fb_builder *b, const void *elems,
+                                  size_t elem_size, size_t count, size_t align)
 {
     size_t bytes, i;
     uint8_t *p;

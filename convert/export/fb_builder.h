@@ -76,6 +76,10 @@ typedef struct tml_fb_builder {
     size_t minalign;        /* largest alignment used so far */
     uint32_t *vtables;      /* refs of the vtables written, for dedupe */
     size_t nvtables, vtables_cap;
+    /* Scalar vectors written, when sharing identical ones is on. */
+    int share_vectors;
+    struct tml_fb_shared *shared;
+    size_t nshared, shared_cap;
     /* the table being built */
     int in_table;
     size_t table_start;
@@ -90,6 +94,13 @@ typedef struct tml_fb_builder {
 void tml_fb_init(tml_fb_builder *b, const tml_fb_allocator *alloc);
 /* Frees everything; the builder may be initialised again. */
 void tml_fb_release(tml_fb_builder *b);
+
+/* From now on, a scalar vector equal to one already written (same element
+ * size, count, alignment and bytes) is not written again: its first copy
+ * is referenced.  Valid flatbuffers (offsets may share a target); TFLite
+ * files repeat many (all-zero zero points, shapes). Off by default, so the
+ * bytes match the reference builder's. */
+void tml_fb_share_vectors(tml_fb_builder *b, int on);
 
 /* ---- leaf objects (not inside a table) ---- */
 

@@ -391,10 +391,18 @@ tml_tfl_writer *tml_tfl_writer_new(const tml_fb_allocator *alloc)
     memset(w, 0, sizeof *w);
     w->alloc = a;
     tml_fb_init(&w->fb, &a);
+    /* TFLite files repeat many small vectors (all-zero zero points, equal
+     * shapes and scales): write each once. */
+    tml_fb_share_vectors(&w->fb, 1);
     /* Buffer 0: the empty sentinel every TFLite file starts with. */
     sentinel = wr_push(w, &w->buffers, sizeof *sentinel);
     (void)sentinel;
     return w;
+}
+
+void tml_tfl_writer_share_vectors(tml_tfl_writer *w, int on)
+{
+    tml_fb_share_vectors(&w->fb, on);
 }
 
 static void wr_array_free(tml_tfl_writer *w, wr_array *a)

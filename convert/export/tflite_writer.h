@@ -158,6 +158,11 @@ typedef struct tml_tfl_writer tml_tfl_writer;
 tml_tfl_writer *tml_tfl_writer_new(const tml_fb_allocator *alloc);
 void tml_tfl_writer_free(tml_tfl_writer *w);
 
+/* Identical scalar vectors (zero points, shapes, scales) are written once
+ * and shared (on by default: smaller files, still standard flatbuffers).
+ * Off gives the same bytes as the reference flatbuffers builder. */
+void tml_tfl_writer_share_vectors(tml_tfl_writer *w, int on);
+
 /* Each returns the new index, or -1 (see tml_tfl_error()). */
 /* A buffer holding a copy of size bytes; size 0 returns 0 (the sentinel). */
 int32_t tml_tfl_add_buffer(tml_tfl_writer *w, const void *data, size_t size);
