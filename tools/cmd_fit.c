@@ -134,7 +134,7 @@ static void margin(long long avail, long long need, char *out, size_t size)
 static void print_table(const char *model, const model_facts *m, const row *rows,
                         int nrows)
 {
-    char a[32], b[32], c[32], d[32], e[32];
+    char a[32], b[32], c[32], d[32];
     printf("model: %s (%s bytes; ops:", model, commas(m->file_bytes, a, sizeof a));
     for (int i = 0; i < m->nops; i++)
         printf(" %s", m->ops[i]);
@@ -163,7 +163,24 @@ static void print_table(const char *model, const model_facts *m, const row *rows
                commas(r->ram_needed, c, sizeof c),
                commas(r->board->ram_bytes, d, sizeof d), rm,
                r->fits ? "yes" : "NO");
-        (void)e;
+    }
+    printf("\nper core (from boards/code_size.json):\n");
+    for (int i = 0; i < nrows; i++) {
+        const row *r = &rows[i];
+        int seen = 0;
+        for (int j = 0; j < i; j++)
+            seen |= strcmp(rows[j].code.measured_core,
+                           r->code.measured_core) == 0;
+        if (seen)
+            continue;
+        printf("  %-14s code %s B text + %s B data (%s), interpreter %s B, "
+               "stack %s B (measured)\n", r->code.measured_core,
+               commas(r->code.text, a, sizeof a),
+               commas(r->code.data, b, sizeof b),
+               r->code.exact ? "this op set, linked and measured"
+                             : "core + per-kernel figures",
+               commas(r->code.interp_bytes, c, sizeof c),
+               commas(r->code.stack_bytes, d, sizeof d));
     }
     if (notes & 1)
         printf("\n* no build for this (non-Arm) core: the cortex-m4 code size "
