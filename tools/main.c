@@ -14,6 +14,7 @@
 #include "cmd_deploy.h"
 
 int cmd_convert(int argc, char **argv);   /* cmd_convert.c */
+int cmd_eval(int argc, char **argv);      /* cmd_eval.c */
 
 static const char k_help[] =
     "usage: tinyml <command> [options]\n"
@@ -30,6 +31,9 @@ static const char k_help[] =
     "      [--calibration DATA] [--samples N] [--io float32|int8]\n"
     "      Keras model (.h5, .keras) to TFLite, float or quantized; prints\n"
     "      the size and the reduction against the float conversion\n"
+    "  tinyml eval MODEL --data X.npy --labels Y.npy [--compare OTHER.tflite]\n"
+    "      top-1 accuracy on a labelled set (float32 data quantized for an\n"
+    "      int8 input); --compare: the other model's and the agreement\n"
     "  " BENCH_USAGE "\n"
     "      median microseconds per invoke, arena bytes, and TFLite Micro's\n"
     "      figures from baselines.json beside ours\n"
@@ -58,6 +62,7 @@ static const command k_commands[] = {
     { "fit", cmd_fit },
     { "export", cmd_export },
     { "convert", cmd_convert },
+    { "eval", cmd_eval },
 };
 
 #define NUM_COMMANDS (sizeof k_commands / sizeof k_commands[0])
