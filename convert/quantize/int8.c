@@ -427,6 +427,52 @@ static int quantize_op(qctx *q, int32_t at)
 
 /* ------------------------------------------------------- graph edges */
 
+/* Points every op input reading `from` at `to` (graph outputs stay). */
+static void replace_op_inputs(tml_ir_graph *g, int32_t from, int32_t to)
+{
+    for (int32_t k = 0; k < g->nops; k++) {
+        for (int32_t j = 0; j < g->ops[k].ninputs; j++) {
+            if (g->ops[k].inputs[j] == from)
+                g->ops[k].inputs[j] = to;
+        }
+    }
+}
+
+/* A new int8 activation "<name of t>_int8" with t's shape; -1 on error. */
+static int32_t add_int8_twin(qctx *q, int32_t t)
+{
+    tml_ir_graph *g = q->g;
+    char name[256];
+    snprintf(name, sizeof name, "%s_int8", g->tensors[t].name);
+    int32_t dims[TML_MAX_DIMS];
+    memcpy(dims, g->tensors[t].dims, sizeof dims);
+    int32_t twin = tml_ir_add_tensor(g, name, TML_INT8, g->tensors[t].ndims,
+                                     dims);
+    if (twin < 0)
+        ir_fail(q);
+    return twin;
+}
+
+/* Float inputs: a QUANTIZE at the start writes an int8 twin that the
+ * graph's ops read instead. */
+static int quantize_input(qctx *q, int32_t t, int32_t at)
+{
+    tml_ir_graph *g = q->g;
+    if (from_range(q, t, "graph input") < 0)   /* checks the range */
+        return -1;
+    int32_t twin = add_int8_twin(q, t);
+    if (twin < 0 || copy_params(q, twin, t) < 0)
+        return -1;
+    g->tensors[t].dtype = TML_FLOAT32;
+    if (tml_ir_set_quant(g, t, 0, NULL, NULL, 0) < 0)
+        return ir_fail(q);
+    replace_op_inputs(g, t, twin);
+    if (tml_ir_insert_op(g, at, TML_B_QUANTIZE, &t, 1, &twin, 1, NULL,
+                         "input") < 0)
+        return ir_fail(q);
+    return 0;
+}
+
 static int quantize_inputs(qctx *q, int io_int8, int32_t *inserted)
 {
     tml_ir_graph *g = q->g;
@@ -442,28 +488,8 @@ static int quantize_inputs(qctx *q, int io_int8, int32_t *inserted)
                 return -1;
             continue;
         }
-        char name[256];
-        snprintf(name, sizeof name, "%s_int8", g->tensors[t].name);
-        int32_t dims[TML_MAX_DIMS];
-        memcpy(dims, g->tensors[t].dims, sizeof dims);
-        int32_t qt = tml_ir_add_tensor(g, name, TML_FLOAT32,
-                                       g->tensors[t].ndims, dims);
-        if (qt < 0)
-            return ir_fail(q);
-        g->tensors[qt].has_range = g->tensors[t].has_range;
-        g->tensors[qt].min = g->tensors[t].min;
-        g->tensors[qt].max = g->tensors[t].max;
-        if (from_range(q, qt, "graph input") < 0)
+        if (quantize_input(q, t, *inserted) < 0)
             return -1;
-        for (int32_t k = 0; k < g->nops; k++) {
-            for (int32_t j = 0; j < g->ops[k].ninputs; j++) {
-                if (g->ops[k].inputs[j] == t)
-                    g->ops[k].inputs[j] = qt;
-            }
-        }
-        if (tml_ir_insert_op(g, *inserted, TML_B_QUANTIZE, &t, 1, &qt, 1,
-                             NULL, "input") < 0)
-            return ir_fail(q);
         (*inserted)++;
     }
     return 0;
@@ -471,37 +497,32 @@ static int quantize_inputs(qctx *q, int io_int8, int32_t *inserted)
 
 /* Float outputs: the producer writes an int8 twin that a DEQUANTIZE at
  * the end turns back into the float32 graph output. */
-static int dequantize_outputs(qctx *q)
+static int dequantize_output(qctx *q, int32_t t)
 {
     tml_ir_graph *g = q->g;
-    for (int32_t i = 0; i < g->noutputs; i++) {
-        int32_t t = g->outputs[i];
-        int32_t p = tml_ir_producer(g, t);
-        if (p < 0 || !is_quantized_act(&g->tensors[t]))
-            continue;   /* a graph input or constant passed through */
-        char name[256];
-        snprintf(name, sizeof name, "%s_int8", g->tensors[t].name);
-        int32_t dims[TML_MAX_DIMS];
-        memcpy(dims, g->tensors[t].dims, sizeof dims);
-        int32_t qt = tml_ir_add_tensor(g, name, TML_FLOAT32,
-                                       g->tensors[t].ndims, dims);
-        if (qt < 0 || copy_params(q, qt, t) < 0)
-            return qt < 0 ? ir_fail(q) : -1;
-        for (int32_t k = 0; k < g->ops[p].noutputs; k++) {
-            if (g->ops[p].outputs[k] == t)
-                g->ops[p].outputs[k] = qt;
-        }
-        for (int32_t k = 0; k < g->nops; k++) {
-            for (int32_t j = 0; j < g->ops[k].ninputs; j++) {
-                if (g->ops[k].inputs[j] == t)
-                    g->ops[k].inputs[j] = qt;
-            }
-        }
-        g->tensors[t].dtype = TML_FLOAT32;
-        if (tml_ir_set_quant(g, t, 0, NULL, NULL, 0) < 0 ||
-            tml_ir_add_op(g, TML_B_DEQUANTIZE, &qt, 1, &t, 1, NULL,
-                          "output") < 0)
-            return ir_fail(q);
+    int32_t p = tml_ir_producer(g, t);
+    if (p < 0 || !is_quantized_act(&g->tensors[t]))
+        return 0;   /* a graph input or constant passed through */
+    int32_t twin = add_int8_twin(q, t);
+    if (twin < 0 || copy_params(q, twin, t) < 0)
+        return -1;
+    for (int32_t k = 0; k < g->ops[p].noutputs; k++) {
+        if (g->ops[p].outputs[k] == t)
+            g->ops[p].outputs[k] = twin;
+    }
+    replace_op_inputs(g, t, twin);
+    g->tensors[t].dtype = TML_FLOAT32;
+    if (tml_ir_set_quant(g, t, 0, NULL, NULL, 0) < 0 ||
+        tml_ir_add_op(g, TML_B_DEQUANTIZE, &twin, 1, &t, 1, NULL, "output") < 0)
+        return ir_fail(q);
+    return 0;
+}
+
+static int dequantize_outputs(qctx *q)
+{
+    for (int32_t i = 0; i < q->g->noutputs; i++) {
+        if (dequantize_output(q, q->g->outputs[i]) < 0)
+            return -1;
     }
     return 0;
 }

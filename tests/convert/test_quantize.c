@@ -590,7 +590,7 @@ static void test_int8_needs_calibration(void **state)
     tml_ir_graph *g = small_cnn();
     char err[256] = "";
     assert_int_equal(tml_quantize_int8(g, 0, err, sizeof err), -1);
-    assert_string_equal(err, "graph input: tensor 'x_int8' has no calibration "
+    assert_string_equal(err, "graph input: tensor 'x' has no calibration "
                              "range (run the calibration first)");
     tml_ir_free(g);
 }
