@@ -34,10 +34,7 @@ static void test_reshape_float_copies_bytes(void **state)
     tml_test_op op = reshape_op(TML_FLOAT32, 1);
     const float x[6] = { 1.5f, -2.0f, 3.25f, 0.0f, -0.5f, 1e30f };
     float y[6] = { 0 };
-    char err[256];
-    assert_int_equal(tml_test_run_single_op(&op, (const void *[]){ x },
-                                            (void *[]){ y }, err, sizeof err),
-                     TML_OK);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(x, y, sizeof x);
 }
 
@@ -58,10 +55,7 @@ static void test_reshape_int8_with_options_only(void **state)
     };
     const int8_t x[6] = { -128, 127, 0, 1, -1, 42 };
     int8_t y[6] = { 0 };
-    char err[256];
-    assert_int_equal(tml_test_run_single_op(&op, (const void *[]){ x },
-                                            (void *[]){ y }, err, sizeof err),
-                     TML_OK);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(x, y, sizeof x);
 }
 
@@ -81,10 +75,7 @@ static void test_reshape_of_constant(void **state)
         .outputs = { { .type = TML_INT32, .ndims = 2, .dims = { 2, 2 } } },
     };
     int32_t y[4] = { 0 };
-    char err[256];
-    assert_int_equal(tml_test_run_single_op(&op, (const void *[]){ NULL },
-                                            (void *[]){ y }, err, sizeof err),
-                     TML_OK);
+    tml_test_run_op_ok(&op, NULL, y);
     assert_memory_equal(x, y, sizeof x);
 }
 
@@ -137,14 +128,10 @@ static void test_squeeze_listed_and_all(void **state)
     (void)state;
     static const int32_t axes[2] = { 0, -2 };
     const int8_t x[6] = { 1, 2, 3, 4, 5, 6 };
-    char err[256];
     for (int listed = 0; listed < 2; listed++) {
         tml_test_op op = squeeze_op(listed ? axes : NULL, listed ? 2 : 0);
         int8_t y[6] = { 0 };
-        assert_int_equal(tml_test_run_single_op(&op, (const void *[]){ x },
-                                                (void *[]){ y }, err,
-                                                sizeof err),
-                         TML_OK);
+        tml_test_run_op_ok(&op, x, y);
         assert_memory_equal(x, y, sizeof x);
     }
 }
@@ -160,10 +147,7 @@ static void test_squeeze_keeps_unlisted_ones(void **state)
     op.outputs[0].dims[2] = 2;
     const int8_t x[6] = { -1, -2, -3, -4, -5, -6 };
     int8_t y[6] = { 0 };
-    char err[256];
-    assert_int_equal(tml_test_run_single_op(&op, (const void *[]){ x },
-                                            (void *[]){ y }, err, sizeof err),
-                     TML_OK);
+    tml_test_run_op_ok(&op, x, y);
     assert_memory_equal(x, y, sizeof x);
 }
 

@@ -259,10 +259,7 @@ static void test_op_int8(void **state)
     tml_test_op op = softmax_op(TML_INT8, 4, 1.0f / 16.0f, 3, 1.0f / 256.0f, -128, 1.0f);
     const int8_t in[4] = { 3, -13, -29, -45 };   /* zp 3: 0, -1, -2, -3 */
     int8_t out[4];
-    char err[256] = "";
-    assert_int_equal(tml_test_run_single_op(&op, (const void *[]){ in },
-                                            (void *[]){ out }, err, sizeof err),
-                     TML_OK);
+    tml_test_run_op_ok(&op, in, out);
     const int8_t want[4] = { 37, -67, -106, -120 };
     assert_memory_equal(out, want, sizeof want);
 }
