@@ -33,6 +33,12 @@ void tml_test_run_op_ok(const tml_test_op *op, const void *x, void *y)
         fail_msg("%s", err);
 }
 
+void tml_test_set_shape(tml_test_tensor *t, int rank, const int32_t *dims)
+{
+    t->ndims = rank;
+    memcpy(t->dims, dims, (size_t)rank * sizeof(int32_t));
+}
+
 tml_test_op tml_test_unary_op(int32_t builtin, int32_t version,
                               tml_dtype in_type, float in_scale,
                               int32_t in_zp, tml_dtype out_type,

@@ -1,7 +1,8 @@
 /*
- * cmocka checks shared by the kernel tests (tests/runtime/kernels): one
- * op's prepare error or successful run, and the per-op goldens of TFLite
- * Micro.  Each asserts with cmocka, so call them from inside a test.
+ * cmocka checks and one-op builders shared by the kernel tests
+ * (tests/runtime/kernels): one op's prepare error or successful run, and
+ * the per-op goldens of TFLite Micro.  The checks assert with cmocka, so
+ * call them from inside a test.
  */
 #ifndef TML_TEST_OP_CHECKS_H
 #define TML_TEST_OP_CHECKS_H
@@ -21,6 +22,9 @@ void tml_test_expect_prepare_error(const tml_test_op *op, tml_status status,
  * y.  The run must succeed (else the test fails with the interpreter's
  * message). */
 void tml_test_run_op_ok(const tml_test_op *op, const void *x, void *y);
+
+/* t's rank and dims (rank entries copied from dims). */
+void tml_test_set_shape(tml_test_tensor *t, int rank, const int32_t *dims);
 
 /* A one-input one-output op (builtin, version) on [1, count] tensors with
  * the given dtypes and quantization, no options. */

@@ -285,19 +285,13 @@ static tml_test_op binary_op(int builtin, tml_dtype type, int activation)
     return op;
 }
 
-static void set_shape(tml_test_tensor *t, int n, const int32_t *dims)
-{
-    t->ndims = n;
-    memcpy(t->dims, dims, (size_t)n * sizeof(int32_t));
-}
-
 static void test_op_add_int8_broadcast_relu(void **state)
 {
     (void)state;
     tml_test_op op = binary_op(ADD, TML_INT8, TML_ACT_RELU);
-    set_shape(&op.inputs[0], 4, (int32_t[]){ 1, 1, 2, 2 });
-    set_shape(&op.inputs[1], 1, (int32_t[]){ 2 });
-    set_shape(&op.outputs[0], 4, (int32_t[]){ 1, 1, 2, 2 });
+    tml_test_set_shape(&op.inputs[0], 4, (int32_t[]){ 1, 1, 2, 2 });
+    tml_test_set_shape(&op.inputs[1], 1, (int32_t[]){ 2 });
+    tml_test_set_shape(&op.outputs[0], 4, (int32_t[]){ 1, 1, 2, 2 });
     op.inputs[0].scale = 0.5f;
     op.inputs[0].zero_point = 2;
     op.inputs[1].scale = 0.25f;
@@ -321,9 +315,9 @@ static void test_op_sub_float_5d(void **state)
     (void)state;
     tml_test_op op = binary_op(SUB, TML_FLOAT32, TML_ACT_NONE);
     op.version = 3;   /* broadcast over more than 4 dims */
-    set_shape(&op.inputs[0], 5, (int32_t[]){ 2, 1, 1, 1, 2 });
-    set_shape(&op.inputs[1], 5, (int32_t[]){ 1, 1, 1, 2, 1 });
-    set_shape(&op.outputs[0], 5, (int32_t[]){ 2, 1, 1, 2, 2 });
+    tml_test_set_shape(&op.inputs[0], 5, (int32_t[]){ 2, 1, 1, 1, 2 });
+    tml_test_set_shape(&op.inputs[1], 5, (int32_t[]){ 1, 1, 1, 2, 1 });
+    tml_test_set_shape(&op.outputs[0], 5, (int32_t[]){ 2, 1, 1, 2, 2 });
     const float a[4] = { 1, 2, 3, 4 };
     const float b[2] = { 10, 20 };
     float y[8];
@@ -339,17 +333,17 @@ static void test_op_errors(void **state)
 {
     (void)state;
     tml_test_op op = binary_op(ADD, TML_FLOAT32, TML_ACT_NONE);
-    set_shape(&op.inputs[0], 2, (int32_t[]){ 2, 3 });
-    set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
-    set_shape(&op.outputs[0], 2, (int32_t[]){ 2, 3 });
+    tml_test_set_shape(&op.inputs[0], 2, (int32_t[]){ 2, 3 });
+    tml_test_set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
+    tml_test_set_shape(&op.outputs[0], 2, (int32_t[]){ 2, 3 });
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
                                   "op 0 ADD: input shapes (rank 2 and 1) do not broadcast to output 0 "
                                   "tensor 2 'output0'");
 
     op = binary_op(SUB, TML_INT8, TML_ACT_NONE);
-    set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
-    set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
-    set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
+    tml_test_set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
+    tml_test_set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
+    tml_test_set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
     op.inputs[0].scale = op.outputs[0].scale = 0.5f;
     op.inputs[1].type = TML_FLOAT32;
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
@@ -368,16 +362,16 @@ static void test_op_errors(void **state)
                                   "SUB (rescale multiplier >= 1)");
 
     op = binary_op(ADD, TML_INT32, TML_ACT_NONE);
-    set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
-    set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
-    set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
+    tml_test_set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
+    tml_test_set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
+    tml_test_set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                                   "op 0 ADD: input 0 tensor 0 'input0': expected int8 or float32, got int32");
 
     op = binary_op(ADD, TML_FLOAT32, TML_ACT_SIGN_BIT);
-    set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
-    set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
-    set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
+    tml_test_set_shape(&op.inputs[0], 1, (int32_t[]){ 4 });
+    tml_test_set_shape(&op.inputs[1], 1, (int32_t[]){ 4 });
+    tml_test_set_shape(&op.outputs[0], 1, (int32_t[]){ 4 });
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                                   "op 0 ADD: fused activation 5 is not supported");
 }
@@ -424,9 +418,9 @@ static int check_golden(const char *model, const add_golden *g, tml_dtype type)
     }
     tml_test_op op = binary_op(ADD, type, TML_ACT_RELU);
     const int32_t dims[4] = { 1, g->h, g->w, g->c };
-    set_shape(&op.inputs[0], 4, dims);
-    set_shape(&op.inputs[1], 4, dims);
-    set_shape(&op.outputs[0], 4, dims);
+    tml_test_set_shape(&op.inputs[0], 4, dims);
+    tml_test_set_shape(&op.inputs[1], 4, dims);
+    tml_test_set_shape(&op.outputs[0], 4, dims);
     if (type == TML_INT8) {
         op.inputs[0].scale = g->sa;
         op.inputs[0].zero_point = g->za;

@@ -22,17 +22,13 @@ static tml_test_op mean_op(tml_dtype type, int rank, const int32_t *in_dims,
                        .options = tml_tfl_reducer_options(keep),
                        .ninputs = 2, .noutputs = 1 };
     op.inputs[0].type = type;
-    op.inputs[0].ndims = rank;
-    for (int d = 0; d < rank; d++)
-        op.inputs[0].dims[d] = in_dims[d];
+    tml_test_set_shape(&op.inputs[0], rank, in_dims);
     op.inputs[1].type = TML_INT32;
     op.inputs[1].ndims = naxes < 0 ? 0 : 1;   /* < 0: a scalar axis */
     op.inputs[1].dims[0] = naxes < 0 ? 0 : naxes;
     op.inputs[1].data = axes;
     op.outputs[0].type = type;
-    op.outputs[0].ndims = out_rank;
-    for (int d = 0; d < out_rank; d++)
-        op.outputs[0].dims[d] = out_dims[d];
+    tml_test_set_shape(&op.outputs[0], out_rank, out_dims);
     return op;
 }
 

@@ -20,6 +20,7 @@
 
 #include "runtime/kernels/mul.h"
 #include "runtime/quant.h"
+#include "op_checks.h"
 #include "test_util.h"
 
 enum { MUL = 18 };
@@ -173,19 +174,13 @@ static tml_test_op mul_op(tml_dtype type, int activation)
     return op;
 }
 
-static void set_shape(tml_test_tensor *t, int n, const int32_t *dims)
-{
-    t->ndims = n;
-    memcpy(t->dims, dims, (size_t)n * sizeof(int32_t));
-}
-
 static void test_op_int8_broadcast(void **state)
 {
     (void)state;
     tml_test_op op = mul_op(TML_INT8, TML_ACT_NONE);
-    set_shape(&op.inputs[0], 4, (int32_t[]){ 1, 2, 1, 2 });
-    set_shape(&op.inputs[1], 4, (int32_t[]){ 1, 1, 2, 1 });
-    set_shape(&op.outputs[0], 4, (int32_t[]){ 1, 2, 2, 2 });
+    tml_test_set_shape(&op.inputs[0], 4, (int32_t[]){ 1, 2, 1, 2 });
+    tml_test_set_shape(&op.inputs[1], 4, (int32_t[]){ 1, 1, 2, 1 });
+    tml_test_set_shape(&op.outputs[0], 4, (int32_t[]){ 1, 2, 2, 2 });
     op.inputs[0].scale = 0.5f;
     op.inputs[0].zero_point = 1;
     op.inputs[1].scale = 0.5f;
@@ -209,9 +204,9 @@ static void test_op_version3_float(void **state)
     (void)state;
     tml_test_op op = mul_op(TML_FLOAT32, TML_ACT_RELU);
     op.version = 3;
-    set_shape(&op.inputs[0], 1, (int32_t[]){ 3 });
-    set_shape(&op.inputs[1], 1, (int32_t[]){ 3 });
-    set_shape(&op.outputs[0], 1, (int32_t[]){ 3 });
+    tml_test_set_shape(&op.inputs[0], 1, (int32_t[]){ 3 });
+    tml_test_set_shape(&op.inputs[1], 1, (int32_t[]){ 3 });
+    tml_test_set_shape(&op.outputs[0], 1, (int32_t[]){ 3 });
     const float a[3] = { 1.5f, -2.0f, 4.0f }, b[3] = { 2.0f, 3.0f, 0.25f };
     float y[3];
     char err[256] = "";
@@ -226,9 +221,9 @@ static void test_op_errors(void **state)
 {
     (void)state;
     tml_test_op op = mul_op(TML_INT8, TML_ACT_NONE);
-    set_shape(&op.inputs[0], 1, (int32_t[]){ 3 });
-    set_shape(&op.inputs[1], 1, (int32_t[]){ 3 });
-    set_shape(&op.outputs[0], 1, (int32_t[]){ 3 });
+    tml_test_set_shape(&op.inputs[0], 1, (int32_t[]){ 3 });
+    tml_test_set_shape(&op.inputs[1], 1, (int32_t[]){ 3 });
+    tml_test_set_shape(&op.outputs[0], 1, (int32_t[]){ 3 });
     op.inputs[0].scale = op.inputs[1].scale = 0.5f;
     op.outputs[0].type = TML_FLOAT32;
     tml_test_runner r;
@@ -247,9 +242,9 @@ static void test_op_errors(void **state)
     tml_test_runner_close(&r);
 
     op = mul_op(TML_FLOAT32, TML_ACT_NONE);
-    set_shape(&op.inputs[0], 2, (int32_t[]){ 2, 3 });
-    set_shape(&op.inputs[1], 2, (int32_t[]){ 3, 1 });
-    set_shape(&op.outputs[0], 2, (int32_t[]){ 2, 3 });
+    tml_test_set_shape(&op.inputs[0], 2, (int32_t[]){ 2, 3 });
+    tml_test_set_shape(&op.inputs[1], 2, (int32_t[]){ 3, 1 });
+    tml_test_set_shape(&op.outputs[0], 2, (int32_t[]){ 2, 3 });
     assert_int_equal(tml_test_runner_open(&r, &op, 0), TML_ERROR_MODEL);
     assert_string_equal(tml_test_runner_error(&r),
                         "op 0 MUL: input shapes (rank 2 and 2) do not broadcast to output "

@@ -20,18 +20,12 @@ static tml_test_op pad_op(tml_dtype type, int rank, const int32_t *in_dims,
         .noutputs = 1,
     };
     op.inputs[0].type = type;
-    op.inputs[0].ndims = rank;
+    tml_test_set_shape(&op.inputs[0], rank, in_dims);
     op.inputs[1].type = TML_INT32;
-    op.inputs[1].ndims = 2;
-    op.inputs[1].dims[0] = rank;
-    op.inputs[1].dims[1] = 2;
+    tml_test_set_shape(&op.inputs[1], 2, (const int32_t[]){ rank, 2 });
     op.inputs[1].data = paddings;
     op.outputs[0].type = type;
-    op.outputs[0].ndims = rank;
-    for (int d = 0; d < rank; d++) {
-        op.inputs[0].dims[d] = in_dims[d];
-        op.outputs[0].dims[d] = out_dims[d];
-    }
+    tml_test_set_shape(&op.outputs[0], rank, out_dims);
     return op;
 }
 

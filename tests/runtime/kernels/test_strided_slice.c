@@ -28,9 +28,7 @@ static tml_test_op slice_op(tml_dtype type, int rank, const int32_t *in_dims,
                                                s->new_axis_mask,
                                                s->shrink_mask, s->offset);
     op.inputs[0].type = type;
-    op.inputs[0].ndims = rank;
-    for (int d = 0; d < rank; d++)
-        op.inputs[0].dims[d] = in_dims[d];
+    tml_test_set_shape(&op.inputs[0], rank, in_dims);
     const int32_t *data[3] = { s->begin, s->end, s->strides };
     for (int i = 1; i <= 3; i++) {
         op.inputs[i].type = TML_INT32;
@@ -39,9 +37,7 @@ static tml_test_op slice_op(tml_dtype type, int rank, const int32_t *in_dims,
         op.inputs[i].data = data[i - 1];
     }
     op.outputs[0].type = type;
-    op.outputs[0].ndims = out_rank;
-    for (int d = 0; d < out_rank; d++)
-        op.outputs[0].dims[d] = out_dims[d];
+    tml_test_set_shape(&op.outputs[0], out_rank, out_dims);
     if (type == TML_INT8) {
         op.inputs[0].scale = op.outputs[0].scale = 0.5f;
         op.inputs[0].zero_point = op.outputs[0].zero_point = 1;
