@@ -60,6 +60,13 @@ tml_test_op tml_test_unary_op(int32_t builtin, int32_t version,
     return op;
 }
 
+double tml_test_requantize_real(double real, double scale, int32_t zp)
+{
+    double r = real / scale;
+    double q = (r < 0 ? -floor(-r + 0.5) : floor(r + 0.5)) + zp;
+    return q < -128 ? -128 : (q > 127 ? 127 : q);
+}
+
 /* ---------------------------------------------- per-op goldens of a model */
 
 #define GOLDEN_ARENA_BYTES (2u << 20)

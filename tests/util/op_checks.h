@@ -33,6 +33,11 @@ tml_test_op tml_test_unary_op(int32_t builtin, int32_t version,
                               int32_t in_zp, tml_dtype out_type,
                               float out_scale, int32_t out_zp, int32_t count);
 
+/* real / scale rounded half away from zero, plus zp, clamped to int8, in
+ * double: the exact value an int8 kernel approximates (tests allow one
+ * step). */
+double tml_test_requantize_real(double real, double scale, int32_t zp);
+
 /* Runs models/mlperf-tiny/<model>.tflite on goldens/<model>/seed1.input.bin
  * and, after each operator, compares the output of every op with `builtin`
  * to TFLite Micro's seed1.ops/opNNN.tMMM.bin (int8 byte for byte, float32
