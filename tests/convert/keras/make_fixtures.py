@@ -414,6 +414,16 @@ def build(out):
     m.outputs = [dense(m, "fc", x, 5, 7, "softmax", use_bias=False)]
     case(m, [FC, SOFTMAX], fixed_strings=True, out_dir=out)
 
+    # Weights stored as float64 and float16 (HDF5 converts on read).
+    for nm, dt in (("dense_f64", np.float64), ("dense_f16", np.float16)):
+        m = Model(nm)
+        x = m.input("x", [6])
+        dense(m, "fc", x, 3, 6, "relu")
+        cls, name, cfg, inbound, weights, fn = m.layers[-1]
+        m.layers[-1] = (cls, name, cfg, inbound, [(n, a.astype(dt)) for n, a in weights], fn)
+        m.outputs = ["fc"]
+        case(m, [FC, RELU], keras=(dt == np.float16), out_dir=out)
+
     m = Model("dense_rank3")
     x = m.input("x", [3, 5])
     m.outputs = [dense(m, "fc", x, 2, 5)]
