@@ -1902,12 +1902,23 @@ static int import_h5(const char *path, tml_ir_graph *g, char *err, size_t n)
     return rc;
 }
 
+/* Keras 3 semantics unless metadata.json says keras_version 2.x (tf-keras
+ * 2.13+ writes .keras archives too). */
+static int zip_is_keras3(const char *metadata)
+{
+    cJSON *m = metadata ? cJSON_Parse(metadata) : NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "keras_version");
+    int k3 = !(cJSON_IsString(v) && v->valuestring[0] == '2');
+    cJSON_Delete(m);
+    return k3;
+}
+
 static int import_zip(const char *path, tml_ir_graph *g, char *err, size_t n)
 {
-    char *cfg;
+    char *cfg, *meta;
     void *w;
     size_t wsize;
-    if (keras_zip_read(path, &cfg, &w, &wsize, err, n) < 0)
+    if (keras_zip_read(path, &cfg, &w, &wsize, &meta, err, n) < 0)
         return -1;
     char label[300];
     snprintf(label, sizeof label, "%s:model.weights.h5", path);
@@ -1915,9 +1926,10 @@ static int import_zip(const char *path, tml_ir_graph *g, char *err, size_t n)
     free(w);
     int rc = -1;
     if (h)
-        rc = keras_import_config(cfg, h, KERAS_WEIGHTS_V3, 1, g, err, n);
+        rc = keras_import_config(cfg, h, KERAS_WEIGHTS_V3, zip_is_keras3(meta), g, err, n);
     keras_h5_close(h);
     free(cfg);
+    free(meta);
     return rc;
 }
 

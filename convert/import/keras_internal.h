@@ -55,10 +55,11 @@ int keras_h5_weight(keras_h5 *h, int layout, const char *layer,
 void keras_array_free(keras_array *a);
 
 /* ---- .keras zip (keras_zip.c) ---- */
-/* Reads config.json (NUL-terminated) and model.weights.h5 from a Keras 3
+/* Reads config.json (NUL-terminated), model.weights.h5 and, when present,
+ * metadata.json (NUL-terminated; *metadata NULL when absent) from a .keras
  * archive into malloc'd buffers.  0 or -1. */
 int keras_zip_read(const char *path, char **config, void **weights,
-                   size_t *weights_size, char *err, size_t n);
+                   size_t *weights_size, char **metadata, char *err, size_t n);
 
 /* ---- translation (keras.c) ---- */
 /* keras3: Keras 3 semantics (hard_sigmoid = relu6(x + 3) / 6, ...). */

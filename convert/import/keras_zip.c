@@ -48,9 +48,10 @@ static int read_member(zip_t *z, const char *path, const char *name,
 }
 
 int keras_zip_read(const char *path, char **config, void **weights,
-                   size_t *weights_size, char *err, size_t n)
+                   size_t *weights_size, char **metadata, char *err, size_t n)
 {
     int zerr = 0;
+    *metadata = NULL;
     *config = NULL;
     *weights = NULL;
     *weights_size = 0;
@@ -68,13 +69,20 @@ int keras_zip_read(const char *path, char **config, void **weights,
     int rc = read_member(z, path, "config.json", &cfg, &csize, err, n);
     if (rc == 0)
         rc = read_member(z, path, "model.weights.h5", &w, weights_size, err, n);
+    char *meta = NULL;
+    size_t msize;
+    zip_stat_t st;
+    if (rc == 0 && zip_stat(z, "metadata.json", 0, &st) == 0)
+        rc = read_member(z, path, "metadata.json", &meta, &msize, err, n);
     zip_discard(z);
     if (rc < 0) {
         free(cfg);
         free(w);
+        free(meta);
         *weights_size = 0;
         return -1;
     }
+    *metadata = meta;
     *config = cfg;
     *weights = w;
     return 0;

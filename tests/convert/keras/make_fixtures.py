@@ -313,10 +313,12 @@ def keras3_weights(m, keep=None):
 
 
 def write_keras(path, m, config=None, members=("config.json", "metadata.json", "model.weights.h5"),
-                weights_bytes=None):
+                weights_bytes=None, version="3.3.3"):
+    """version 2.x: a tf-keras (2.13+) archive: same layout, Keras 2
+    semantics (hard_sigmoid)."""
     buf = io.BytesIO(keras3_weights(m))
     cfg = json.dumps(config if config is not None else m.config_k3())
-    meta = json.dumps({"keras_version": "3.3.3", "date_saved": "2024-06-11@00:00:00"})
+    meta = json.dumps({"keras_version": version, "date_saved": "2024-06-11@00:00:00"})
     data = {"config.json": cfg, "metadata.json": meta,
             "model.weights.h5": weights_bytes if weights_bytes is not None else buf.getvalue()}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -379,9 +381,10 @@ def simple(m, name, cls, cfg, x, fn):
 CASES = []   # manifest entries
 
 
-def case(m, ops, run=True, keras=False, fixed_strings=False, out_dir=".", k3h5=False):
+def case(m, ops, run=True, keras=False, fixed_strings=False, out_dir=".", k3h5=False,
+         tfkeras=False):
     files = [("h5", False)] + ([("keras", True)] if keras else []) + \
-        ([("k3.h5", True)] if k3h5 else [])
+        ([("k3.h5", True)] if k3h5 else []) + ([("k2.keras", False)] if tfkeras else [])
     for i, n in enumerate(m.inputs):
         np.save(os.path.join(out_dir, "%s.in%d.npy" % (m.name, i)), m.values[n])
     for fmt, k3 in files:
@@ -389,7 +392,7 @@ def case(m, ops, run=True, keras=False, fixed_strings=False, out_dir=".", k3h5=F
         if fmt.endswith("h5"):
             write_h5(path, m, fixed_strings=fixed_strings, keras3=k3)
         else:
-            write_keras(path, m)
+            write_keras(path, m, version="3.3.3" if k3 else "2.15.0")
         outs = m.evaluate(k3)
         for i, o in enumerate(outs):
             np.save(os.path.join(out_dir, "%s.%s.out%d.npy" % (m.name, fmt, i)), o)
@@ -525,7 +528,7 @@ def build(out):
         m.outputs = [simple(m, "act", "Activation", {"activation": a}, x, None)]
         m.layers[-1] = m.layers[-1][:5] + (lambda v, w, k3, a=a: act(a, v[0], k3),)
         case(m, ACT_OPS[a], run=(a != "elu"), keras=a in ("hard_sigmoid", "swish"), out_dir=out,
-             k3h5=(a == "hard_sigmoid"))
+             k3h5=(a == "hard_sigmoid"), tfkeras=(a == "hard_sigmoid"))
 
     # ReLU / LeakyReLU / Softmax layers
     for nm, cfg, ops, fn in (
