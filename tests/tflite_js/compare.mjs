@@ -2,7 +2,7 @@
 // Compares two raw output files (all outputs concatenated in model dtype)
 // of the same model: A from TensorFlow Lite (the reference), B from tinyml.
 //
-//   node compare.mjs INFO.json A.bin B.bin
+//   node compare.mjs INFO.json A.bin B.bin [MODEL.tflite]
 //
 // INFO.json is what `run_tflite.mjs --info` printed (the outputs' dtypes
 // and element counts).  Per output, the project's contracts:
@@ -10,11 +10,16 @@
 //            reference magnitude, as tests/runtime/test_goldens.c);
 //   int8/uint8/int16: max |a - b| <= 1 LSB (TFLite's XNNPACK kernels may
 //            round differently from the reference kernels).
+//   float32 dequantized from int8/uint8/int16 (the output of a DEQUANTIZE,
+//            known when MODEL is given: an int8 model with float I/O):
+//            max |a - b| <= 1 LSB of the quantized tensor (its scale), as
+//            int8 outputs; shown as dtype "float32<-q".
 //   int32/bool and others: exact.
 // Prints one line per output:
 //   "<index> <dtype> <count> <max_abs_diff> <rel_or_lsb> <differing> ok|FAIL"
 // and exits 0 when all outputs pass, 1 otherwise, 2 on bad input.
 import { readFileSync } from 'node:fs';
+import { dequantizedScales, parseModel } from './tflite_fb.mjs';
 
 function die(msg) {
   process.stderr.write(`compare: ${msg}\n`);
@@ -37,13 +42,14 @@ function reader(dtype, buf) {
   }
 }
 
-const [infoPath, aPath, bPath] = process.argv.slice(2);
-if (!bPath) die('usage: compare.mjs INFO.json A.bin B.bin');
-let info, a, b;
+const [infoPath, aPath, bPath, modelPath] = process.argv.slice(2);
+if (!bPath) die('usage: compare.mjs INFO.json A.bin B.bin [MODEL.tflite]');
+let info, a, b, deqScale = [];
 try {
   info = JSON.parse(readFileSync(infoPath, 'utf8').trim().split('\n').pop());
   a = readFileSync(aPath);
   b = readFileSync(bPath);
+  if (modelPath) deqScale = dequantizedScales(parseModel(readFileSync(modelPath)));
 } catch (e) {
   die(e.message);
 }
@@ -66,8 +72,14 @@ info.outputs.forEach((t, i) => {
     if (x !== y) differing++;
     if (Math.abs(x) > maxRef) maxRef = Math.abs(x);
   }
-  let measure, ok;
-  if (t.dtype === 'float32' || t.dtype === 'float64') {
+  let measure, ok, dtype = t.dtype;
+  const deq = deqScale.length === info.outputs.length ? deqScale[i] : 0;
+  if (t.dtype === 'float32' && deq > 0) {
+    const lsb = maxDiff / deq;
+    measure = `${Math.round(lsb * 100) / 100}LSB`;
+    ok = !nan && lsb <= 1 + 1e-4;
+    dtype = 'float32<-q';
+  } else if (t.dtype === 'float32' || t.dtype === 'float64') {
     measure = maxRef > 0 ? maxDiff / maxRef : maxDiff;
     ok = !nan && measure <= 1e-5;
     measure = measure.toExponential(2);
@@ -81,7 +93,7 @@ info.outputs.forEach((t, i) => {
   allOk = allOk && ok;
   const diffText = Number.isInteger(maxDiff) ? String(maxDiff)
                                              : maxDiff.toExponential(2);
-  process.stdout.write(`${i} ${t.dtype} ${t.count} ${diffText} ${measure} ` +
+  process.stdout.write(`${i} ${dtype} ${t.count} ${diffText} ${measure} ` +
                        `${differing} ${ok ? 'ok' : 'FAIL'}\n`);
 });
 process.exit(allOk ? 0 : 1);

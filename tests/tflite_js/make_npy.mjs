@@ -4,19 +4,27 @@
 // calibration data for converting the shared models, whose golden inputs
 // come from the same generator.
 //
-//   node make_npy.mjs INFO.json N SEED OUT.npy
+//   node make_npy.mjs (INFO.json | MODEL.tflite) N SEED OUT.npy
 //
 // INFO.json is what `run_tflite.mjs --info` printed for the float model;
-// the sample shape is input 0's shape without its batch dimension.
+// a .tflite is read directly.  The sample shape is input 0's shape without
+// its batch dimension.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { parseModel } from './tflite_fb.mjs';
 
 const [infoPath, nText, seedText, outPath] = process.argv.slice(2);
 if (!outPath) {
-  process.stderr.write('usage: make_npy.mjs INFO.json N SEED OUT.npy\n');
+  process.stderr.write('usage: make_npy.mjs (INFO.json | MODEL.tflite) N SEED OUT.npy\n');
   process.exit(2);
 }
-const info = JSON.parse(readFileSync(infoPath, 'utf8').trim().split('\n').pop());
-const shape = info.inputs[0].shape.slice(1);
+let shape;
+if (infoPath.endsWith('.tflite')) {
+  const m = parseModel(readFileSync(infoPath));
+  shape = m.tensors[m.inputs[0]].shape.slice(1);
+} else {
+  const info = JSON.parse(readFileSync(infoPath, 'utf8').trim().split('\n').pop());
+  shape = info.inputs[0].shape.slice(1);
+}
 const n = Number(nText);
 const per = shape.reduce((p, d) => p * d, 1);
 let state = Number(seedText) >>> 0;

@@ -35,68 +35,31 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-passed=0 failed=0 skipped=0 drift=0 n=0
+passed=0 failed=0 skipped=0 drift=0
 table=()
 row() { # source model mode verdict detail
     table+=("$(printf '%-8s %-34s %-16s %-5s %s' "$1" "$2" "$3" "$4" "$5")")
 }
 
-# check SOURCE LABEL MODE MODEL: one comparison, one or more table rows.
-check() {
-    local source=$1 label=$2 mode=$3 model=$4
-    n=$((n + 1))
-    local b=$work/m$n
-    if ! node "$here/run_tflite.mjs" "$model" "$b.in" "$b.tfl" --random 1 \
-            --info > "$b.json" 2> "$b.err"; then
-        row "$source" "$label" "$mode" FAIL "TFLite: $(tail -n 1 "$b.err")"
-        failed=$((failed + 1))
-        return
-    fi
-    if ! "$bin" run "$model" --input "$b.in" --output "$b.tml" \
-            > /dev/null 2> "$b.err"; then
-        row "$source" "$label" "$mode" FAIL "tinyml run: $(tail -n 1 "$b.err")"
-        failed=$((failed + 1))
-        return
-    fi
-    node "$here/compare.mjs" "$b.json" "$b.tfl" "$b.tml" > "$b.cmp" 2>&1
-    local rc=$? verdict=ok detail
-    detail=$(awk '{printf "%s%s[%s] max %s (%s), %s differ", (NR > 1 ? "; " : ""), $2, $3, $4, $5, $6}' "$b.cmp")
-    if [ $rc -ne 0 ]; then
-        verdict=FAIL
-        if grep -q 'int8\|uint8\|int16' "$b.cmp" &&
-           node "$here/drift.mjs" "$model" "$b.in" "$bin" "$b.d" > "$b.drift" 2>&1; then
-            verdict=drift
-            detail="$detail; drift: $(tail -n 1 "$b.drift")"
-        elif [ -s "$b.drift" ]; then
-            detail="$detail; $(tail -n 1 "$b.drift")"
-        fi
-    fi
-    row "$source" "$label" "$mode" "$verdict" "$detail"
-    case $verdict in
-        ok) passed=$((passed + 1)) ;;
-        drift) passed=$((passed + 1)); drift=$((drift + 1))
-               sed 's/^/    /' "$b.drift" > "$work/drift.$n.txt" ;;
-        *) failed=$((failed + 1)) ;;
-    esac
-}
+# Phase 1: the models to check (converting the Keras ones).
+SRC=() LABEL=() MODE=() FILE=()
+add() { SRC+=("$1"); LABEL+=("$2"); MODE+=("$3"); FILE+=("$4"); }
 
 # convert_all SOURCE NAME KERAS [CALIBRATION.npy]: every mode of one model.
 have_convert=0
 "$bin" convert --help > /dev/null 2>&1 && have_convert=1
 convert_all() {
-    local source=$1 name=$2 keras=$3 calib=${4:-}
+    local source=$1 name=$2 keras=$3 calib=${4:-} samples=${5:-100}
     local o=$work/c.$name
     if ! "$bin" convert "$keras" -o "$o.float.tflite" > /dev/null 2> "$o.err"; then
         row "$source" "$name" none skip "convert: $(tail -n 1 "$o.err")"
         skipped=$((skipped + 1))
         return
     fi
-    check "$source" "$name" none "$o.float.tflite"
+    add "$source" "$name" none "$o.float.tflite"
     if [ -z "$calib" ]; then
-        # The goldens' distribution: LCG floats in [-1, 1), 100 samples.
-        node "$here/run_tflite.mjs" "$o.float.tflite" "$o.probe.in" \
-            "$o.probe.out" --random 1 --info > "$o.info.json" 2>/dev/null &&
-            node "$here/make_npy.mjs" "$o.info.json" 100 7 "$o.calib.npy" &&
+        # The goldens' distribution: LCG floats in [-1, 1).
+        node "$here/make_npy.mjs" "$o.float.tflite" "$samples" 7 "$o.calib.npy" &&
             calib=$o.calib.npy
     fi
     local mode
@@ -110,17 +73,17 @@ convert_all() {
             skipped=$((skipped + 1))
             continue
         fi
-        check "$source" "$name" "$mode" "$out"
+        add "$source" "$name" "$mode" "$out"
     done
 }
 
 for m in "$src"/examples/models/*.tflite; do
-    check example "$(basename "$m" .tflite)" as-is "$m"
+    add example "$(basename "$m" .tflite)" as-is "$m"
 done
 for m in "$shared"/models/mlperf-tiny/*.tflite; do
     name=$(basename "$m" .tflite)
     if [ "$quick" = 1 ] && [[ $name == vww* ]]; then continue; fi
-    check shared "$name" as-is "$m"
+    add shared "$name" as-is "$m"
 done
 if [ $have_convert = 1 ]; then
     if [ -f "$src/examples/digits/model.h5" ]; then
@@ -141,10 +104,10 @@ if [ $have_convert = 1 ]; then
             const m = require(process.argv[1]);
             for (const c of m.cases)
               if (c.run && !c.error && c.format === "h5" && c.inputs === 1)
-                console.log(c.name + " " + c.file);' "$fixtures/manifest.json" |
-        while read -r name file; do echo "$name $file"; done > "$work/fixtures.txt"
+                console.log(c.name + " " + c.file);' "$fixtures/manifest.json" \
+            > "$work/fixtures.txt"
         while read -r name file; do
-            convert_all fixture "$name" "$fixtures/$file"
+            convert_all fixture "$name" "$fixtures/$file" "" 32
         done < "$work/fixtures.txt"
     fi
 else
@@ -152,10 +115,66 @@ else
     skipped=$((skipped + 1))
 fi
 
+# Phase 2: TensorFlow Lite runs them all in one process (loading the wasm
+# once), each on the goldens' LCG input of seed 1, which it writes to
+# m<i>.in.  A model that kills the process is retried alone.
+jobs=$work/jobs.txt
+: > "$jobs"
+for i in "${!FILE[@]}"; do
+    echo "${FILE[$i]} $work/m$i.in $work/m$i.tfl $work/m$i.json 1" >> "$jobs"
+done
+node "$here/run_tflite.mjs" --batch "$jobs" > /dev/null 2>&1
+for i in "${!FILE[@]}"; do
+    b=$work/m$i
+    if [ ! -f "$b.json" ] && [ ! -f "$b.json.err" ]; then
+        node "$here/run_tflite.mjs" "${FILE[$i]}" "$b.in" "$b.tfl" --random 1 \
+            --info > "$b.json" 2> "$b.json.err" && rm -f "$b.json.err"
+    fi
+done
+
+# Phase 3: tinyml on the same input, and the comparison.
+for i in "${!FILE[@]}"; do
+    source=${SRC[$i]} label=${LABEL[$i]} mode=${MODE[$i]} model=${FILE[$i]}
+    b=$work/m$i
+    if [ -s "$b.json.err" ] || [ ! -s "$b.json" ]; then
+        row "$source" "$label" "$mode" FAIL "TFLite: $(tail -n 1 "$b.json.err" 2>/dev/null)"
+        failed=$((failed + 1))
+        continue
+    fi
+    if ! "$bin" run "$model" --input "$b.in" --output "$b.tml" \
+            > /dev/null 2> "$b.err"; then
+        row "$source" "$label" "$mode" FAIL "tinyml run: $(tail -n 1 "$b.err")"
+        failed=$((failed + 1))
+        continue
+    fi
+    node "$here/compare.mjs" "$b.json" "$b.tfl" "$b.tml" "$model" > "$b.cmp" 2>&1
+    rc=$? verdict=ok
+    detail=$(awk '{printf "%s%s[%s] max %s (%s), %s differ", (NR > 1 ? "; " : ""), $2, $3, $4, $5, $6}' "$b.cmp")
+    if [ $rc -ne 0 ]; then
+        verdict=FAIL
+        if grep -q 'int8\|uint8\|int16\|<-q' "$b.cmp" &&
+           node "$here/drift.mjs" "$model" "$b.in" "$bin" "$b.d" > "$b.drift" 2>&1; then
+            verdict=drift
+            detail="$detail; drift: $(tail -n 1 "$b.drift")"
+        elif [ -s "$b.drift" ]; then
+            detail="$detail; $(tail -n 1 "$b.drift")"
+        fi
+    fi
+    row "$source" "$label" "$mode" "$verdict" "$detail"
+    case $verdict in
+        ok) passed=$((passed + 1)) ;;
+        drift) passed=$((passed + 1)); drift=$((drift + 1))
+               { echo "  $source $label $mode:"; sed 's/^/    /' "$b.drift"; } > "$work/drift.$i.txt" ;;
+        *) failed=$((failed + 1))
+           [ -s "$b.drift" ] && { echo "  $source $label $mode:"; sed 's/^/    /' "$b.drift"; } > "$work/drift.$i.txt" ;;
+    esac
+done
+
 printf '%-8s %-34s %-16s %-5s %s\n' source model mode verdict "outputs: dtype[count] max |TFLite - tinyml| (relative or LSB), elements differing"
 printf '%s\n' "${table[@]}"
-for f in "$work"/drift.*.txt; do
-    [ -f "$f" ] && { echo "per-op (isolated) comparison of a drifting model:"; cat "$f"; }
-done
+if compgen -G "$work/drift.*.txt" > /dev/null; then
+    echo "per-op comparison (alone: the op in a single-op model on tinyml's own input values; chained: in the whole model):"
+    cat "$work"/drift.*.txt
+fi
 echo "$passed passed ($drift by XNNPACK drift of at most 1 LSB per op), $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

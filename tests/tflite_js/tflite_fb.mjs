@@ -9,6 +9,9 @@
 //   Operator: opcode_index 0, inputs 1, outputs 2
 //   OperatorCode: deprecated_builtin_code 0 (int8), custom_code 1,
 //             version 2, builtin_code 3 (int32)
+//   Tensor:   shape 0, type 1, buffer 2, name 3, quantization 4
+//   QuantizationParameters: min 0, max 1, scale 2 (float), zero_point 3
+//             (long)
 
 const NAMES = {
   0: 'ADD', 1: 'AVERAGE_POOL_2D', 2: 'CONCATENATION', 3: 'CONV_2D',
@@ -48,6 +51,13 @@ export function parseModel(buf) {
     for (let k = 0; k < u32(v); k++) out.push(deref(v + 4 + 4 * k));
     return out;
   };
+  const floats = (f) => {
+    if (!f) return [];
+    const v = deref(f);
+    const out = [];
+    for (let k = 0; k < u32(v); k++) out.push(buf.readFloatLE(v + 4 + 4 * k));
+    return out;
+  };
   const model = deref(0);
   const codes = tables(field(model, 1)).map((c) => {
     const fb = field(c, 3), fd = field(c, 0);
@@ -58,6 +68,15 @@ export function parseModel(buf) {
   const sgs = tables(field(model, 2));
   if (sgs.length < 1) throw new Error('no subgraph');
   const sg = sgs[0];
+  const TYPES = ['float32', 'float16', 'int32', 'uint8', 'int64', 'string',
+                 'bool', 'int16', 'complex64', 'int8'];
+  const tensors = tables(field(sg, 0)).map((t) => {
+    const ft = field(t, 1), q = field(t, 4);
+    const qt = q ? deref(q) : 0;
+    return { shape: ints(field(t, 0)),
+             dtype: TYPES[ft ? buf.readInt8(ft) : 0] || 'other',
+             scale: qt ? floats(field(qt, 2)) : [] };
+  });
   const opsField = field(sg, 3);
   const ops = tables(opsField).map((op, k) => {
     const fi = field(op, 0);
@@ -66,9 +85,20 @@ export function parseModel(buf) {
              name: opName(codes[idx]),
              inputs: ints(field(op, 1)), outputs: ints(field(op, 2)) };
   });
-  return { buf, sg, opsField, inputsField: field(sg, 1),
+  return { buf, sg, opsField, tensors, inputsField: field(sg, 1),
            outputsField: field(sg, 2), inputs: ints(field(sg, 1)),
            outputs: ints(field(sg, 2)), ops };
+}
+
+// Per model output: the scale of the int8/uint8/int16 tensor a float32
+// output is dequantized from (a DEQUANTIZE op's input), else 0.
+export function dequantizedScales(m) {
+  return m.outputs.map((t) => {
+    const op = m.ops.find((o) => o.outputs.includes(t));
+    if (!op || op.name !== 'DEQUANTIZE' || m.tensors[t].dtype !== 'float32') return 0;
+    const src = m.tensors[op.inputs[0]];
+    return src && src.scale.length === 1 && src.dtype !== 'float16' ? src.scale[0] : 0;
+  });
 }
 
 // Returns a copy of the model with subgraph 0's inputs and/or outputs
