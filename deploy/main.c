@@ -130,7 +130,10 @@ static int compare_outputs(void)
         size_t k = 0;
         while (k < info.bytes && data[k] == tml_test_output[offset + k])
             k++;
-        if (k < info.bytes && info.dtype == TML_FLOAT32 &&
+        /* (The length test lets the compiler drop the call when the
+         * expected output is too short to hold a float.) */
+        if (TML_TEST_OUTPUT_LEN >= 4 && k < info.bytes &&
+            info.dtype == TML_FLOAT32 &&
             float_close(data, tml_test_output + offset, info.bytes / 4)) {
             approx = 1;
             k = info.bytes;

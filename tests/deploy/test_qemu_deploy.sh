@@ -36,6 +36,8 @@ run_case() {
         fail "$what: build failed: $(tail -5 "$TMP/build.log")"
         return
     fi
+    # The project builds with -Wall -Wextra: no warning allowed.
+    grep -q -i 'warning' "$TMP/build.log" && fail "$what: build warnings: $(grep -i -m3 warning "$TMP/build.log")"
     make "${args[@]}" run >"$TMP/run.log" 2>&1
     local rc=$?
     if [ "$rc" -eq 0 ] && grep -qx PASS "$TMP/run.log"; then
