@@ -477,10 +477,13 @@ static int32_t layer_dense(kctx *c, klayer *L)
     int32_t x = L->in[0], units;
     if (cfg_ints(c, L, "units", 1, &units, NULL) < 0 || positive(c, L, "units", &units, 1) < 0)
         return -1;
-    const tml_ir_tensor *t = ten(c, x);
-    if (t->ndims < 2)
+    /* Copy the input's shape now: adding tensors may move c->g->tensors. */
+    int32_t dims[TML_MAX_DIMS];
+    int32_t nd = ten(c, x)->ndims;
+    memcpy(dims, ten(c, x)->dims, sizeof dims);
+    if (nd < 2)
         return lfail(c, L, "expects an input of rank 2 or more");
-    int32_t in = last_dim(c, x);
+    int32_t in = dims[nd - 1];
     keras_array k;
     if (weight(c, L, "kernel", 0, 2, (int32_t[]){in, units}, &k) < 0)
         return -1;
@@ -502,10 +505,7 @@ static int32_t layer_dense(kctx *c, klayer *L)
     if (bt < 0)
         return -1;
     tml_ir_attrs a = tml_ir_default_attrs();
-    a.keep_dims = t->ndims > 2;
-    int32_t dims[TML_MAX_DIMS];
-    int32_t nd = t->ndims;
-    memcpy(dims, t->dims, sizeof dims);
+    a.keep_dims = nd > 2;
     dims[nd - 1] = units;
     int32_t y = emit(c, L, OP_FULLY_CONNECTED, (int32_t[]){x, wt, bt}, 3, nd, dims, &a,
                      "fc");
@@ -1116,14 +1116,14 @@ static int32_t layer_zeropad2d(kctx *c, klayer *L)
     for (int i = 0; i < 4; i++)
         if (p[i] < 0 || p[i] > 65536)
             return lfail(c, L, "padding %d is not supported", (int)p[i]);
-    const tml_ir_tensor *t = ten(c, x);
+    /* The output shape before adding tensors (which may move them). */
+    const int32_t *in = ten(c, x)->dims;
+    int32_t out[4] = {1, in[1] + p[0] + p[1], in[2] + p[2] + p[3], in[3]};
     int32_t pads[8] = {0, 0, p[0], p[1], p[2], p[3], 0, 0};
     int32_t pt = new_const(c, L, "paddings", TML_INT32, 2, (int32_t[]){4, 2}, pads);
     if (pt < 0)
         return -1;
-    return emit(c, L, OP_PAD, (int32_t[]){x, pt}, 2, 4,
-                (int32_t[]){1, t->dims[1] + p[0] + p[1], t->dims[2] + p[2] + p[3], t->dims[3]},
-                NULL, "pad");
+    return emit(c, L, OP_PAD, (int32_t[]){x, pt}, 2, 4, out, NULL, "pad");
 }
 
 static int32_t layer_permute(kctx *c, klayer *L)

@@ -720,6 +720,26 @@ def build(out):
     m.outputs = [dense(m, "d2", h, 2, 3)]
     case(m, [FC, RELU, FC], out_dir=out)
 
+    # Deep stacks: the IR's tensor array grows (reallocates) inside layers.
+    m = Model("deep_dense", sequential=True)
+    h = m.input("x", [4])
+    for i in range(24):
+        h = dense(m, "d%d" % i, h, 4, 4, "tanh" if i % 3 == 0 else "linear")
+    m.outputs = [h]
+    case(m, sum(([FC, TANH] if i % 3 == 0 else [FC] for i in range(24)), []), out_dir=out)
+
+    m = Model("deep_pad")
+    h = m.input("x", [2, 2, 1])
+    # One single-tensor layer first so that PAD's constants land on the
+    # array's growth points (32, 64).
+    h = simple(m, "r", "Activation", {"activation": "relu"}, h, lambda v: np.maximum(v, 0))
+    for i in range(40):
+        h = simple(m, "p%d" % i, "ZeroPadding2D", {"padding": [[0, 0], [0, 1]],
+                                                   "data_format": "channels_last"}, h,
+                   lambda v: np.pad(v, ((0, 0), (0, 0), (0, 1), (0, 0))))
+    m.outputs = [h]
+    case(m, [RELU] + [PAD] * 40, out_dir=out)
+
     m = Model("seq_list_config", sequential=True)
     x = m.input("x", [3])
     m.outputs = [dense(m, "d", x, 2, 3, "tanh")]
