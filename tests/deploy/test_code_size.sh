@@ -9,6 +9,12 @@ set -u
 BIN=${TINYML_BIN:?TINYML_BIN not set}
 export TINYML_SHARED=${TINYML_SHARED:?TINYML_SHARED not set}
 SRC=${TINYML_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
+# The ASan/UBSan build (scripts/test.sh's build-asan) runs the same
+# cross-builds again; they do not involve sanitized code, so it skips them.
+if grep -q '^TML_SANITIZE:BOOL=ON' "${TINYML_BUILD:-/nonexistent}/CMakeCache.txt" 2>/dev/null; then
+    echo "skip: sanitizer build (the plain build runs this test)"
+    exit 0
+fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 if ! bash "$SRC/scripts/measure_code_size.sh" --tinyml "$BIN" --out "$TMP/fresh.json" >"$TMP/log" 2>&1; then

@@ -8,6 +8,12 @@
 set -u
 SRC=${TINYML_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
 command -v arm-none-eabi-gcc >/dev/null || { echo "FAIL: arm-none-eabi-gcc not installed (scripts/install-deps.sh)"; exit 1; }
+# The ASan/UBSan build (scripts/test.sh's build-asan) runs the same
+# cross-builds again; they do not involve sanitized code, so it skips them.
+if grep -q '^TML_SANITIZE:BOOL=ON' "${TINYML_BUILD:-/nonexistent}/CMakeCache.txt" 2>/dev/null; then
+    echo "skip: sanitizer build (the plain build runs this test)"
+    exit 0
+fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 failures=0
