@@ -1243,11 +1243,32 @@ static int is_identity(const char *cls)
     return 0;
 }
 
+/* Keras 3 quantized layers (dtype policy "int8_from_float32", ...) store
+ * integer kernels plus scales: refuse them rather than misread. */
+static int check_dtype_policy(kctx *c, const klayer *L)
+{
+    const cJSON *dt = cfg_get(L, "dtype");
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(dt, "class_name");
+    if (cJSON_IsObject(dt))
+        dt = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(dt, "config"),
+                                              "name");
+    int quantized = cJSON_IsString(cls) && strstr(cls->valuestring, "Quantized") != NULL;
+    if (cJSON_IsString(dt) && (strstr(dt->valuestring, "int8") || strstr(dt->valuestring, "int4") ||
+                               strstr(dt->valuestring, "float8")))
+        quantized = 1;
+    if (quantized)
+        return lfail(c, L, "quantized Keras layers (dtype '%s') are not supported",
+                     cJSON_IsString(dt) ? dt->valuestring : "?");
+    return 0;
+}
+
 static int32_t translate(kctx *c, klayer *L)
 {
     const char *k = L->cls;
     if (L->nin < 1)
         return lfail(c, L, "has no input");
+    if (check_dtype_policy(c, L) < 0)
+        return -1;
     if (is_identity(k))
         return L->in[0];
     if (strcmp(k, "Add") == 0)

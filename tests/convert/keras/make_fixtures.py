@@ -849,6 +849,15 @@ def build_errors(out):
     error_case("err_int_input.h5", "layer 'x' (InputLayer): input dtype 'int32' is not supported "
                                    "(only float32)")
 
+    q = tiny()
+    cfg = q.config_k3()
+    cfg["config"]["layers"][1]["config"]["dtype"] = {
+        "module": "keras", "class_name": "QuantizedDTypePolicy",
+        "config": {"name": "int8_from_float32", "source_name": "float32"}}
+    write_keras(p("err_quantized.keras"), q, config=cfg)
+    error_case("err_quantized.keras", "layer 'fc' (Dense): quantized Keras layers (dtype "
+                                      "'int8_from_float32') are not supported")
+
     write_keras(p("err_no_config.keras"), tiny(), members=("metadata.json", "model.weights.h5"))
     error_case("err_no_config.keras", "has no config.json", exact=False)
 
