@@ -108,38 +108,42 @@ void tml_tensor_quant(const tml_interpreter *it, const tml_tensor *t,
     out->dim = mt.quant_dim;
 }
 
-tml_status tml_kernel_error(tml_interpreter *it, const tml_node *n,
-                            tml_status status, const char *fmt, ...)
+/* it->error = "op N NAME: ", then "SLOT tensor IDX 'TNAME': " when t is
+ * given, then fmt; truncated to the buffer. */
+static void node_error(tml_interpreter *it, const tml_node *n,
+                       const char *slot, const tml_tensor *t,
+                       const char *fmt, va_list ap)
 {
     int32_t op = (int32_t)(n - it->nodes);
     size_t len = tml_format(it->error, sizeof it->error, "op %d %s: ",
                             (int)op, tml_op_name(n->builtin));
-    if (len < sizeof it->error) {
-        va_list ap;
-        va_start(ap, fmt);
+    if (t && len < sizeof it->error)
+        len += tml_format(it->error + len, sizeof it->error - len,
+                          "%s tensor %d '%s': ", slot,
+                          (int)tml_tensor_index(it, t),
+                          tml_tensor_name(it, t));
+    if (len < sizeof it->error)
         tml_vformat(it->error + len, sizeof it->error - len, fmt, ap);
-        va_end(ap);
-    }
+}
+
+tml_status tml_kernel_error(tml_interpreter *it, const tml_node *n,
+                            tml_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    node_error(it, n, NULL, NULL, fmt, ap);
+    va_end(ap);
     return status;
 }
 
-/* tml_kernel_error with the "SLOT tensor IDX 'TNAME': " prefix. */
 tml_status tml_tensor_error(tml_interpreter *it, const tml_node *n,
                             tml_status status, const char *slot,
                             const tml_tensor *t, const char *fmt, ...)
 {
-    int32_t op = (int32_t)(n - it->nodes);
-    size_t len = tml_format(it->error, sizeof it->error,
-                            "op %d %s: %s tensor %d '%s': ", (int)op,
-                            tml_op_name(n->builtin), slot,
-                            (int)tml_tensor_index(it, t),
-                            tml_tensor_name(it, t));
-    if (len < sizeof it->error) {
-        va_list ap;
-        va_start(ap, fmt);
-        tml_vformat(it->error + len, sizeof it->error - len, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    node_error(it, n, slot, t, fmt, ap);
+    va_end(ap);
     return status;
 }
 
