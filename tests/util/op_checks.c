@@ -221,35 +221,44 @@ static void *read_golden(const char *model, int op, int tensor, size_t *size)
 }
 
 int tml_test_check_op_golden(const tml_test_op *op, const char *model,
-                             int in_op, int in_tensor, int out_op,
-                             int out_tensor)
+                             const tml_test_golden *in, int nin,
+                             tml_test_golden out)
 {
-    size_t in_size = 0, want_size = 0;
-    void *in = read_golden(model, in_op, in_tensor, &in_size);
-    void *want = read_golden(model, out_op, out_tensor, &want_size);
-    if (!in || !want) {
-        free(in);
+    void *x[TML_TEST_MAX_INPUTS] = { NULL };
+    size_t want_size = 0;
+    void *want = read_golden(model, out.op, out.tensor, &want_size);
+    int found = want != NULL && nin <= TML_TEST_MAX_INPUTS;
+    for (int k = 0; k < nin && found; k++) {
+        size_t size = 0;
+        x[k] = read_golden(model, in[k].op, in[k].tensor, &size);
+        found = x[k] != NULL;
+        if (found)
+            assert_int_equal(size, tml_test_tensor_bytes(&op->inputs[k]));
+    }
+    if (!found) {
+        for (int k = 0; k < nin && k < TML_TEST_MAX_INPUTS; k++)
+            free(x[k]);
         free(want);
         return 0;
     }
-    assert_int_equal(in_size, tml_test_tensor_bytes(&op->inputs[0]));
     assert_int_equal(want_size, tml_test_tensor_bytes(&op->outputs[0]));
-    void *out = malloc(want_size);
-    assert_non_null(out);
+    void *y = malloc(want_size);
+    assert_non_null(y);
     char err[256] = "";
-    tml_status s = tml_test_run_single_op(op, (const void *[]){ in },
-                                          (void *[]){ out }, err, sizeof err);
+    tml_status s = tml_test_run_single_op(op, (const void *const *)x,
+                                          (void *[]){ y }, err, sizeof err);
     if (s != TML_OK)
-        fail_msg("%s: %s", model, err);
+        fail_msg("%s op %d: %s", model, out.op, err);
     if (op->outputs[0].type == TML_INT8) {
-        assert_memory_equal(out, want, want_size);
+        assert_memory_equal(y, want, want_size);
     } else {
-        const float *o = out, *w = want;
+        const float *o = y, *w = want;
         for (size_t i = 0; i < want_size / 4; i++)
             assert_float_equal(o[i], w[i], 1e-5 * fabs(w[i]) + 1e-7);
     }
-    free(out);
-    free(in);
+    free(y);
+    for (int k = 0; k < nin; k++)
+        free(x[k]);
     free(want);
     return 1;
 }

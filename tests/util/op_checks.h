@@ -50,14 +50,20 @@ double tml_test_requantize_real(double real, double scale, int32_t zp);
 void tml_test_assert_op_goldens(const char *model, int32_t builtin,
                                 int expected_ops);
 
-/* One op alone on TFLite Micro's output of an earlier op: runs `op` on
- * goldens/<model>/seed1.ops/op<in_op>.t<in_tensor>.bin and compares with
- * op<out_op>.t<out_tensor>.bin (int8 byte for byte, float32 element-wise
- * within 1e-5 relative + 1e-7).  The files must have the sizes of op's
- * input 0 and output 0.  Returns 0 (nothing checked) when the goldens are
- * not there, else 1. */
+/* goldens/<model>/seed1.ops/opNNN.tMMM.bin: tensor MMM as op NNN of
+ * TFLite Micro wrote it. */
+typedef struct tml_test_golden {
+    int op, tensor;
+} tml_test_golden;
+
+/* One op alone on TFLite Micro's outputs of earlier ops: runs `op` with
+ * its input k (k < nin, the first nin inputs, none constant) set to the
+ * golden in[k] and compares its output 0 with the golden `out` (int8 byte
+ * for byte, float32 element-wise within 1e-5 relative + 1e-7).  The files
+ * must have the sizes of those tensors.  Returns 0 (nothing checked) when
+ * a golden is not there, else 1. */
 int tml_test_check_op_golden(const tml_test_op *op, const char *model,
-                             int in_op, int in_tensor, int out_op,
-                             int out_tensor);
+                             const tml_test_golden *in, int nin,
+                             tml_test_golden out);
 
 #endif

@@ -378,14 +378,6 @@ static void test_op_errors(void **state)
 
 /* ---- TFLite Micro goldens ---- */
 
-static void *golden(const char *model, int op, int tensor, size_t *size)
-{
-    char rel[256];
-    snprintf(rel, sizeof rel, "goldens/%s/seed1.ops/op%03d.t%03d.bin", model, op,
-             tensor);
-    return tml_test_read_shared(rel, size);
-}
-
 typedef struct add_golden {
     int op;
     int a_op, a_tensor, b_op, b_tensor, out_tensor;
@@ -406,16 +398,6 @@ static const add_golden resnet_adds[] = {
 
 static int check_golden(const char *model, const add_golden *g, tml_dtype type)
 {
-    size_t na = 0, nb = 0, nw = 0;
-    void *a = golden(model, g->a_op, g->a_tensor, &na);
-    void *b = golden(model, g->b_op, g->b_tensor, &nb);
-    void *want = golden(model, g->op, g->out_tensor, &nw);
-    if (!a || !b || !want) {
-        free(a);
-        free(b);
-        free(want);
-        return 0;
-    }
     tml_test_op op = binary_op(ADD, type, TML_ACT_RELU);
     const int32_t dims[4] = { 1, g->h, g->w, g->c };
     tml_test_set_shape(&op.inputs[0], 4, dims);
@@ -429,28 +411,10 @@ static int check_golden(const char *model, const add_golden *g, tml_dtype type)
         op.outputs[0].scale = g->so;
         op.outputs[0].zero_point = g->zo;
     }
-    size_t bytes = tml_test_tensor_bytes(&op.outputs[0]);
-    assert_int_equal(na, bytes);
-    assert_int_equal(nb, bytes);
-    assert_int_equal(nw, bytes);
-    void *y = malloc(bytes);
-    char err[256] = "";
-    tml_status s = tml_test_run_single_op(&op, (const void *[]){ a, b },
-                                          (void *[]){ y }, err, sizeof err);
-    if (s != TML_OK)
-        fail_msg("%s op %d: %s", model, g->op, err);
-    if (type == TML_INT8) {
-        assert_memory_equal(y, want, bytes);
-    } else {
-        const float *o = y, *w = want;
-        for (size_t i = 0; i < bytes / 4; i++)
-            assert_float_equal(o[i], w[i], 1e-5 * fabs(w[i]) + 1e-7);
-    }
-    free(y);
-    free(a);
-    free(b);
-    free(want);
-    return 1;
+    const tml_test_golden in[2] = { { g->a_op, g->a_tensor },
+                                    { g->b_op, g->b_tensor } };
+    const tml_test_golden out = { g->op, g->out_tensor };
+    return tml_test_check_op_golden(&op, model, in, 2, out);
 }
 
 static void test_goldens(void **state)

@@ -265,9 +265,9 @@ static void test_goldens(void **state)
                                  0, pg->w, pg->h, TML_ACT_NONE, pg->scale, pg->zp);
         op.options = tml_tfl_pool2d_options(TML_PAD_VALID, pg->w, pg->h, pg->w,
                                             pg->h, TML_ACT_NONE);
-        checked += tml_test_check_op_golden(&op, pg->model, pg->in_op,
-                                            pg->in_tensor, pg->op,
-                                            pg->out_tensor);
+        const tml_test_golden in = { pg->in_op, pg->in_tensor };
+        const tml_test_golden out = { pg->op, pg->out_tensor };
+        checked += tml_test_check_op_golden(&op, pg->model, &in, 1, out);
     }
     if (checked == 0)
         skip();

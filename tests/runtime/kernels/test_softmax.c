@@ -342,9 +342,9 @@ static void test_goldens(void **state)
         int int8 = sg->type == TML_INT8;
         tml_test_op op = softmax_op(sg->type, sg->depth, sg->in_scale, sg->in_zp,
                                     int8 ? 0.00390625f : 0.0f, int8 ? -128 : 0, 1.0f);
-        checked += tml_test_check_op_golden(&op, sg->model, sg->in_op,
-                                            sg->in_tensor, sg->op,
-                                            sg->out_tensor);
+        const tml_test_golden in = { sg->in_op, sg->in_tensor };
+        const tml_test_golden out = { sg->op, sg->out_tensor };
+        checked += tml_test_check_op_golden(&op, sg->model, &in, 1, out);
     }
     if (checked == 0)
         skip();
