@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cJSON.h>
 
@@ -1958,6 +1959,12 @@ static int import_zip(const char *path, tml_ir_graph *g, char *err, size_t n)
 static int sniff(const char *path, char *err, size_t n)
 {
     unsigned char head[8] = {0};
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, n, "'%s' is a directory (a SavedModel? save the Keras model with "
+                         "model.save('m.h5') or 'm.keras')", path);
+        return -1;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, n, "cannot open '%s'", path);

@@ -381,6 +381,9 @@ static void test_missing_file(void **state)
     assert_string_equal(err, "cannot open '/nonexistent/m.h5'");
     assert_int_equal(tml_import_file("/nonexistent/m.onnx", g, err, sizeof err), -1);
     assert_string_equal(err, "cannot open '/nonexistent/m.onnx'");
+    assert_int_equal(tml_import_file(g_dir, g, err, sizeof err), -1);
+    assert_non_null(strstr(err, "is a directory (a SavedModel? save the Keras model with "
+                                "model.save('m.h5') or 'm.keras')"));
     tml_ir_free(g);
 }
 
