@@ -603,7 +603,7 @@ static int group_channels(kctx *c, const klayer *L, int32_t cin, int32_t filters
 static int32_t conv2d_core(kctx *c, const klayer *L, int32_t x, const conv_opts *o,
                            int32_t filters, const char *what)
 {
-    int32_t cin, oh, ow;
+    int32_t cin = 0, oh = 0, ow = 0;
     if (group_channels(c, L, last_dim(c, x), filters, o, &cin) < 0 ||
         out_hw(c, L, x, o, &oh, &ow) < 0)
         return -1;
@@ -649,7 +649,7 @@ static int32_t layer_conv1d(kctx *c, klayer *L)
         cfg_ints(c, L, "filters", 1, &filters, NULL) < 0 ||
         positive(c, L, "filters", &filters, 1) < 0)
         return -1;
-    int32_t w = ten(c, x)->dims[1], cin;
+    int32_t w = ten(c, x)->dims[1], cin = 0;
     if (group_channels(c, L, ten(c, x)->dims[2], filters, &o, &cin) < 0)
         return -1;
     int32_t x4 = reshape(c, L, x, 4, (int32_t[]){1, 1, w, ten(c, x)->dims[2]}, "to2d");
