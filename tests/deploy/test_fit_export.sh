@@ -144,9 +144,18 @@ kernels=$(cd "$TMP/pico/runtime/kernels" && ls *.c | tr '\n' ' ')
 [ "$kernels" = "conv.c depthwise_conv.c fully_connected.c hybrid.c pooling.c reshape.c softmax.c " ] \
     && ok "only the KWS kernels: $kernels" || fail "kernels: $kernels"
 [ "$(grep -c '^TML_OP(' "$TMP/pico/tml_ops.def")" -eq 6 ] && ok "tml_ops.def lists the 6 KWS ops" || fail "tml_ops.def"
+grep -q "^KERNEL_SRC = runtime/kernels/conv.c runtime/kernels/depthwise_conv.c runtime/kernels/fully_connected.c runtime/kernels/hybrid.c runtime/kernels/pooling.c runtime/kernels/reshape.c runtime/kernels/softmax.c$" "$TMP/pico/Makefile" \
+    && ok "Makefile compiles exactly those kernels" || fail "Makefile KERNEL_SRC: $(grep KERNEL_SRC "$TMP/pico/Makefile")"
 if command -v arm-none-eabi-gcc >/dev/null; then
     make -C "$TMP/pico" -s >"$TMP/make.log" 2>&1 && ok "rpi_pico project builds" || fail "rpi_pico build: $(tail -3 "$TMP/make.log")"
 fi
+# Exporting another model into the same folder: its Makefile names only the
+# new model's kernels (stale kernel files are not compiled).
+expect 0 "export ad01_int8 over the KWS project" -- "$BIN" export "$MODELS/ad01_int8.tflite" --project "$TMP/pico" --board pico
+grep -q "^KERNEL_SRC = runtime/kernels/conv.c runtime/kernels/fully_connected.c runtime/kernels/hybrid.c$" "$TMP/pico/Makefile" \
+    && ok "re-export: only ad01's kernels compiled (FC needs conv.c's multipliers, hybrid.c)" \
+    || fail "re-export KERNEL_SRC: $(grep KERNEL_SRC "$TMP/pico/Makefile")"
+[ "$(grep -c '^TML_OP(' "$TMP/pico/tml_ops.def")" -eq 1 ] && ok "re-export: tml_ops.def has FULLY_CONNECTED only" || fail "re-export tml_ops.def"
 
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]

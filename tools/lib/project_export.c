@@ -312,6 +312,18 @@ static int list_kernels(const char *src, kernel_files *k, char *err,
             k->count++;
     }
     closedir(d);
+    /* Name order, so that generated files do not depend on readdir. */
+    for (int i = 1; i < k->count; i++) {
+        for (int j = i; j > 0 && strcmp(k->name[j - 1], k->name[j]) > 0; j--) {
+            char name[64];
+            char *source = k->source[j];
+            memcpy(name, k->name[j], sizeof name);
+            memcpy(k->name[j], k->name[j - 1], sizeof name);
+            memcpy(k->name[j - 1], name, sizeof name);
+            k->source[j] = k->source[j - 1];
+            k->source[j - 1] = source;
+        }
+    }
     return rc;
 }
 
@@ -428,7 +440,8 @@ static int copy_dir_files(const tml_export_project *p, const char *rel,
 }
 
 static int copy_kernels(const tml_export_project *p, const char *syms,
-                        text *listing, char *err, size_t err_size)
+                        text *listing, text *make_list, char *err,
+                        size_t err_size)
 {
     kernel_files *k = calloc(1, sizeof *k);
     if (!k)
@@ -445,6 +458,7 @@ static int copy_kernels(const tml_export_project *p, const char *syms,
         snprintf(to, sizeof to, "%s/runtime/kernels/%s.c", p->dir, k->name[i]);
         rc = copy_file(from, to, err, err_size);
         add(listing, " %s.c", k->name[i]);
+        add(make_list, " runtime/kernels/%s.c", k->name[i]);
     }
     for (int i = 0; i < k->count; i++)
         free(k->source[i]);
@@ -595,7 +609,7 @@ int tml_export_project_write(const tml_export_project *p, char *err,
         tml_export_c_array(p->dir, p->model, err, err_size) != 0 ||
         write_test_data(p, err, err_size) != 0)
         return -1;
-    text syms = {0}, kernels = {0};
+    text syms = {0}, kernels = {0}, make_list = {0};
     int rc = write_ops_def(p, &syms, err, err_size);
     if (rc == 0)
         rc = copy_dir_files(p, "runtime", ".c", err, err_size);
@@ -604,7 +618,8 @@ int tml_export_project_write(const tml_export_project *p, char *err,
     if (rc == 0)
         rc = copy_dir_files(p, "runtime/kernels", ".h", err, err_size);
     if (rc == 0)
-        rc = copy_kernels(p, syms.s ? syms.s : "", &kernels, err, err_size);
+        rc = copy_kernels(p, syms.s ? syms.s : "", &kernels, &make_list, err,
+                          err_size);
     if (rc == 0)
         rc = copy_dir_files(p, "include/tinyml", ".h", err, err_size);
     static const char *const deploy_files[] = {"main.c", "startup.c",
@@ -628,7 +643,8 @@ int tml_export_project_write(const tml_export_project *p, char *err,
         p->model->name, "CORE", p->board->core, "CPU_FLAGS", cpu,
         "QEMU_MACHINE", p->board->qemu_machine, "FLASH_ORIGIN", flash_origin,
         "FLASH_BYTES", flash, "RAM_ORIGIN", ram_origin, "RAM_BYTES", ram,
-        "STACK_BYTES", stack, NULL};
+        "STACK_BYTES", stack, "KERNEL_SRC",
+        make_list.s ? make_list.s + 1 : "", NULL};
     if (rc == 0)
         rc = fill_template(p, "link.ld.in", "link.ld", subs, err, err_size);
     if (rc == 0)
@@ -637,5 +653,6 @@ int tml_export_project_write(const tml_export_project *p, char *err,
         rc = write_readme(p, cpu, kernels.s ? kernels.s : "", err, err_size);
     free(syms.s);
     free(kernels.s);
+    free(make_list.s);
     return rc;
 }
