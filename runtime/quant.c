@@ -62,7 +62,10 @@ static int64_t round_half_away(double v)
 
 void tml_quantize_multiplier(double real, int32_t *multiplier, int *shift)
 {
-    if (real == 0.0) {
+    /* Not finite (a hostile scale ratio overflowed) or zero: no multiplier,
+     * rather than undefined float-to-int conversions.  Kernels reject such
+     * scales in prepare; this keeps the arithmetic defined regardless. */
+    if (real == 0.0 || real != real || real > 1e300 || real < -1e300) {
         *multiplier = 0;
         *shift = 0;
         return;
