@@ -133,6 +133,60 @@ printf 'not a model' > "$TMP/junk.tflite"
 expect 2 "malformed model" -- "$BIN" eval "$TMP/junk.tflite" --data "$TMP/strokes.npy" --labels "$TMP/labels.npy" && ok "malformed model: exit 2, one line"
 expect 2 "malformed compare model" -- "$BIN" eval "$EX/tiny_float.tflite" --compare "$TMP/junk.tflite" --data "$TMP/strokes.npy" --labels "$TMP/labels.npy" && ok "malformed --compare model: exit 2, one line"
 
+# ---- the bundled labelled set is what scripts/train_example.py makes ----
+# Same bytes when regenerated, and model.h5 in Keras 2.4's HDF5 layout
+# (attribute types as in ../shared's pretrainedResnet.h5, saved by Keras).
+SHARED=${TINYML_SHARED:-$SRC/../shared}
+if "$PY" "$SRC/scripts/train_example.py" "$TMP/digits" > "$TMP/train.out" 2>&1; then
+    for f in model.h5 calibration.npy test_x.npy test_y.npy test_probs.npy train_log.txt; do
+        if cmp -s "$TMP/digits/$f" "$DIG/$f"; then ok "regenerated $f is the checked-in file"
+        else fail "regenerated $f differs from examples/digits/$f"; fi
+    done
+    has "$TMP/train.out" "inference (moving statistics): train accuracy 0.9986 (1437), test accuracy 0.9889 (356 of 360)" "trained float accuracy 98.89% on the test set"
+else
+    fail "train_example.py: $(tail -n 1 "$TMP/train.out")"
+fi
+"$PY" - "$DIG" "$SHARED/models/mlperf-tiny/pretrainedResnet.h5" > "$TMP/layout.out" 2>&1 <<'PYEOF'
+import json, sys
+import h5py, numpy as np
+dig, ref_path = sys.argv[1], sys.argv[2]
+f = h5py.File(dig + "/model.h5", "r")
+def kind(obj, name):
+    t = obj.attrs.get_id(name).get_type()
+    if isinstance(t, h5py.h5t.TypeStringID):
+        return ("vlen" if t.is_variable_str() else "fixed", t.get_cset())
+    return (type(t).__name__,)
+if ref_path and __import__("os").path.exists(ref_path):
+    ref = h5py.File(ref_path, "r")
+    for obj, robj in ((f, ref), (f["model_weights"], ref["model_weights"])):
+        for name in obj.attrs:
+            assert kind(obj, name) == kind(robj, name), (name, kind(obj, name), kind(robj, name))
+    assert kind(f["model_weights/flatten"], "weight_names") == kind(ref["model_weights/flatten"], "weight_names")
+    assert kind(f["model_weights/conv2d"], "weight_names")[0] == "fixed"
+cfg = json.loads(f.attrs["model_config"])
+assert cfg["class_name"] == "Functional"
+layers = [l["name"] for l in cfg["config"]["layers"]]
+assert [n.decode() for n in f["model_weights"].attrs["layer_names"]] == layers
+shapes = {}
+for l in layers:
+    g = f["model_weights"][l]
+    for w in g.attrs["weight_names"]:
+        d = g[w.decode()]
+        assert d.dtype == np.float32 and d.chunks is None, w
+        shapes[w.decode()] = d.shape
+assert shapes == {"conv2d/kernel:0": (3, 3, 1, 8), "conv2d/bias:0": (8,),
+                  "batch_normalization/gamma:0": (8,), "batch_normalization/beta:0": (8,),
+                  "batch_normalization/moving_mean:0": (8,),
+                  "batch_normalization/moving_variance:0": (8,),
+                  "dense/kernel:0": (128, 10), "dense/bias:0": (10,)}, shapes
+x, y, c = (np.load(dig + n) for n in ("/test_x.npy", "/test_y.npy", "/calibration.npy"))
+assert x.shape == (360, 8, 8, 1) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+assert y.shape == (360,) and y.dtype == np.int32 and set(y) == set(range(10))
+assert c.shape == (300, 8, 8, 1) and c.dtype == np.float32
+print("layout ok")
+PYEOF
+has "$TMP/layout.out" "layout ok" "model.h5 in Keras 2.4 layout; 360 labelled test images, 300 calibration samples"
+
 # ---- the bundled digits model, through tinyml convert ----
 if "$BIN" convert "$DIG/model.h5" -o "$TMP/digits.tflite" >/dev/null 2>"$TMP/conv.err"; then
     if expect 0 "digits float vs the numpy model" -- "$BIN" eval "$TMP/digits.tflite" --data "$DIG/test_x.npy" --labels "$DIG/test_probs.npy"; then
