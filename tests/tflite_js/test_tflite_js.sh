@@ -28,6 +28,7 @@ shared=${TINYML_SHARED:-$src/../shared}
 here=$src/tests/tflite_js
 quick=${TINYML_TFLITE_JS_QUICK:-0}
 
+export CMP=$here/compare.mjs
 if ! bash "$here/ensure_deps.sh"; then
     echo "FAIL: TFLite (npm package) not available"
     exit 1
@@ -40,6 +41,33 @@ table=()
 row() { # source model mode verdict detail
     table+=("$(printf '%-8s %-34s %-16s %-5s %s' "$1" "$2" "$3" "$4" "$5")")
 }
+
+# The comparison itself can fail: a float output 2e-5 off (relative) and
+# an int8 output 2 LSB off are refused, 1 LSB and 0.9e-5 accepted.
+node - "$work" <<'JSEOF' || { echo "FAIL: compare.mjs self-check"; exit 1; }
+const { writeFileSync } = require('fs');
+const { execFileSync } = require('child_process');
+const dir = process.argv[2];
+const info = { outputs: [{ dtype: 'float32', count: 2 }, { dtype: 'int8', count: 2 }] };
+writeFileSync(`${dir}/self.json`, JSON.stringify(info));
+const make = (f, q) => {
+  const b = Buffer.alloc(10);
+  b.writeFloatLE(1.0, 0); b.writeFloatLE(f, 4); b.writeInt8(5, 8); b.writeInt8(q, 9);
+  return b;
+};
+writeFileSync(`${dir}/self.a`, make(-1.0, 7));
+const verdict = (f, q) => {
+  writeFileSync(`${dir}/self.b`, make(f, q));
+  try {
+    execFileSync(process.execPath, [process.env.CMP,
+                 `${dir}/self.json`, `${dir}/self.a`, `${dir}/self.b`]);
+    return 'ok';
+  } catch (e) { return e.status === 1 ? 'FAIL' : `error ${e.status}`; }
+};
+const got = [verdict(-1.0, 7), verdict(-1.0 + 0.9e-5, 8), verdict(-1.0 + 2e-5, 7), verdict(-1.0, 9)];
+if (got.join(' ') !== 'ok ok FAIL FAIL') { console.log(got.join(' ')); process.exit(1); }
+JSEOF
+echo "compare.mjs self-check: exact ok, 0.9e-5 and 1 LSB ok, 2e-5 and 2 LSB refused"
 
 # Phase 1: the models to check (converting the Keras ones).
 SRC=() LABEL=() MODE=() FILE=()
