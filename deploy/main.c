@@ -28,7 +28,8 @@ uint32_t tml_stack_used(void);
 static tml_interpreter interp;
 static uint8_t arena[TML_MODEL_ARENA_BYTES] __attribute__((aligned(16)));
 
-static void put_u32(const char *label, uint32_t v)
+/* label, v in decimal, end ("\n" for a line). */
+static void put_num(const char *label, uint32_t v, const char *end)
 {
     char digits[12];
     int k = (int)sizeof digits - 1;
@@ -39,7 +40,35 @@ static void put_u32(const char *label, uint32_t v)
     } while (v);
     sh_write0(label);
     sh_write0(digits + k);
-    sh_write0("\n");
+    sh_write0(end);
+}
+
+static void put_u32(const char *label, uint32_t v)
+{
+    put_num(label, v, "\n");
+}
+
+/* "output 0 (12 bytes): 80 80 7f ..." (the first 32 bytes). */
+static void put_output(int32_t index, const uint8_t *data, size_t bytes)
+{
+    static const char hex[] = "0123456789abcdef";
+    char line[32 * 3 + 8];
+    size_t n = 0;
+    put_num("output ", (uint32_t)index, "");
+    put_num(" (", (uint32_t)bytes, " bytes):");
+    for (size_t k = 0; k < bytes && k < 32; k++) {
+        line[n++] = ' ';
+        line[n++] = hex[data[k] >> 4];
+        line[n++] = hex[data[k] & 15];
+    }
+    if (bytes > 32) {
+        line[n++] = ' ';
+        line[n++] = '.';
+        line[n++] = '.';
+    }
+    line[n++] = '\n';
+    line[n] = '\0';
+    sh_write0(line);
 }
 
 static int fail(const char *what)
@@ -177,5 +206,11 @@ int main(void)
             return fail("invoke");
     }
     put_u32("stack bytes used: ", tml_stack_used());
+    for (int32_t i = 0; i < tml_output_count(&interp); i++) {
+        tml_tensor_info info;
+        const uint8_t *data = tml_output_data(&interp, i);
+        if (tml_output_details(&interp, i, &info) == TML_OK && data)
+            put_output(i, data, info.bytes);
+    }
     return compare_outputs();
 }
