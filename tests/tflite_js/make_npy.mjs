@@ -4,15 +4,16 @@
 // calibration data for converting the shared models, whose golden inputs
 // come from the same generator.
 //
-//   node make_npy.mjs (INFO.json | MODEL.tflite) N SEED OUT.npy
+//   node make_npy.mjs (INFO.json | MODEL.tflite) N SEED OUT.npy [INPUT]
 //
 // INFO.json is what `run_tflite.mjs --info` printed for the float model;
-// a .tflite is read directly.  The sample shape is input 0's shape without
-// its batch dimension.
+// a .tflite is read directly.  The sample shape is input INPUT's (default
+// 0) shape without its batch dimension.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseModel } from './tflite_fb.mjs';
 
-const [infoPath, nText, seedText, outPath] = process.argv.slice(2);
+const [infoPath, nText, seedText, outPath, inputText] = process.argv.slice(2);
+const which = Number(inputText || 0);
 if (!outPath) {
   process.stderr.write('usage: make_npy.mjs (INFO.json | MODEL.tflite) N SEED OUT.npy\n');
   process.exit(2);
@@ -20,10 +21,10 @@ if (!outPath) {
 let shape;
 if (infoPath.endsWith('.tflite')) {
   const m = parseModel(readFileSync(infoPath));
-  shape = m.tensors[m.inputs[0]].shape.slice(1);
+  shape = m.tensors[m.inputs[which]].shape.slice(1);
 } else {
   const info = JSON.parse(readFileSync(infoPath, 'utf8').trim().split('\n').pop());
-  shape = info.inputs[0].shape.slice(1);
+  shape = info.inputs[which].shape.slice(1);
 }
 const n = Number(nText);
 const per = shape.reduce((p, d) => p * d, 1);

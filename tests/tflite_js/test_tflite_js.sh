@@ -77,7 +77,7 @@ add() { SRC+=("$1"); LABEL+=("$2"); MODE+=("$3"); FILE+=("$4"); }
 have_convert=0
 "$bin" convert --help > /dev/null 2>&1 && have_convert=1
 convert_all() {
-    local source=$1 name=$2 keras=$3 calib=${4:-} samples=${5:-100}
+    local source=$1 name=$2 keras=$3 calib=${4:-} samples=${5:-100} inputs=${6:-1}
     local o=$work/c.$name
     if ! "$bin" convert "$keras" -o "$o.float.tflite" > /dev/null 2> "$o.err"; then
         row "$source" "$name" none skip "convert: $(tail -n 1 "$o.err")"
@@ -85,10 +85,19 @@ convert_all() {
         return
     fi
     add "$source" "$name" none "$o.float.tflite"
-    if [ -z "$calib" ]; then
+    if [ -z "$calib" ] && [ "$inputs" = 1 ]; then
         # The goldens' distribution: LCG floats in [-1, 1).
         node "$here/make_npy.mjs" "$o.float.tflite" "$samples" 7 "$o.calib.npy" &&
             calib=$o.calib.npy
+    elif [ -z "$calib" ]; then
+        # Several inputs: a .npz with one array per input, in input order.
+        local k files=()
+        for ((k = 0; k < inputs; k++)); do
+            node "$here/make_npy.mjs" "$o.float.tflite" "$samples" $((7 + k)) \
+                "$o.calib$k.npy" "$k" && files+=("$o.calib$k.npy")
+        done
+        /usr/bin/python3 -c 'import sys, numpy as np; np.savez(sys.argv[1], *[np.load(f) for f in sys.argv[2:]])' \
+            "$o.calib.npz" "${files[@]}" && calib=$o.calib.npz
     fi
     local mode
     for mode in float16 dynamic int8 int8/io-int8; do
@@ -126,16 +135,15 @@ if [ $have_convert = 1 ]; then
     fixtures=$work/fixtures
     if [ "$quick" != 1 ] && /usr/bin/python3 "$src/tests/convert/keras/make_fixtures.py" \
             "$fixtures" > /dev/null 2>&1; then
-        # Runnable single-input .h5 cases (the .keras twins hold the same
-        # model).
+        # Runnable .h5 cases (the .keras twins hold the same model).
         node -e '
             const m = require(process.argv[1]);
             for (const c of m.cases)
-              if (c.run && !c.error && c.format === "h5" && c.inputs === 1)
-                console.log(c.name + " " + c.file);' "$fixtures/manifest.json" \
-            > "$work/fixtures.txt"
-        while read -r name file; do
-            convert_all fixture "$name" "$fixtures/$file" "" 32
+              if (c.run && !c.error && c.format === "h5")
+                console.log(c.name + " " + c.file + " " + c.inputs);' \
+            "$fixtures/manifest.json" > "$work/fixtures.txt"
+        while read -r name file inputs; do
+            convert_all fixture "$name" "$fixtures/$file" "" 32 "$inputs"
         done < "$work/fixtures.txt"
     fi
 else
