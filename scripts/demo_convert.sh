@@ -7,7 +7,8 @@
 #   2. dynamic-range quantization (int8 weights, float activations)
 #   3. full-integer int8 with the representative data (300 samples)
 #   4. inspect the int8 model
-#   5. one run on a random input (the goldens' LCG, seed 1)
+#   5. one run on a random input (the goldens' LCG, seed 1), one on the
+#      first test image
 #   6. float vs int8 accuracy on the 360 labelled test images
 #   7. the sizes
 #   8. when node is available: each model in TensorFlow Lite itself (its
@@ -43,6 +44,11 @@ show convert "$ex/model.h5" -o "$out/digits_int8.tflite" \
     --quantize int8 --calibration "$ex/calibration.npy" --io int8
 show inspect "$out/digits_int8.tflite"
 show run "$out/digits_int8.tflite" --random --seed 1
+label=$(/usr/bin/python3 -c 'import sys, numpy as np
+x, y = np.load(sys.argv[1] + "/test_x.npy"), np.load(sys.argv[1] + "/test_y.npy")
+np.save(sys.argv[2], x[0]); print(int(y[0]))' "$ex" "$out/test0.npy")
+echo "(test image 0 of examples/digits/test_x.npy is a $label)"
+show run "$out/digits_int8.tflite" --input "$out/test0.npy"
 show eval "$out/digits.tflite" --data "$ex/test_x.npy" \
     --labels "$ex/test_y.npy" --compare "$out/digits_int8.tflite"
 show eval "$out/digits.tflite" --data "$ex/test_x.npy" \
