@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # The main job on the bundled example, from a fresh Debian machine:
-# install what is missing, build, then inspect and run the example model
-# the project made itself (examples/models/tiny_int8.tflite).
+# installs what is missing, builds, then runs the whole flow on the model
+# the project trained itself (examples/digits/model.h5, Keras HDF5):
+#   convert (float) -> dynamic-range -> int8 with the representative data,
+#   sizes, inspect, run, float vs int8 accuracy (scripts/demo_convert.sh),
+#   then fit against every board and the model as a C array.
+#   scripts/demo.sh [OUT_DIR]      (default: a temporary directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"${JOBS:-2}" >/dev/null
-
-model=examples/models/tiny_int8.tflite
-echo "\$ tinyml inspect $model"
-./build/tinyml inspect "$model"
+if [ $# -ge 1 ]; then
+    out=$1
+    mkdir -p "$out"
+else
+    out=$(mktemp -d)
+    trap 'rm -rf "$out"' EXIT
+fi
+bash scripts/demo_convert.sh "$out"
+tinyml=${BUILD_DIR:-build}/tinyml
+echo "\$ tinyml fit $out/digits_int8.tflite"
+"$tinyml" fit "$out/digits_int8.tflite"
 echo
-echo "\$ tinyml run $model --random --seed 1"
-./build/tinyml run "$model" --random --seed 1
-echo
-echo "\$ tinyml bench $model"
-./build/tinyml bench "$model"
+echo "\$ tinyml export $out/digits_int8.tflite --c-array $out/c_array"
+"$tinyml" export "$out/digits_int8.tflite" --c-array "$out/c_array"
+ls -l "$out/c_array"
