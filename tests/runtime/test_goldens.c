@@ -86,7 +86,7 @@ static void check_op(void *user, const tml_interpreter *it, int32_t op)
         tml_tensor_info info;
         assert_int_equal(tml_tensor_details(it, tensor, &info), TML_OK);
         const void *got = tml_tensor_data(it, tensor);
-        double rel;
+        double rel = 0;
         g->ops_checked++;
         if (!ref || size != info.bytes || !got ||
             !same(info.dtype, got, ref, size, &rel)) {
@@ -177,7 +177,7 @@ static void run_seed(golden *g, int seed)
         tml_tensor_info info;
         tml_output_details(&g->it, i, &info);
         const void *got = tml_output_data(&g->it, i);
-        double rel;
+        double rel = 0;
         int ok = same(info.dtype, got, ref + off, info.bytes, &rel);
         if (!ok)
             print_error("%s seed %d: output %d differs (rel %g)\n", g->name,
