@@ -202,11 +202,14 @@ static int read_labels(const tml_npy *y, size_t n, size_t classes,
                        const char *path, int32_t *labels)
 {
     int ints = y->dtype == TML_INT8 || y->dtype == TML_UINT8 ||
-               y->dtype == TML_INT16 || y->dtype == TML_INT32;
+               y->dtype == TML_INT16 || y->dtype == TML_INT32 ||
+               y->dtype == TML_INT64;
     if (ints && y->ndims == 1 && y->dims[0] == n) {
         for (size_t k = 0; k < n; k++) {
-            int32_t v;
-            if (y->dtype == TML_INT8) {
+            int64_t v;
+            if (y->dtype == TML_INT64) {
+                memcpy(&v, y->data + 8 * k, 8);
+            } else if (y->dtype == TML_INT8) {
                 v = (int8_t)y->data[k];
             } else if (y->dtype == TML_UINT8) {
                 v = y->data[k];
@@ -215,13 +218,15 @@ static int read_labels(const tml_npy *y, size_t n, size_t classes,
                 memcpy(&s, y->data + 2 * k, 2);
                 v = s;
             } else {
-                memcpy(&v, y->data + 4 * k, 4);
+                int32_t i;
+                memcpy(&i, y->data + 4 * k, 4);
+                v = i;
             }
-            if (v < 0 || (size_t)v >= classes)
+            if (v < 0 || (uint64_t)v >= classes)
                 return cli_error(CLI_BAD_INPUT, "%s: label %zu is %ld, outside "
                                  "[0, %zu) (the model has %zu classes)", path,
                                  k, (long)v, classes, classes);
-            labels[k] = v;
+            labels[k] = (int32_t)v;
         }
         return CLI_OK;
     }
@@ -246,7 +251,7 @@ static int read_labels(const tml_npy *y, size_t n, size_t classes,
     char got[256];
     format_npy_dims(y, got, sizeof got);
     return cli_error(CLI_BAD_INPUT, "%s: %s %s: expected %zu integer labels "
-                     "(int8/uint8/int16/int32 [%zu]) or float32 one-hot rows "
+                     "(int8/uint8/int16/int32/int64 [%zu]) or float32 one-hot rows "
                      "[%zu, %zu]", path, tml_npy_descr(y->dtype), got, n, n,
                      n, classes);
 }

@@ -25,7 +25,7 @@ typedef struct dtype_name {
 static const dtype_name k_dtypes[] = {
     {"<f4", TML_FLOAT32, 4}, {"<f2", TML_FLOAT16, 2}, {"<i4", TML_INT32, 4},
     {"<i2", TML_INT16, 2},   {"|i1", TML_INT8, 1},    {"<i1", TML_INT8, 1},
-    {"|u1", TML_UINT8, 1},   {"<u1", TML_UINT8, 1},
+    {"|u1", TML_UINT8, 1},   {"<u1", TML_UINT8, 1},   {"<i8", TML_INT64, 8},
 };
 #define NUM_DTYPES (sizeof k_dtypes / sizeof k_dtypes[0])
 
@@ -195,7 +195,7 @@ static int parse_value(cursor *c, int key, tml_npy *out, int *fortran,
         }
     }
     return fail(err, err_size, "header: unsupported dtype '%s' (supported: "
-                "<f4 <f2 <i4 <i2 |i1 <i1 |u1 <u1)", descr);
+                "<f4 <f2 <i4 <i2 |i1 <i1 |u1 <u1 <i8)", descr);
 }
 
 static int parse_dict(cursor *c, tml_npy *out, int *fortran, char *err,
@@ -335,7 +335,7 @@ void *tml_npy_write(tml_dtype dtype, const int32_t *dims, int32_t ndims,
     const char *descr = tml_npy_descr(dtype);
     if (!descr) {
         fail(err, err_size, "cannot write dtype %d to .npy (supported: "
-             "float32 float16 int32 int16 int8 uint8)", (int)dtype);
+             "float32 float16 int32 int16 int8 uint8 int64)", (int)dtype);
         return NULL;
     }
     if (ndims < 0 || ndims > TML_NPY_MAX_DIMS) {

@@ -8,7 +8,8 @@
  * header is parsed by a bounded cursor, shapes are overflow-checked, and
  * the data must be exactly elements * element size bytes.
  *
- * Supported dtypes (little-endian host): <f4 <f2 <i4 <i2 <i1 |i1 <u1 |u1.
+ * Supported dtypes (little-endian host): <f4 <f2 <i4 <i2 <i1 |i1 <u1 |u1
+ * <i8 (numpy's default integer, for labels).
  * Only C order: fortran_order True is an error.
  */
 #ifndef TML_NPY_H
@@ -24,7 +25,7 @@
 #define TML_NPY_MAX_HEADER 65536
 
 typedef struct tml_npy {
-    tml_dtype dtype;           /* FLOAT32 FLOAT16 INT32 INT16 INT8 UINT8 */
+    tml_dtype dtype;           /* FLOAT32 FLOAT16 INT32 INT16 INT8 UINT8 INT64 */
     int32_t ndims;             /* 0 for a scalar */
     uint64_t dims[TML_NPY_MAX_DIMS];
     size_t count;              /* product of dims (1 for a scalar) */
