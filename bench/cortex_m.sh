@@ -34,18 +34,21 @@ BASE="$SHARED/baselines.json"
 echo "== code size: runtime + kernels per model op set (scripts/measure_code_size.sh method) =="
 bash "$ROOT/scripts/measure_code_size.sh" --tinyml "$TINYML" --out "$W/cs.json" >/dev/null
 echo "$(jq -r .compiler "$W/cs.json"); -Os -ffunction-sections -fdata-sections -Wl,--gc-sections --specs=nano.specs"
-printf '%-14s %-24s %8s %6s %6s\n' core "op set of" text data bss
+echo "(text/data/bss: every dtype path; export: as \`tinyml export --project\` builds it for that model, with its dtype defines)"
+printf '%-14s %-24s %8s %6s %6s %8s  %s\n' core "op set of" text data bss "export" "export defines"
 for core in cortex-m0plus cortex-m4 cortex-m7 cortex-m33; do
-  jq -r --arg c "$core" '.cores[$c] | ("(runtime, no kernels)\t" + (.core.text|tostring) + "\t" + (.core.data|tostring) + "\t" + (.core.bss|tostring)),
-      (.op_sets[] | (.model + "\t" + (.text|tostring) + "\t" + (.data|tostring) + "\t" + (.bss|tostring)))' "$W/cs.json" |
-  while IFS=$'\t' read -r name t d b; do printf '%-14s %-24s %8s %6s %6s\n' "$core" "$name" "$t" "$d" "$b"; done
+  jq -r --arg c "$core" '.cores[$c] | ("(runtime, no kernels)\t" + (.core.text|tostring) + "\t" + (.core.data|tostring) + "\t" + (.core.bss|tostring) + "\t-\t"),
+      (.op_sets[] | (.model + "\t" + (.text|tostring) + "\t" + (.data|tostring) + "\t" + (.bss|tostring) + "\t" + (.export.text|tostring) + "\t" + .export.defines))' "$W/cs.json" |
+  while IFS=$'\t' read -r name t d b e defs; do printf '%-14s %-24s %8s %6s %6s %8s  %s\n' "$core" "$name" "$t" "$d" "$b" "$e" "$defs"; done
 done
 
-kws_text=$(jq '.cores["cortex-m4"].op_sets[]|select(.model=="kws_ref_model")|.text' "$W/cs.json")
+kws_all=$(jq '.cores["cortex-m4"].op_sets[]|select(.model=="kws_ref_model")|.text' "$W/cs.json")
+kws_text=$(jq '.cores["cortex-m4"].op_sets[]|select(.model=="kws_ref_model")|.export.text' "$W/cs.json")
 tflm_code=$(jq '.tflm_cortex_m4f_code.bytes' "$BASE")
 echo
 echo "== Cortex-M4F, KWS op set (CONV_2D DEPTHWISE_CONV_2D AVERAGE_POOL_2D RESHAPE FULLY_CONNECTED SOFTMAX), text =="
-echo "tinyml:      $kws_text B (program running one KWS inference minus the same program without the runtime)"
+echo "tinyml:      $kws_text B (program running one KWS inference minus the same program without the runtime; the exported project's build: $(jq -r '.cores["cortex-m4"].op_sets[]|select(.model=="kws_ref_model")|.export.defines' "$W/cs.json"))"
+echo "             $kws_all B with every dtype path (float32, hybrid) built in"
 echo "TFLite Micro: $tflm_code B (baselines.json tflm_cortex_m4f_code, same method)"
 echo "target:      $((tflm_code / 2)) B (half of TFLite Micro): $( [ "$kws_text" -le $((tflm_code / 2)) ] && echo met || echo "NOT met, over by $((kws_text - tflm_code / 2)) B")"
 awk -v a="$kws_text" -v b="$tflm_code" 'BEGIN {printf "ratio tinyml / TFLite Micro: %.2f\n", a / b}'
@@ -56,7 +59,9 @@ awk -v a="$kws_text" -v b="$tflm_code" 'BEGIN {printf "ratio tinyml / TFLite Mic
 (
   cd "$W/kws"
   CPU="-mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16 -mthumb"
-  CF="$CPU -Os -std=c99 -ffunction-sections -fdata-sections -I. -Iinclude -Iruntime -DTML_OPS_FILE=\"tml_ops.def\" -DTML_NO_OP_NAMES"
+  # The project's own defines (its Makefile's DEFS: the dtype ones too).
+  DTYPE_DEFS=$(sed -n 's/^DEFS = .*-DTML_NO_OP_NAMES//p' Makefile)
+  CF="$CPU -Os -std=c99 -ffunction-sections -fdata-sections -I. -Iinclude -Iruntime -DTML_OPS_FILE=\"tml_ops.def\" -DTML_NO_OP_NAMES $DTYPE_DEFS"
   objs=()
   for src in main.c test_data.c startup.c semihost.c runtime/*.c runtime/kernels/*.c; do
     o="obj_$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"

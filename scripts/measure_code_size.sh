@@ -18,6 +18,13 @@
 #                and measured as a whole (the figure `tinyml fit` uses when
 #                the model's op set is listed; otherwise it adds up core +
 #                kernels, an upper bound since kernels share helpers)
+#     .export:   the same op set built as `tinyml export --project` builds
+#                it for that model: with the Makefile's dtype defines
+#                (-DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID for int8 models,
+#                -DTML_NO_HYBRID for float models without hybrid ops;
+#                "defines" says which), i.e. the code an exported project
+#                really has.  The op set's own figures keep every dtype
+#                path (an upper bound for any model with that op set).
 #   sizeof_interpreter: sizeof(tml_interpreter) on the core
 #   stack_bytes: the largest stack high-water mark of those models' runs
 #                under qemu-system-arm (painted stack, deploy/startup.c),
@@ -89,6 +96,10 @@ for m in "$SHARED"/models/mlperf-tiny/*.tflite; do
   info=$("$TINYML" inspect "$m" --json)
   echo "$(basename "$m" .tflite) $(jq -r '.ops|keys_unsorted|join(" ")' <<<"$info")" >> "$W/opsets"
   echo "$(jq -r '.arena_bytes' <<<"$info")" > "$W/arena.$(basename "$m" .tflite)"
+  # The dtype defines the exporter chooses for this model (its Makefile).
+  "$TINYML" export "$m" --project "$W/export" --board mps2-an386 >/dev/null
+  sed -n 's/^DEFS = .*-DTML_NO_OP_NAMES *//p' "$W/export/Makefile" \
+    > "$W/defs.$(basename "$m" .tflite)"
 done
 [ -s "$W/opsets" ] || { echo "measure_code_size: no models in $SHARED/models/mlperf-tiny" >&2; exit 2; }
 ALL_OPS=$(sed -n 's/^TML_OP(\([A-Z0-9_]*\),.*/\1/p' "$ROOT/runtime/ops.def")
@@ -111,7 +122,7 @@ size_of() {  # elf -> "text data bss"
 link_program() {
   local core="$1" mdir="$2" elf="$3"; shift 3
   local cpu; cpu=$(cpu_flags "$core")
-  local d="$W/$core"
+  local d="$W/$core" rt="${RT:-rt}"
   local tag; tag=$(basename "$elf" .elf)
   mkdir -p "$d/$tag"
   ops_def "$d/$tag/tml_ops.def" "$@"
@@ -122,7 +133,7 @@ link_program() {
   arm-none-eabi-gcc $cpu $COMMON -I"$mdir" -I"$W/gen" -c "$ROOT/deploy/main.c" -o "$d/$tag/main.o"
   arm-none-eabi-gcc $cpu -c "$mdir/model_data.S" -o "$d/$tag/model.o"
   arm-none-eabi-gcc $cpu $LINK "$d/$tag/main.o" "$d/$tag/model.o" "$d/$tag/registry.o" \
-    "$d/$tag/op_names.o" "$d"/rt/*.o "$d/startup.o" "$d/semihost.o" -lm -o "$elf"
+    "$d/$tag/op_names.o" "$d/$rt"/*.o "$d/startup.o" "$d/semihost.o" -lm -o "$elf"
 }
 
 json_core() {  # core -> JSON object on stdout
@@ -131,6 +142,17 @@ json_core() {  # core -> JSON object on stdout
   mkdir -p "$d/rt"
   for src in $RUNTIME_SRC; do
     arm-none-eabi-gcc $cpu $COMMON -c "$src" -o "$d/rt/$(basename "$src" .c).o"
+  done
+  # The runtime once more per distinct set of exporter dtype defines.
+  local defs
+  for defs in $(cat "$W"/defs.* | sort -u | tr ' ' '@'); do
+    defs=${defs//@/ }
+    local vdir="$d/rt$(tr -d ' ' <<<"$defs")"
+    [ -d "$vdir" ] && continue
+    mkdir -p "$vdir"
+    for src in $RUNTIME_SRC; do
+      arm-none-eabi-gcc $cpu $COMMON $defs -c "$src" -o "$vdir/$(basename "$src" .c).o"
+    done
   done
   arm-none-eabi-gcc $cpu $COMMON -c "$ROOT/deploy/startup.c" -o "$d/startup.o"
   arm-none-eabi-gcc $cpu $COMMON -c "$ROOT/deploy/semihost.c" -o "$d/semihost.o"
@@ -159,7 +181,11 @@ json_core() {  # core -> JSON object on stdout
     link_program "$core" "$W/dummy" "$d/set_$name.elf" $ops
     read -r t dd b < <(size_of "$d/set_$name.elf")
     local ops_json; ops_json=$(printf '%s\n' $ops | jq -R . | jq -sc .)
-    sets+="$sep{\"model\": \"$name\", \"ops\": $ops_json, \"text\": $((t - bt)), \"data\": $((dd - bd)), \"bss\": $((b - bb))}"
+    local defs; defs=$(cat "$W/defs.$name")
+    RT="rt$(tr -d ' ' <<<"$defs")" link_program "$core" "$W/dummy" "$d/exp_$name.elf" $ops
+    read -r et ed eb < <(size_of "$d/exp_$name.elf")
+    local export_json="{\"defines\": \"$defs\", \"text\": $((et - bt)), \"data\": $((ed - bd)), \"bss\": $((eb - bb))}"
+    sets+="$sep{\"model\": \"$name\", \"ops\": $ops_json, \"text\": $((t - bt)), \"data\": $((dd - bd)), \"bss\": $((b - bb)), \"export\": $export_json}"
     sep=", "
     if [ -n "$machine" ]; then
       # The real model, seed-1 random input: the stack high-water mark.

@@ -324,6 +324,13 @@ tml_status tml_binary_prepare(tml_interpreter *it, tml_node *n, int options_type
                                 (int)n->ninputs, (int)n->noutputs);
     if (in1->type != TML_INT8 && in1->type != TML_FLOAT32)
         return tml_dtype_error(it, n, "input 0", in1, "int8 or float32");
+#ifdef TML_NO_FLOAT_KERNELS
+    /* Deployment build for int8 models (tinyml export): no float32 path. */
+    if (in1->type == TML_FLOAT32)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "float32 kernels are not built in "
+                                "(TML_NO_FLOAT_KERNELS)");
+#endif
     const char *want = in1->type == TML_INT8 ? "int8 like input 0" : "float32 like input 0";
     if (in2->type != in1->type)
         return tml_dtype_error(it, n, "input 1", in2, want);
@@ -436,13 +443,16 @@ static tml_status addsub_eval(tml_interpreter *it, tml_node *n)
     int32_t count = tml_num_elements(out);
     if (count == 0)   /* an empty tensor may have no data pointer */
         return TML_OK;
-    if (in1->type == TML_INT8) {
-        int32_t *lut = d->use_lut ? tml_scratch(it, n) : NULL;
-        if (lut)
-            tml_addsub_int8_lut(&d->p, lut);
-        tml_addsub_int8(&d->p, d->bcast, count, lut, in1->data, in2->data, out->data);
-    } else
+#ifndef TML_NO_FLOAT_KERNELS
+    if (in1->type == TML_FLOAT32) {
         tml_addsub_f32(&d->p, d->bcast, count, in1->data, in2->data, out->data);
+        return TML_OK;
+    }
+#endif
+    int32_t *lut = d->use_lut ? tml_scratch(it, n) : NULL;
+    if (lut)
+        tml_addsub_int8_lut(&d->p, lut);
+    tml_addsub_int8(&d->p, d->bcast, count, lut, in1->data, in2->data, out->data);
     return TML_OK;
 }
 

@@ -466,11 +466,26 @@ tml_status tml_conv_prepare_common(tml_interpreter *it, tml_node *n,
     if (!in || !filt)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "input and filter are required");
+#ifdef TML_NO_HYBRID
+    /* Deployment build without hybrid.c (tinyml export, no hybrid op). */
+    if (in->type == TML_FLOAT32 && filt->type == TML_INT8)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "hybrid (float32 input, int8 filter) kernels "
+                                "are not built in (TML_NO_HYBRID)");
+#else
     if (in->type == TML_FLOAT32 && filt->type == TML_INT8)
         return depthwise ? tml_hybrid_depthwise_prepare(it, n)
                          : tml_hybrid_conv_prepare(it, n);
+#endif
     if (in->type != TML_INT8 && in->type != TML_FLOAT32)
         return tml_dtype_error(it, n, "input 0", in, "int8 or float32");
+#ifdef TML_NO_FLOAT_KERNELS
+    /* Deployment build for int8 models (tinyml export): no float32 path. */
+    if (in->type == TML_FLOAT32)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "float32 kernels are not built in "
+                                "(TML_NO_FLOAT_KERNELS)");
+#endif
     const int quantized = in->type == TML_INT8;
     const char *want = quantized ? "int8" : "float32";
     if (filt->type != in->type)
@@ -543,20 +558,24 @@ static tml_status conv_eval(tml_interpreter *it, tml_node *n)
     const tml_tensor *filt = tml_node_input(it, n, 1);
     const tml_tensor *bias = tml_node_input(it, n, 2);
     tml_tensor *out = tml_node_output(it, n, 0);
+#ifndef TML_NO_HYBRID
     if (in->type == TML_FLOAT32 && filt->type == TML_INT8)
         return tml_hybrid_conv_eval(it, n);
+#endif
     const tml_conv_params *p = n->user;
     tml_shape4 si, sf, so;
     tml_shape4_of(in, &si);
     tml_shape4_of(filt, &sf);
     tml_shape4_of(out, &so);
-    if (in->type == TML_INT8)
-        tml_conv_int8(p, &si, in->data, &sf, filt->data,
-                      bias ? bias->data : NULL, &so, out->data,
-                      tml_scratch(it, n));
-    else
+#ifndef TML_NO_FLOAT_KERNELS
+    if (in->type == TML_FLOAT32) {
         tml_conv_f32(p, &si, in->data, &sf, filt->data,
                      bias ? bias->data : NULL, &so, out->data);
+        return TML_OK;
+    }
+#endif
+    tml_conv_int8(p, &si, in->data, &sf, filt->data, bias ? bias->data : NULL,
+                  &so, out->data, tml_scratch(it, n));
     return TML_OK;
 }
 

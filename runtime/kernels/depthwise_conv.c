@@ -225,19 +225,24 @@ static tml_status dw_eval(tml_interpreter *it, tml_node *n)
     const tml_tensor *filt = tml_node_input(it, n, 1);
     const tml_tensor *bias = tml_node_input(it, n, 2);
     tml_tensor *out = tml_node_output(it, n, 0);
+#ifndef TML_NO_HYBRID
     if (in->type == TML_FLOAT32 && filt->type == TML_INT8)
         return tml_hybrid_depthwise_eval(it, n);
+#endif
     const tml_conv_params *p = n->user;
     tml_shape4 si, sf, so;
     tml_shape4_of(in, &si);
     tml_shape4_of(filt, &sf);
     tml_shape4_of(out, &so);
-    if (in->type == TML_INT8)
-        tml_depthwise_int8(p, &si, in->data, &sf, filt->data,
-                           bias ? bias->data : NULL, &so, out->data);
-    else
+#ifndef TML_NO_FLOAT_KERNELS
+    if (in->type == TML_FLOAT32) {
         tml_depthwise_f32(p, &si, in->data, &sf, filt->data,
                           bias ? bias->data : NULL, &so, out->data);
+        return TML_OK;
+    }
+#endif
+    tml_depthwise_int8(p, &si, in->data, &sf, filt->data,
+                       bias ? bias->data : NULL, &so, out->data);
     return TML_OK;
 }
 

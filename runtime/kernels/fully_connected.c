@@ -212,10 +212,25 @@ static tml_status fc_prepare(tml_interpreter *it, tml_node *n)
     if (!in || !w)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "input and weights are required");
+#ifdef TML_NO_HYBRID
+    /* Deployment build without hybrid.c (tinyml export, no hybrid op). */
+    if (in->type == TML_FLOAT32 && w->type == TML_INT8)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "hybrid (float32 input, int8 weights) "
+                                "kernels are not built in (TML_NO_HYBRID)");
+#else
     if (in->type == TML_FLOAT32 && w->type == TML_INT8)
         return tml_hybrid_fc_prepare(it, n);
+#endif
     if (in->type != TML_INT8 && in->type != TML_FLOAT32)
         return tml_dtype_error(it, n, "input 0", in, "int8 or float32");
+#ifdef TML_NO_FLOAT_KERNELS
+    /* Deployment build for int8 models (tinyml export): no float32 path. */
+    if (in->type == TML_FLOAT32)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "float32 kernels are not built in "
+                                "(TML_NO_FLOAT_KERNELS)");
+#endif
     const int quantized = in->type == TML_INT8;
     const char *want = quantized ? "int8" : "float32";
     if (w->type != in->type)
@@ -252,13 +267,18 @@ static tml_status fc_eval(tml_interpreter *it, tml_node *n)
     const tml_tensor *w = tml_node_input(it, n, 1);
     const tml_tensor *bias = tml_node_input(it, n, 2);
     tml_tensor *out = tml_node_output(it, n, 0);
+#ifndef TML_NO_HYBRID
     if (in->type == TML_FLOAT32 && w->type == TML_INT8)
         return tml_hybrid_fc_eval(it, n);
+#endif
     const tml_fc_params *p = n->user;
-    if (in->type == TML_INT8)
-        tml_fc_int8(p, in->data, w->data, bias ? bias->data : NULL, out->data);
-    else
+#ifndef TML_NO_FLOAT_KERNELS
+    if (in->type == TML_FLOAT32) {
         tml_fc_f32(p, in->data, w->data, bias ? bias->data : NULL, out->data);
+        return TML_OK;
+    }
+#endif
+    tml_fc_int8(p, in->data, w->data, bias ? bias->data : NULL, out->data);
     return TML_OK;
 }
 

@@ -126,10 +126,13 @@ static tml_status mul_eval(tml_interpreter *it, tml_node *n)
     int32_t count = tml_num_elements(out);
     if (count == 0)   /* an empty tensor may have no data pointer */
         return TML_OK;
-    if (in1->type == TML_INT8)
-        tml_mul_int8(&d->p, d->bcast, count, in1->data, in2->data, out->data);
-    else
+#ifndef TML_NO_FLOAT_KERNELS
+    if (in1->type == TML_FLOAT32) {
         tml_mul_f32(&d->p, d->bcast, count, in1->data, in2->data, out->data);
+        return TML_OK;
+    }
+#endif
+    tml_mul_int8(&d->p, d->bcast, count, in1->data, in2->data, out->data);
     return TML_OK;
 }
 

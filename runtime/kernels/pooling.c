@@ -176,6 +176,13 @@ static tml_status pool_prepare(tml_interpreter *it, tml_node *n)
                                 (int)n->ninputs, (int)n->noutputs);
     if (in->type != TML_INT8 && in->type != TML_FLOAT32)
         return tml_dtype_error(it, n, "input 0", in, "int8 or float32");
+#ifdef TML_NO_FLOAT_KERNELS
+    /* Deployment build for int8 models (tinyml export): no float32 path. */
+    if (in->type == TML_FLOAT32)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "float32 kernels are not built in "
+                                "(TML_NO_FLOAT_KERNELS)");
+#endif
     if (out->type != in->type)
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0", out,
                                 "expected %s like the input, got %s",
@@ -255,10 +262,13 @@ static tml_status avg_eval(tml_interpreter *it, tml_node *n)
 {
     const tml_tensor *in = tml_node_input(it, n, 0);
     tml_tensor *out = tml_node_output(it, n, 0);
-    if (in->type == TML_INT8)
-        tml_avg_pool_int8(n->user, in->data, out->data);
-    else
+#ifndef TML_NO_FLOAT_KERNELS
+    if (in->type == TML_FLOAT32) {
         tml_avg_pool_f32(n->user, in->data, out->data);
+        return TML_OK;
+    }
+#endif
+    tml_avg_pool_int8(n->user, in->data, out->data);
     return TML_OK;
 }
 
@@ -266,10 +276,13 @@ static tml_status max_eval(tml_interpreter *it, tml_node *n)
 {
     const tml_tensor *in = tml_node_input(it, n, 0);
     tml_tensor *out = tml_node_output(it, n, 0);
-    if (in->type == TML_INT8)
-        tml_max_pool_int8(n->user, in->data, out->data);
-    else
+#ifndef TML_NO_FLOAT_KERNELS
+    if (in->type == TML_FLOAT32) {
         tml_max_pool_f32(n->user, in->data, out->data);
+        return TML_OK;
+    }
+#endif
+    tml_max_pool_int8(n->user, in->data, out->data);
     return TML_OK;
 }
 

@@ -125,6 +125,13 @@ static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
                                 (int)n->ninputs, (int)n->noutputs);
     if (in->type != TML_INT8 && in->type != TML_FLOAT32)
         return tml_dtype_error(it, n, "input 0", in, "int8 or float32");
+#ifdef TML_NO_FLOAT_KERNELS
+    /* Deployment build for int8 models (tinyml export): no float32 path. */
+    if (in->type == TML_FLOAT32)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "float32 kernels are not built in "
+                                "(TML_NO_FLOAT_KERNELS)");
+#endif
     if (out->type != in->type)
         return tml_dtype_error(it, n, "output 0", out,
                                in->type == TML_INT8 ? "int8" : "float32");
@@ -181,10 +188,13 @@ static tml_status softmax_eval(tml_interpreter *it, tml_node *n)
     tml_tensor *out = tml_node_output(it, n, 0);
     int32_t depth = tml_dim(in, in->ndims - 1);
     int32_t rows = depth > 0 ? tml_num_elements(in) / depth : 0;
-    if (in->type == TML_INT8)
-        tml_softmax_int8(n->user, rows, depth, in->data, out->data);
-    else
+#ifndef TML_NO_FLOAT_KERNELS
+    if (in->type == TML_FLOAT32) {
         tml_softmax_f32(n->user, rows, depth, in->data, out->data);
+        return TML_OK;
+    }
+#endif
+    tml_softmax_int8(n->user, rows, depth, in->data, out->data);
     return TML_OK;
 }
 

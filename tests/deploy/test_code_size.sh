@@ -3,7 +3,9 @@
 # scripts/measure_code_size.sh: sizeof(tml_interpreter) exactly, every
 # code size within 5% or 512 bytes (whichever is larger: other changes to
 # the runtime move the figures a little between regenerations), the stack
-# within 256 bytes.  Regenerate with:  scripts/measure_code_size.sh
+# within 256 bytes; each op set's "export" figure (the build `tinyml export`
+# makes for that model, with its dtype defines) likewise, with the same
+# defines, and never above the op set's all-dtypes figure.  Regenerate with:  scripts/measure_code_size.sh
 # Env (set by CTest): TINYML_BIN, TINYML_SHARED, TINYML_SOURCE.
 set -u
 BIN=${TINYML_BIN:?TINYML_BIN not set}
@@ -58,6 +60,17 @@ for core, o in old["cores"].items():
             print(f"FAIL: {core} {s['model']}: op set changed"); bad += 1; continue
         check(f"{core} op set of {s['model']}", s["text"] + s["data"],
               f["text"] + f["data"], size_tol(s["text"]))
+        e, fe = s.get("export"), f.get("export")
+        if e is None or fe is None:
+            print(f"FAIL: {core} {s['model']}: no export figure"); bad += 1; continue
+        if e["defines"] != fe["defines"]:
+            print(f"FAIL: {core} {s['model']}: export defines "
+                  f"'{e['defines']}', now '{fe['defines']}'"); bad += 1
+        check(f"{core} export build of {s['model']}", e["text"] + e["data"],
+              fe["text"] + fe["data"], size_tol(e["text"]))
+        if fe["text"] + fe["data"] > f["text"] + f["data"]:
+            print(f"FAIL: {core} {s['model']}: export build larger than "
+                  "the op set with every dtype path"); bad += 1
 print(f"{bad} failure(s)")
 sys.exit(1 if bad else 0)
 PY

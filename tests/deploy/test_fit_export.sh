@@ -141,19 +141,37 @@ grep -q -- "-mcpu=cortex-m0plus" "$TMP/pico/Makefile" && ok "Makefile targets th
 grep -q "LENGTH = 270336" "$TMP/pico/link.ld" && ok "linker script has the Pico's RAM" || fail "link.ld RAM"
 [ -f "$TMP/pico/README.md" ] && grep -q "On real hardware" "$TMP/pico/README.md" && ok "README" || fail "README"
 kernels=$(cd "$TMP/pico/runtime/kernels" && ls *.c | tr '\n' ' ')
-[ "$kernels" = "conv.c depthwise_conv.c fully_connected.c hybrid.c pooling.c reshape.c softmax.c " ] \
-    && ok "only the KWS kernels: $kernels" || fail "kernels: $kernels"
+[ "$kernels" = "conv.c depthwise_conv.c fully_connected.c pooling.c reshape.c softmax.c " ] \
+    && ok "only the KWS kernels (int8: no hybrid.c): $kernels" || fail "kernels: $kernels"
 [ "$(grep -c '^TML_OP(' "$TMP/pico/tml_ops.def")" -eq 6 ] && ok "tml_ops.def lists the 6 KWS ops" || fail "tml_ops.def"
-grep -q "^KERNEL_SRC = runtime/kernels/conv.c runtime/kernels/depthwise_conv.c runtime/kernels/fully_connected.c runtime/kernels/hybrid.c runtime/kernels/pooling.c runtime/kernels/reshape.c runtime/kernels/softmax.c$" "$TMP/pico/Makefile" \
+grep -q "^KERNEL_SRC = runtime/kernels/conv.c runtime/kernels/depthwise_conv.c runtime/kernels/fully_connected.c runtime/kernels/pooling.c runtime/kernels/reshape.c runtime/kernels/softmax.c$" "$TMP/pico/Makefile" \
     && ok "Makefile compiles exactly those kernels" || fail "Makefile KERNEL_SRC: $(grep KERNEL_SRC "$TMP/pico/Makefile")"
+grep -qx "DEFS = -DTML_OPS_FILE='\"tml_ops.def\"' -DTML_NO_OP_NAMES -DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID" "$TMP/pico/Makefile" \
+    && ok "int8 model: Makefile leaves out float32 and hybrid kernels" || fail "int8 DEFS: $(grep '^DEFS' "$TMP/pico/Makefile")"
+grep -q "no float32 activations and no hybrid op.*-DTML_NO_FLOAT_KERNELS.*-DTML_NO_HYBRID" "$TMP/pico/README.md" \
+    && ok "README says which dtype paths are left out" || fail "README dtype note"
+# A hybrid model (float32 activations, int8 weights) keeps both, and hybrid.c.
+expect 0 "export the hybrid KWS model" -- "$BIN" export "$MODELS/kws_ref_model_float32.tflite" --project "$TMP/hyb" --board pico
+grep -qx "DEFS = -DTML_OPS_FILE='\"tml_ops.def\"' -DTML_NO_OP_NAMES" "$TMP/hyb/Makefile" \
+    && grep -q "^KERNEL_SRC = .*runtime/kernels/hybrid.c" "$TMP/hyb/Makefile" \
+    && ! grep -q "dtype paths" "$TMP/hyb/README.md" \
+    && ok "hybrid model: no dtype defines, hybrid.c compiled" || fail "hybrid DEFS: $(grep -e '^DEFS' -e '^KERNEL_SRC' "$TMP/hyb/Makefile")"
+# A float model without hybrid ops: float32 kernels kept, hybrid left out.
+expect 0 "export the float VWW model" -- "$BIN" export "$MODELS/vww_96_float.tflite" --project "$TMP/flt" --board mps2-an386
+grep -qx "DEFS = -DTML_OPS_FILE='\"tml_ops.def\"' -DTML_NO_OP_NAMES -DTML_NO_HYBRID" "$TMP/flt/Makefile" \
+    && ! grep -q "hybrid.c" "$TMP/flt/Makefile" \
+    && grep -q "no hybrid (float32 input, int8 weights) op" "$TMP/flt/README.md" \
+    && ok "float model: -DTML_NO_HYBRID, no hybrid.c" || fail "float DEFS: $(grep -e '^DEFS' -e '^KERNEL_SRC' "$TMP/flt/Makefile")"
 if command -v arm-none-eabi-gcc >/dev/null; then
     make -C "$TMP/pico" -s >"$TMP/make.log" 2>&1 && ok "rpi_pico project builds" || fail "rpi_pico build: $(tail -3 "$TMP/make.log")"
+    make -C "$TMP/flt" -s >"$TMP/make.log" 2>&1 && ! grep -qi warning "$TMP/make.log" \
+        && ok "float VWW project builds without hybrid.c, warning-free" || fail "float VWW build: $(tail -3 "$TMP/make.log")"
 fi
 # Exporting another model into the same folder: its Makefile names only the
 # new model's kernels (stale kernel files are not compiled).
 expect 0 "export ad01_int8 over the KWS project" -- "$BIN" export "$MODELS/ad01_int8.tflite" --project "$TMP/pico" --board pico
-grep -q "^KERNEL_SRC = runtime/kernels/conv.c runtime/kernels/fully_connected.c runtime/kernels/hybrid.c$" "$TMP/pico/Makefile" \
-    && ok "re-export: only ad01's kernels compiled (FC needs conv.c's multipliers, hybrid.c)" \
+grep -q "^KERNEL_SRC = runtime/kernels/conv.c runtime/kernels/fully_connected.c$" "$TMP/pico/Makefile" \
+    && ok "re-export: only ad01's kernels compiled (FC needs conv.c's multipliers; int8: no hybrid.c)" \
     || fail "re-export KERNEL_SRC: $(grep KERNEL_SRC "$TMP/pico/Makefile")"
 [ "$(grep -c '^TML_OP(' "$TMP/pico/tml_ops.def")" -eq 1 ] && ok "re-export: tml_ops.def has FULLY_CONNECTED only" || fail "re-export tml_ops.def"
 

@@ -71,7 +71,9 @@ deploy_model() {
     run_case "$name-m4-an386" "$dir" mps2-an386
     run_case "$name-m7-an500" "$dir" mps2-an500 "-mcpu=cortex-m7 -mfloat-abi=hard -mfpu=fpv5-d16"
     [ -n "$float" ] && return
-    # int8: byte-identical is required.
+    # int8: byte-identical is required, from the int8-only build.
+    grep -q '^DEFS = .* -DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID$' "$dir/Makefile" \
+        || fail "$name: int8 project without the dtype defines: $(grep '^DEFS' "$dir/Makefile")"
     grep -q '^outputs byte-identical' "$TMP/run.log" || fail "$name: int8 outputs not byte-identical"
     run_case "$name-m0plus-an386" "$dir" mps2-an386 "$M0PLUS"
     if "$BIN" fit "$model" --board microbit >/dev/null 2>&1; then

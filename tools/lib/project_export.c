@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "runtime/model.h"
 #include "tools/lib/file_io.h"
 
 #define PATH_SIZE 4096
@@ -273,6 +274,54 @@ static int write_ops_def(const tml_export_project *p, text *syms, char *err,
     return write_text(p->dir, "tml_ops.def", &t, err, err_size);
 }
 
+/* Which dtype paths of runtime/kernels the model needs.  A deployment
+ * build leaves the others out (-DTML_NO_FLOAT_KERNELS, -DTML_NO_HYBRID:
+ * the kernels' prepare then refuses such nodes with one line):
+ *   float32: some non-constant tensor is float32 (an activation);
+ *   hybrid:  a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED takes a
+ *            float32 input with int8 weights (hybrid.c). */
+typedef struct dtype_needs {
+    int float32;
+    int hybrid;
+} dtype_needs;
+
+static int tensor_type(const tml_model *m, int32_t index)
+{
+    if (index < 0)
+        return -1;
+    tml_model_tensor t;
+    tml_model_get_tensor(m, index, &t);
+    return t.type;
+}
+
+static int model_dtype_needs(const tml_export_model *em, dtype_needs *d,
+                             char *err, size_t err_size)
+{
+    tml_model m;
+    char merr[256];
+    d->float32 = 0;
+    d->hybrid = 0;
+    if (tml_model_load(&m, em->bytes, em->size, merr, sizeof merr) != TML_OK)
+        return fail(err, err_size, "%s", merr);
+    for (int32_t i = 0; i < m.ntensors; i++) {
+        tml_model_tensor t;
+        tml_model_get_tensor(&m, i, &t);
+        if (t.type == TML_FLOAT32 && !t.data)
+            d->float32 = 1;
+    }
+    for (int32_t i = 0; i < m.nops; i++) {
+        tml_model_op op;
+        tml_model_get_op(&m, i, &op);
+        /* builtin codes: 3 CONV_2D, 4 DEPTHWISE_CONV_2D, 9 FULLY_CONNECTED */
+        if ((op.builtin == 3 || op.builtin == 4 || op.builtin == 9) &&
+            op.ninputs >= 2 &&
+            tensor_type(&m, op.inputs[0]) == TML_FLOAT32 &&
+            tensor_type(&m, op.inputs[1]) == TML_INT8)
+            d->hybrid = 1;
+    }
+    return 0;
+}
+
 #define MAX_KERNEL_FILES 64
 
 typedef struct kernel_files {
@@ -369,8 +418,8 @@ static int calls_into(const char *user, const char *definer)
  * nothing changes, every kernel file whose header a needed file includes
  * (conv.c needs hybrid.c through hybrid.h) or whose functions it calls
  * (fully_connected.c calls conv.c's tml_conv_multipliers). */
-static int select_kernels(kernel_files *k, const char *syms, char *err,
-                          size_t err_size)
+static int select_kernels(kernel_files *k, const char *syms,
+                          const char *exclude, char *err, size_t err_size)
 {
     const char *p = syms;
     while (*p) {
@@ -399,7 +448,7 @@ static int select_kernels(kernel_files *k, const char *syms, char *err,
             if (!k->needed[i])
                 continue;
             for (int j = 0; j < k->count; j++) {
-                if (!k->needed[j] &&
+                if (!k->needed[j] && strcmp(k->name[j], exclude) != 0 &&
                     (includes_header(k->source[i], k->name[j]) ||
                      calls_into(k->source[i], k->source[j]))) {
                     k->needed[j] = 1;
@@ -439,16 +488,18 @@ static int copy_dir_files(const tml_export_project *p, const char *rel,
     return rc;
 }
 
+/* exclude: a kernel file left out even when a needed file includes its
+ * header ("hybrid" under -DTML_NO_HYBRID), or "". */
 static int copy_kernels(const tml_export_project *p, const char *syms,
-                        text *listing, text *make_list, char *err,
-                        size_t err_size)
+                        const char *exclude, text *listing, text *make_list,
+                        char *err, size_t err_size)
 {
     kernel_files *k = calloc(1, sizeof *k);
     if (!k)
         return fail(err, err_size, "out of memory");
     int rc = list_kernels(p->source_dir, k, err, err_size);
     if (rc == 0)
-        rc = select_kernels(k, syms, err, err_size);
+        rc = select_kernels(k, syms, exclude, err, err_size);
     for (int i = 0; i < k->count && rc == 0; i++) {
         if (!k->needed[i])
             continue;
@@ -545,7 +596,8 @@ static int write_test_data(const tml_export_project *p, char *err,
 }
 
 static int write_readme(const tml_export_project *p, const char *cpu,
-                        const char *kernels, char *err, size_t err_size)
+                        const char *kernels, const dtype_needs *d, char *err,
+                        size_t err_size)
 {
     const tml_board *b = p->board;
     text t = {0};
@@ -578,6 +630,15 @@ static int write_readme(const tml_export_project *p, const char *cpu,
         "- `runtime/`, `include/`: the tinyml runtime, with only the "
         "kernels this model needs:%s; `tml_ops.def` lists its ops "
         "(registry.c is compiled with -DTML_OPS_FILE)\n", kernels);
+    if (!d->float32 || !d->hybrid)
+        add(&t, "- dtype paths: the model %s, so the Makefile's DEFS "
+            "leave them out:%s%s (less code; such nodes are refused in "
+            "prepare with one line of error; delete the define to run "
+            "another model with this runtime)\n",
+            !d->float32 ? "has no float32 activations and no hybrid op"
+                        : "has no hybrid (float32 input, int8 weights) op",
+            !d->float32 ? " -DTML_NO_FLOAT_KERNELS (float32 kernels)" : "",
+            " -DTML_NO_HYBRID (hybrid kernels, runtime/kernels/hybrid.c)");
     add(&t, "- `startup.c`, `link.ld`: vector table, .data/.bss set-up, FPU "
         "enable, stack painting (the program prints the stack used); "
         "memory: flash %lld B at 0x%llx, RAM %lld B at 0x%llx, %lld B "
@@ -609,6 +670,13 @@ int tml_export_project_write(const tml_export_project *p, char *err,
         tml_export_c_array(p->dir, p->model, err, err_size) != 0 ||
         write_test_data(p, err, err_size) != 0)
         return -1;
+    dtype_needs needs;
+    if (model_dtype_needs(p->model, &needs, err, err_size) != 0)
+        return -1;
+    /* No float32 activation: no hybrid op either (its input is one). */
+    const char *dtype_defs = !needs.float32 ? " -DTML_NO_FLOAT_KERNELS "
+                                              "-DTML_NO_HYBRID"
+                             : !needs.hybrid ? " -DTML_NO_HYBRID" : "";
     text syms = {0}, kernels = {0}, make_list = {0};
     int rc = write_ops_def(p, &syms, err, err_size);
     if (rc == 0)
@@ -618,8 +686,9 @@ int tml_export_project_write(const tml_export_project *p, char *err,
     if (rc == 0)
         rc = copy_dir_files(p, "runtime/kernels", ".h", err, err_size);
     if (rc == 0)
-        rc = copy_kernels(p, syms.s ? syms.s : "", &kernels, &make_list, err,
-                          err_size);
+        rc = copy_kernels(p, syms.s ? syms.s : "",
+                          needs.hybrid ? "" : "hybrid", &kernels, &make_list,
+                          err, err_size);
     if (rc == 0)
         rc = copy_dir_files(p, "include/tinyml", ".h", err, err_size);
     static const char *const deploy_files[] = {"main.c", "startup.c",
@@ -644,13 +713,14 @@ int tml_export_project_write(const tml_export_project *p, char *err,
         "QEMU_MACHINE", p->board->qemu_machine, "FLASH_ORIGIN", flash_origin,
         "FLASH_BYTES", flash, "RAM_ORIGIN", ram_origin, "RAM_BYTES", ram,
         "STACK_BYTES", stack, "KERNEL_SRC",
-        make_list.s ? make_list.s + 1 : "", NULL};
+        make_list.s ? make_list.s + 1 : "", "DTYPE_DEFS", dtype_defs, NULL};
     if (rc == 0)
         rc = fill_template(p, "link.ld.in", "link.ld", subs, err, err_size);
     if (rc == 0)
         rc = fill_template(p, "Makefile.in", "Makefile", subs, err, err_size);
     if (rc == 0)
-        rc = write_readme(p, cpu, kernels.s ? kernels.s : "", err, err_size);
+        rc = write_readme(p, cpu, kernels.s ? kernels.s : "", &needs, err,
+                          err_size);
     free(syms.s);
     free(kernels.s);
     free(make_list.s);
