@@ -632,9 +632,9 @@ static int write_readme(const tml_export_project *p, const char *cpu,
         "(registry.c is compiled with -DTML_OPS_FILE)\n", kernels);
     if (!d->float32 || !d->hybrid)
         add(&t, "- dtype paths: the model %s, so the Makefile's DEFS "
-            "leave them out:%s%s (less code; such nodes are refused in "
-            "prepare with one line of error; delete the define to run "
-            "another model with this runtime)\n",
+            "leave them out:%s%s (less code: such a node is refused in "
+            "prepare with one line naming the define; re-export for a "
+            "model that needs them)\n",
             !d->float32 ? "has no float32 activations and no hybrid op"
                         : "has no hybrid (float32 input, int8 weights) op",
             !d->float32 ? " -DTML_NO_FLOAT_KERNELS (float32 kernels)" : "",
