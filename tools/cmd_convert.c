@@ -1,6 +1,7 @@
 /*
  * tinyml convert INPUT -o OUT.tflite [--quantize none|float16|dynamic|int8]
  *                [--calibration DATA] [--samples N] [--io float32|int8]
+ *                [--calibration-method minmax|percentile|search]
  *
  * The converter's whole flow: import (convert/import) -> graph passes
  * (convert/passes) -> quantization (convert/quantize) -> TFLite export
@@ -31,7 +32,8 @@
 
 #define CONVERT_USAGE                                                     \
     "tinyml convert INPUT -o OUT.tflite [--quantize none|float16|dynamic|" \
-    "int8] [--calibration DATA] [--samples N] [--io float32|int8]"
+    "int8] [--calibration DATA] [--samples N] [--io float32|int8] "      \
+    "[--calibration-method minmax|percentile|search]"
 
 int cmd_convert(int argc, char **argv);
 
@@ -50,6 +52,19 @@ static const char k_help[] =
     "  --samples N      calibrate on the first N samples (default: all)\n"
     "  --io float32|int8   int8 only: the model's input and output dtype\n"
     "                   (default float32: QUANTIZE/DEQUANTIZE at the edges)\n"
+    "  --calibration-method M  int8 only: how each activation's range is\n"
+    "                   chosen from the calibration run (model inputs and\n"
+    "                   outputs always keep the observed min/max):\n"
+    "                   minmax (default): observed min/max, as TFLite's\n"
+    "                   converter;\n"
+    "                   percentile: the central 99.99% of the observed\n"
+    "                   values (a second run fills a histogram);\n"
+    "                   search: each range narrowed to the fraction of its\n"
+    "                   min/max range (1 to 0.2) that gives the least\n"
+    "                   output error of the int8 model against the float\n"
+    "                   one on the calibration samples, layer by layer;\n"
+    "                   best accuracy, but runs the int8 model ~9 times per\n"
+    "                   activation (minutes for a large model)\n"
     "prints the model size, and for a quantized model the reduction against\n"
     "the float conversion of the same INPUT.\n";
 
@@ -64,6 +79,8 @@ typedef struct convert_args {
     int samples_given;
     int io_int8;
     int io_given;
+    tml_calib_method method;
+    int method_given;
 } convert_args;
 
 static int parse_mode(const char *v, quant_mode *m)
@@ -77,6 +94,19 @@ static int parse_mode(const char *v, quant_mode *m)
         }
     }
     return -1;
+}
+
+static int parse_method(const char *v, tml_calib_method *m)
+{
+    if (strcmp(v, "minmax") == 0)
+        *m = TML_CALIB_MINMAX;
+    else if (strcmp(v, "percentile") == 0)
+        *m = TML_CALIB_PERCENTILE;
+    else if (strcmp(v, "search") == 0)
+        *m = TML_CALIB_SEARCH;
+    else
+        return -1;
+    return 0;
 }
 
 static int parse_option(int argc, char **argv, int *i, convert_args *a)
@@ -106,6 +136,14 @@ static int parse_option(int argc, char **argv, int *i, convert_args *a)
                                    r < 0 ? "" : v);
         a->samples = (int)n;
         a->samples_given = 1;
+    } else if ((r = cli_option_value(argc, argv, i, "--calibration-method",
+                                     &v))) {
+        if (r < 0 || parse_method(v, &a->method) != 0)
+            return cli_usage_error(CONVERT_USAGE, "convert: "
+                                   "--calibration-method needs minmax, "
+                                   "percentile or search, got '%s'",
+                                   r < 0 ? "" : v);
+        a->method_given = 1;
     } else if ((r = cli_option_value(argc, argv, i, "--io", &v))) {
         if (r < 0 || (strcmp(v, "float32") != 0 && strcmp(v, "int8") != 0))
             return cli_usage_error(CONVERT_USAGE, "convert: --io needs "
@@ -131,11 +169,13 @@ static int check_combination(const convert_args *a)
         return cli_usage_error(CONVERT_USAGE, "convert: --quantize int8 "
                                "needs --calibration DATA");
     if (a->mode != Q_INT8 && (a->calibration || a->samples_given ||
-                              a->io_given))
+                              a->io_given || a->method_given))
         return cli_usage_error(CONVERT_USAGE, "convert: %s goes with "
                                "--quantize int8",
                                a->calibration ? "--calibration"
-                               : a->samples_given ? "--samples" : "--io");
+                               : a->samples_given ? "--samples"
+                               : a->io_given ? "--io"
+                               : "--calibration-method");
     return CLI_OK;
 }
 
@@ -196,7 +236,9 @@ static int quantize(tml_ir_graph *g, const convert_args *a)
         /* The dataset loader names the data file in its messages. */
         if (tml_dataset_load(a->calibration, g, &d, err, sizeof err) != 0)
             return cli_error(CLI_BAD_INPUT, "%s", err);
-        rc = tml_calibrate(g, d, a->samples, 1, err, sizeof err);
+        rc = tml_calibrate_method(g, d, a->samples, 1, a->method,
+                                  TML_CALIB_PERCENTILE_DEFAULT, err,
+                                  sizeof err);
         tml_dataset_free(d);
         if (rc != 0)
             return cli_error(CLI_RUN_FAILED, "%s: calibration: %s", a->input,

@@ -15,6 +15,9 @@
 #   f16 x, f16 dB      the same for our float16 file
 # usage: quant_quality.sh [BUILD_DIR] (default $TINYML_BUILD, else build)
 #        TML_QQ_CAL=N TML_QQ_EVAL=M to change the sample counts (100, 100)
+#        TML_QQ_METHOD=percentile|search (TML_QQ_PCT=P, default 99.99) to
+#        calibrate every row with another --calibration-method (the
+#        checks stay those of the default, min/max)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-${TINYML_BUILD:-$here/../../build}}

@@ -484,6 +484,106 @@ static void test_calibrate_errors(void **state)
     tml_ir_free(g);
 }
 
+/* Percentile: 100 keeps min/max exactly; a lower percentile narrows
+ * inner activations only, and only inside the min/max range. */
+static void test_calibrate_percentile(void **state)
+{
+    (void)state;
+    tml_dataset *d = cnn_dataset(16, 1234);
+    char err[256] = "";
+    tml_ir_graph *mm = small_cnn(), *p100 = small_cnn(), *p90 = small_cnn();
+    assert_int_equal(tml_calibrate(mm, d, 0, 0, err, sizeof err), 0);
+    assert_int_equal(tml_calibrate_method(p100, d, 0, 0, TML_CALIB_PERCENTILE,
+                                          100.0, err, sizeof err), 0);
+    assert_int_equal(tml_calibrate_method(p90, d, 0, 0, TML_CALIB_PERCENTILE,
+                                          90.0, err, sizeof err), 0);
+    for (int32_t t = 0; t < mm->ntensors; t++) {
+        const tml_ir_tensor *a = &mm->tensors[t], *b = &p100->tensors[t],
+                            *c = &p90->tensors[t];
+        assert_int_equal(b->has_range, a->has_range);
+        assert_int_equal(c->has_range, a->has_range);
+        if (!a->has_range)
+            continue;
+        assert_true(b->min == a->min && b->max == a->max);
+        assert_true(c->min >= a->min && c->max <= a->max && c->max > c->min);
+    }
+    /* The model's input and output keep min/max; the first ReLU's top 5%
+     * (of 16 x 1024 values) is clipped. */
+    int32_t x = find_tensor(mm, "x"), y = find_tensor(mm, "y");
+    int32_t a1 = find_tensor(mm, "a1");
+    assert_true(p90->tensors[x].min == mm->tensors[x].min &&
+                p90->tensors[x].max == mm->tensors[x].max);
+    assert_true(p90->tensors[y].min == mm->tensors[y].min &&
+                p90->tensors[y].max == mm->tensors[y].max);
+    assert_true(p90->tensors[a1].max < 0.9f * mm->tensors[a1].max);
+    assert_int_equal(tml_calibrate_method(p90, d, 0, 0, TML_CALIB_PERCENTILE,
+                                          40.0, err, sizeof err), -1);
+    assert_string_equal(err, "percentile 40 is not in (50, 100]");
+    tml_ir_free(mm);
+    tml_ir_free(p100);
+    tml_ir_free(p90);
+    tml_dataset_free(d);
+}
+
+static double int8_output_error(const tml_ir_graph *g, const tml_dataset *d)
+{
+    tml_ir_graph *q = tml_ir_clone(g);
+    char err[256] = "";
+    if (tml_quantize_int8(q, 0, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    double e = 0.0;
+    for (int32_t s = 0; s < tml_dataset_count(d); s++) {
+        float yf[10], yq[10];
+        run_graph(g, tml_dataset_sample(d, 0, s), yf, 10);
+        run_graph(q, tml_dataset_sample(d, 0, s), yq, 10);
+        for (int i = 0; i < 10; i++)
+            e += (double)(yq[i] - yf[i]) * (yq[i] - yf[i]);
+    }
+    tml_ir_free(q);
+    return e;
+}
+
+/* Search: every inner range is min/max scaled by one of the candidate
+ * fractions, inputs and outputs keep min/max, and the int8 model's output
+ * error on the calibration samples is at most that of min/max (the search
+ * starts there and accepts only improvements). */
+static void test_calibrate_search(void **state)
+{
+    (void)state;
+    tml_dataset *d = cnn_dataset(16, 99);
+    char err[256] = "";
+    tml_ir_graph *mm = small_cnn(), *se = small_cnn();
+    assert_int_equal(tml_calibrate(mm, d, 0, 0, err, sizeof err), 0);
+    assert_int_equal(tml_calibrate_method(se, d, 0, 0, TML_CALIB_SEARCH, 0.0,
+                                          err, sizeof err), 0);
+    static const float fractions[] = { 1.0f, 0.9f, 0.8f, 0.7f, 0.6f, 0.5f,
+                                       0.4f, 0.3f, 0.2f };
+    int narrowed = 0;
+    for (int32_t t = 0; t < mm->ntensors; t++) {
+        const tml_ir_tensor *a = &mm->tensors[t], *b = &se->tensors[t];
+        assert_int_equal(b->has_range, a->has_range);
+        if (!a->has_range)
+            continue;
+        int found = 0;
+        for (size_t f = 0; f < sizeof fractions / sizeof fractions[0]; f++)
+            found |= b->min == a->min * fractions[f] &&
+                     b->max == a->max * fractions[f];
+        if (!found)
+            fail_msg("%s: [%g, %g] is not a fraction of [%g, %g]", a->name,
+                     b->min, b->max, a->min, a->max);
+        narrowed += b->max != a->max;
+    }
+    int32_t x = find_tensor(mm, "x"), y = find_tensor(mm, "y");
+    assert_true(se->tensors[x].max == mm->tensors[x].max);
+    assert_true(se->tensors[y].max == mm->tensors[y].max);
+    double e_mm = int8_output_error(mm, d), e_se = int8_output_error(se, d);
+    if (narrowed > 0 ? !(e_se < e_mm) : e_se != e_mm)
+        fail_msg("%d narrowed, error %g vs min/max %g", narrowed, e_se, e_mm);
+    tml_ir_free(mm);
+    tml_ir_free(se);
+    tml_dataset_free(d);
+}
+
 /* ------------------------------------------------------------ int8 */
 
 static void check_int8_cnn(const tml_ir_graph *q, int io_int8)
@@ -1185,6 +1285,8 @@ int main(void)
         cmocka_unit_test(test_int8_residual_and_constants),
         cmocka_unit_test(test_int8_nested_concat),
         cmocka_unit_test(test_int8_dead_channel_bias),
+        cmocka_unit_test(test_calibrate_percentile),
+        cmocka_unit_test(test_calibrate_search),
         cmocka_unit_test(test_int8_unsupported_op),
         cmocka_unit_test(test_dataset_npy),
         cmocka_unit_test(test_dataset_npz),

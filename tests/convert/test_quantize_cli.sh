@@ -87,4 +87,32 @@ touch "$out/empty.csv"
 expect "empty.csv: expected a .npy or .npz file or a directory of .npy files" "$out/empty.csv"
 mkdir "$out/nothing"
 expect "nothing: no .npy files in the directory" "$out/nothing"
+
+# --calibration-method: minmax is the default (byte-identical model).
+# percentile (99.99%) clips nothing here: each activation has 24 x 128
+# observed values, and a 0.005% tail is less than one of them.  search
+# narrows some ranges on these samples, and its model runs.
+"$bin" convert "$h5" -o "$out/mm.tflite" --quantize int8 --calibration "$out/flat.npy" \
+    --calibration-method minmax >/dev/null 2>&1 || fail "--calibration-method minmax failed"
+cmp -s "$out/mm.tflite" "$out/m_flat.tflite" || fail "minmax is not the default"
+"$bin" convert "$h5" -o "$out/pc.tflite" --quantize int8 --calibration "$out/flat.npy" \
+    --calibration-method percentile >/dev/null 2>&1 || fail "--calibration-method percentile failed"
+cmp -s "$out/pc.tflite" "$out/m_flat.tflite" || fail "percentile clipped less than one value"
+"$bin" convert "$h5" -o "$out/se.tflite" --quantize int8 --calibration "$out/flat.npy" \
+    --calibration-method search >"$out/log" 2>&1 || fail "search: $(cat "$out/log")"
+cmp -s "$out/se.tflite" "$out/m_flat.tflite" && fail "search changed no range"
+"$bin" run "$out/se.tflite" --random >/dev/null || fail "search model does not run"
+usage() {
+    local msg=$1 rc=0
+    shift
+    "$bin" convert "$h5" -o "$out/bad.tflite" "$@" >/dev/null 2>"$out/stderr" || rc=$?
+    [ "$rc" = 2 ] || fail "$*: exit $rc, want 2"
+    grep -qF -- "$msg" "$out/stderr" || fail "$*: stderr lacks '$msg': $(cat "$out/stderr")"
+    [ ! -e "$out/bad.tflite" ] || fail "$*: wrote an output"
+}
+usage "convert: --calibration-method needs minmax, percentile or search, got 'kl'" \
+    --quantize int8 --calibration "$out/flat.npy" --calibration-method kl
+usage "convert: --calibration-method goes with --quantize int8" \
+    --quantize dynamic --calibration-method search
+"$bin" convert --help | grep -q -- "--calibration-method M" || fail "--help lacks --calibration-method"
 echo "PASS: calibration data formats and errors"
