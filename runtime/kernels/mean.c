@@ -55,7 +55,7 @@ static int64_t step(const tml_mean_params *p, const int64_t *stride,
 
 void tml_mean_f32(const tml_mean_params *p, const float *in, float *out)
 {
-    int64_t stride[TML_MAX_DIMS];
+    int64_t stride[TML_MAX_DIMS] = { 0 };
     int32_t idx[TML_MAX_DIMS] = { 0 };
     out_strides(p, stride);
     for (int32_t o = 0; o < p->out_count; o++)
@@ -93,7 +93,7 @@ void tml_mean_int8_rescale(int32_t multiplier, int shift, int32_t count,
 void tml_mean_int8(const tml_mean_params *p, const int8_t *in, int8_t *out,
                    int32_t *acc)
 {
-    int64_t stride[TML_MAX_DIMS];
+    int64_t stride[TML_MAX_DIMS] = { 0 };
     int32_t idx[TML_MAX_DIMS] = { 0 };
     out_strides(p, stride);
     for (int32_t o = 0; o < p->out_count; o++)
