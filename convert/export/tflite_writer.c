@@ -216,28 +216,28 @@ tml_tfl_options tml_tfl_concatenation_options(int axis, int activation)
     return o;
 }
 
-tml_tfl_options tml_tfl_add_options(int activation)
+/* ADD, SUB and MUL options hold only the fused activation (field 0). */
+static tml_tfl_options activation_options(int type, int field, int activation)
 {
     tml_tfl_options o;
-    tml_tfl_opt_init(&o, TML_OPT_ADD);
-    tml_tfl_opt_i8(&o, TML_F_ADD_ACTIVATION, activation, 0);
+    tml_tfl_opt_init(&o, type);
+    tml_tfl_opt_i8(&o, field, activation, 0);
     return o;
+}
+
+tml_tfl_options tml_tfl_add_options(int activation)
+{
+    return activation_options(TML_OPT_ADD, TML_F_ADD_ACTIVATION, activation);
 }
 
 tml_tfl_options tml_tfl_sub_options(int activation)
 {
-    tml_tfl_options o;
-    tml_tfl_opt_init(&o, TML_OPT_SUB);
-    tml_tfl_opt_i8(&o, TML_F_SUB_ACTIVATION, activation, 0);
-    return o;
+    return activation_options(TML_OPT_SUB, TML_F_SUB_ACTIVATION, activation);
 }
 
 tml_tfl_options tml_tfl_mul_options(int activation)
 {
-    tml_tfl_options o;
-    tml_tfl_opt_init(&o, TML_OPT_MUL);
-    tml_tfl_opt_i8(&o, TML_F_MUL_ACTIVATION, activation, 0);
-    return o;
+    return activation_options(TML_OPT_MUL, TML_F_MUL_ACTIVATION, activation);
 }
 
 tml_tfl_options tml_tfl_reshape_options(const int32_t *new_shape, int count)
