@@ -61,11 +61,11 @@ int tml_relu_q_init(tml_relu_params *p, float in_scale, int32_t in_zp,
 {
     int shift = 0;
     /* CalculateReluOpData: the ratio is taken in float, then widened. */
-    const double ratio = (double)(in_scale / out_scale);
+    const tml_real ratio = tml_real_from_float(in_scale / out_scale);
     const int ok = tml_ratio_supported(ratio);
     p->multiplier = 0;
     if (ok)
-        tml_quantize_multiplier(ratio, &p->multiplier, &shift);
+        tml_quantize_multiplier_real(ratio, &p->multiplier, &shift);
     p->shift = shift;
     p->in_zp = in_zp;
     p->out_zp = out_zp;
@@ -116,19 +116,19 @@ int tml_leaky_q_init(tml_leaky_params *p, float in_scale, int32_t in_zp,
     int shift = 0;
     int32_t mult = 0;
     /* CalculateOpDataLeakyRelu: both ratios in float, then widened. */
-    const double alpha_ratio = (double)(in_scale * alpha / out_scale);
-    const double identity_ratio = (double)(in_scale / out_scale);
+    const tml_real alpha_ratio = tml_real_from_float(in_scale * alpha / out_scale);
+    const tml_real identity_ratio = tml_real_from_float(in_scale / out_scale);
     const int ok = tml_ratio_supported(alpha_ratio) &&
                    tml_ratio_supported(identity_ratio);
     if (ok)
-        tml_quantize_multiplier(alpha_ratio, &mult, &shift);
+        tml_quantize_multiplier_real(alpha_ratio, &mult, &shift);
     p->alpha_negative = mult < 0;
     /* Negation as unsigned keeps INT32_MIN defined (it stays INT32_MIN,
      * as the reference's int negation does on its targets). */
     p->mult_alpha = mult < 0 ? (int32_t)(0u - (uint32_t)mult) : mult;
     p->shift_alpha = shift;
     if (ok)
-        tml_quantize_multiplier(identity_ratio, &mult, &shift);
+        tml_quantize_multiplier_real(identity_ratio, &mult, &shift);
     p->mult_identity = mult;
     p->shift_identity = shift;
     p->in_zp = in_zp;
@@ -205,8 +205,8 @@ int tml_hard_swish_q_init(tml_hard_swish_params *p, float in_scale, int32_t in_z
      * "reluish" scale as 32768; the ratios in float, then widened. */
     const float hires_input_scale = (1.0f / 128.0f) * in_scale;
     const float reluish_scale = 3.0f / 32768.0f;
-    const double out_ratio = (double)(hires_input_scale / out_scale);
-    const double reluish_ratio = (double)(hires_input_scale / reluish_scale);
+    const float out_ratio = hires_input_scale / out_scale;
+    const float reluish_ratio = hires_input_scale / reluish_scale;
     int32_t m;
     int shift;
     memset(p, 0, sizeof *p);
@@ -214,16 +214,17 @@ int tml_hard_swish_q_init(tml_hard_swish_params *p, float in_scale, int32_t in_z
     p->out_zp = out_zp;
     /* A ratio >= 1 has exponent >= 1 (refused below anyway); checking first
      * keeps an infinite ratio away from the multiplier. */
-    if (!(out_ratio < 1.0)) {
+    if (!(out_ratio < 1.0f)) {
         p->output_exponent = 1;
         return -1;
     }
-    if (!(reluish_ratio < 2147483648.0))
+    if (!(reluish_ratio < 2147483648.0f))
         return -2;
-    tml_quantize_multiplier(out_ratio, &m, &shift);
+    tml_quantize_multiplier_real(tml_real_from_float(out_ratio), &m, &shift);
     p->output_mult16 = tml_downscale_multiplier16(m);
     p->output_exponent = shift;
-    tml_quantize_multiplier(reluish_ratio, &m, &shift);
+    tml_quantize_multiplier_real(tml_real_from_float(reluish_ratio), &m,
+                                 &shift);
     p->reluish_mult16 = tml_downscale_multiplier16(m);
     p->reluish_exponent = shift;
     return p->output_exponent <= 0 ? 0 : -1;

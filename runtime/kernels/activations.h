@@ -4,7 +4,8 @@
  * leaky_relu_common.cc, hard_swish_common.cc, reference/leaky_relu.h,
  * reference/hard_swish.h).
  *
- * The *_init functions run in prepare (they may use double); the per-value
+ * The *_init functions run in prepare (exact double math in tml_real,
+ * runtime/real.h); the per-value
  * functions are the exact integer reference, used to fill int8 lookup
  * tables in prepare and directly for int16.
  */
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "kernel.h"
+#include "real.h"
 
 /* ---- float32 ---- */
 void tml_relu_f32(const float *in, float *out, int32_t n);
@@ -33,9 +35,11 @@ typedef struct tml_relu_params {
  * the multiplier's exponent, undefined past 30 (a scale ratio >= 2^30, or
  * an infinite one).  The *_init functions refuse such ratios (return -1,
  * prepare reports it); no real model has them. */
-static inline int tml_ratio_supported(double real)
+static inline int tml_ratio_supported(tml_real real)
 {
-    return real > -1073741824.0 && real < 1073741824.0;   /* false for NaN */
+    /* |real| < 2^30: m * 2^e < 2^(e + 53) with m normalised; false for
+     * the invalid value (e = INT32_MAX). */
+    return real.m == 0 || real.e <= 30 - 53;
 }
 
 /* type_min/type_max: the dtype's range (-128/127 or -32768/32767).

@@ -9,6 +9,7 @@
 
 #include "kernel.h"
 #include "quant.h"
+#include "real.h"
 #include "schema.h"
 
 int tml_bcast_init(tml_bcast *b, const int32_t *dims1, int nd1,
@@ -66,12 +67,14 @@ int tml_bcast_init(tml_bcast *b, const int32_t *dims1, int nd1,
 /* C99 twin of TFLite's QuantizeMultiplierSmallerThanOneExp: 0 < real < 1
  * and a shift <= 0 (a real within 2^-32 of 1 rounds up to shift 1, which
  * TFLite's CHECK rejects too). */
-static int quantize_smaller_than_one(double real, int32_t *m, int32_t *shift)
+static int quantize_smaller_than_one(tml_real real, int32_t *m, int32_t *shift)
 {
-    if (!(real > 0.0 && real < 1.0))
+    /* 0 < real < 1: nonzero, positive, and m * 2^e < 2^(e + 53) <= 1
+     * (the invalid value has e = INT32_MAX). */
+    if (real.m == 0 || real.neg || real.e > -53)
         return -1;
     int s;
-    tml_quantize_multiplier(real, m, &s);
+    tml_quantize_multiplier_real(real, m, &s);
     if (s > 0)
         return -1;
     *shift = s;
@@ -82,7 +85,7 @@ int tml_addsub_quantize(tml_addsub_params *p, int is_sub, float scale1,
                         int32_t zp1, float scale2, int32_t zp2,
                         float scale_out, int32_t zp_out)
 {
-    double real1, real2, real_out;
+    tml_real real1, real2, real_out;
     float max_scale = scale1 > scale2 ? scale1 : scale2;
     p->left_shift = 20;
     if (is_sub) {
@@ -92,15 +95,20 @@ int tml_addsub_quantize(tml_addsub_params *p, int is_sub, float scale1,
         float r2 = scale2 / twice_max;
         float denom = (float)(1 << 20) * scale_out;
         float ro = twice_max / denom;
-        real1 = (double)r1;
-        real2 = (double)r2;
-        real_out = (double)ro;
+        real1 = tml_real_from_float(r1);
+        real2 = tml_real_from_float(r2);
+        real_out = tml_real_from_float(ro);
     } else {
-        /* add_common.cc: in double. */
-        double twice_max = 2.0 * (double)max_scale;
-        real1 = (double)scale1 / twice_max;
-        real2 = (double)scale2 / twice_max;
-        real_out = twice_max / ((double)(1 << 20) * (double)scale_out);
+        /* add_common.cc: in double (exactly, in tml_real):
+         * twice_max = 2 * (double)max; real_i = (double)scale_i / twice_max;
+         * real_out = twice_max / ((1 << 20) * (double)scale_out). */
+        tml_real twice_max = tml_real_mul(tml_real_from_int(2),
+                                          tml_real_from_float(max_scale));
+        real1 = tml_real_div(tml_real_from_float(scale1), twice_max);
+        real2 = tml_real_div(tml_real_from_float(scale2), twice_max);
+        real_out = tml_real_div(twice_max,
+                                tml_real_mul(tml_real_from_int(1 << 20),
+                                             tml_real_from_float(scale_out)));
     }
     if (quantize_smaller_than_one(real1, &p->input1_multiplier, &p->input1_shift) ||
         quantize_smaller_than_one(real2, &p->input2_multiplier, &p->input2_shift) ||

@@ -13,6 +13,7 @@
 #include "kernel.h"
 #include "kernels/activations.h"
 #include "quant.h"
+#include "real.h"
 
 /* ================================================================ math */
 
@@ -45,15 +46,23 @@ enum { INPUT_INTEGER_BITS = 4 };
 int tml_sigmoid_params_init(tml_sigmoid_params *p, float in_scale,
                             int32_t in_zp)
 {
-    /* real multiplier = scale * 2^(31 - 4); its frexp gives the Q31
-     * multiplier and a LEFT shift (MultiplyByQuantizedMultiplier's shift). */
-    double real = (double)in_scale * (double)((int32_t)1 << (31 - INPUT_INTEGER_BITS));
-    int shift;
-    double q = tml_frexp(real, &shift);
+    /* real multiplier = (double)scale * 2^(31 - 4) (exact); its frexp
+     * gives the Q31 multiplier and a LEFT shift (MultiplyByQuantizedMultiplier's
+     * shift).  In tml_real it is m * 2^e, m in [2^52, 2^53): frexp's
+     * fraction is m / 2^53 and its exponent e + 53. */
+    tml_real real = tml_real_mul(tml_real_from_float(in_scale),
+                                 tml_real_from_int((int32_t)1 << (31 - INPUT_INTEGER_BITS)));
+    int shift = 0;
     p->in_zp = in_zp;
-    /* q has the 24-bit mantissa of a float scale, so q * 2^31 is an
-     * integer below 2^31: the reference's TfLiteRound is exact here. */
-    p->multiplier = (int32_t)(q * 2147483648.0);
+    p->multiplier = 0;
+    if (real.m != 0 && !tml_real_is_invalid(real)) {
+        /* The fraction has the 24-bit mantissa of a float scale, so
+         * fraction * 2^31 = m / 2^22 is an integer below 2^31: the
+         * reference's TfLiteRound is exact here. */
+        int32_t q = (int32_t)(real.m >> 22);
+        p->multiplier = real.neg ? -q : q;
+        shift = (int)real.e + 53;
+    }
     p->left_shift = shift;
     p->range_radius = 0;
     if (shift < 0)

@@ -17,6 +17,7 @@
 #include "kernel.h"
 #include "movement.h"
 #include "quant.h"
+#include "real.h"
 #include "schema.h"
 
 /* Output stride of each input axis: 0 for reduced axes, else the
@@ -206,8 +207,10 @@ static tml_status mean_prepare(tml_interpreter *it, tml_node *n)
     if (in->type == TML_INT8) {
         int32_t m;
         int sh;
-        tml_quantize_multiplier((double)in->scale / (double)out->scale, &m,
-                                &sh);
+        /* reduce_common.cc: (double)in_scale / (double)out_scale. */
+        tml_quantize_multiplier_real(tml_real_div(tml_real_from_float(in->scale),
+                                                  tml_real_from_float(out->scale)),
+                                     &m, &sh);
         p->input_zp = in->zero_point;
         p->output_zp = out->zero_point;
         p->multiplier = m;

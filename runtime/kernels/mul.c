@@ -7,15 +7,16 @@
 
 #include "kernel.h"
 #include "quant.h"
+#include "real.h"
 #include "schema.h"
 
 void tml_mul_quantize(tml_mul_params *p, float scale1, int32_t zp1, float scale2,
                       int32_t zp2, float scale_out, int32_t zp_out)
 {
-    /* mul_common.cc: in double; QuantizeMultiplier allows shift > 0. */
-    double real = (double)scale1 * (double)scale2 / (double)scale_out;
+    /* mul_common.cc: (double)s1 * (double)s2 / (double)s_out, here in exact
+     * integer double arithmetic; QuantizeMultiplier allows shift > 0. */
     int shift;
-    tml_quantize_multiplier(real, &p->output_multiplier, &shift);
+    tml_quantize_ratio(scale1, scale2, scale_out, &p->output_multiplier, &shift);
     p->output_shift = shift;
     p->input1_offset = -zp1;
     p->input2_offset = -zp2;

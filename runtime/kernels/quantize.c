@@ -66,11 +66,12 @@ int tml_requant_init(tml_requant_params *p, float in_scale, int32_t in_zp,
     int shift = 0;
     /* PrepareQuantizeReference divides in double (unlike the activations,
      * which divide in float). */
-    const double ratio = (double)in_scale / (double)out_scale;
+    const tml_real ratio = tml_real_div(tml_real_from_float(in_scale),
+                                        tml_real_from_float(out_scale));
     const int ok = tml_ratio_supported(ratio);
     p->multiplier = 0;
     if (ok)
-        tml_quantize_multiplier(ratio, &p->multiplier, &shift);
+        tml_quantize_multiplier_real(ratio, &p->multiplier, &shift);
     p->shift = shift;
     p->in_zp = in_zp;
     p->out_zp = out_zp;

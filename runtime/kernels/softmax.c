@@ -9,6 +9,7 @@
 
 #include "kernel.h"
 #include "quant.h"
+#include "real.h"
 #include "schema.h"
 
 /* TFLite's int8 softmax: exp input in Q5.26, sum of exps in Q12.19. */
@@ -18,24 +19,34 @@ enum { SCALED_DIFF_INTEGER_BITS = 5, ACCUM_INTEGER_BITS = 12 };
  * longer rows recompute the rest (as TFLite does for all of them). */
 enum { EXP_CACHE = 64 };
 
-void tml_softmax_params_int8(double beta, double input_scale,
+/* PreprocessSoftmaxScaling's real multiplier before its cap:
+ * (double)beta * (double)input_scale * (1 << 26), left to right. */
+static tml_real softmax_real(float beta, float input_scale)
+{
+    tml_real r = tml_real_mul(tml_real_from_float(beta),
+                              tml_real_from_float(input_scale));
+    return tml_real_mul(r, tml_real_from_int(1 << (31 - SCALED_DIFF_INTEGER_BITS)));
+}
+
+void tml_softmax_params_int8(float beta, float input_scale,
                              tml_softmax_params *p)
 {
     /* PreprocessSoftmaxScaling (double rounding build): the multiplier is
      * capped at 2^31 - 1; QuantizeMultiplierGreaterThanOne. */
-    double real = beta * input_scale *
-                  (double)(1 << (31 - SCALED_DIFF_INTEGER_BITS));
-    const double max_real = 2147483647.0;
-    if (real > max_real)
+    tml_real real = softmax_real(beta, input_scale);
+    const tml_real max_real = tml_real_from_int(2147483647);
+    if (tml_real_cmp(real, max_real) > 0)
         real = max_real;
     int shift;
-    tml_quantize_multiplier(real, &p->input_multiplier, &shift);
+    tml_quantize_multiplier_real(real, &p->input_multiplier, &shift);
     p->input_left_shift = shift;
-    /* CalculateInputRadius(5, shift, 31): floor(31 * 2^26 / 2^shift). */
-    double radius = 31.0 * (double)((int64_t)1 << (31 - SCALED_DIFF_INTEGER_BITS)) /
-                    (double)((int64_t)1 << (shift < 0 ? 0 : shift));
-    p->diff_min = -(int32_t)radius;   /* radius >= 0: truncation is floor */
-    p->beta = (float)beta;
+    /* CalculateInputRadius(5, shift, 31): floor(31 * 2^26 / 2^shift), which
+     * is exact in double and so an integer shift here (TFLite's shift is
+     * >= 0; a negative one counts as 0, as before). */
+    int64_t radius = ((int64_t)31 << (31 - SCALED_DIFF_INTEGER_BITS)) >>
+                     (shift < 0 ? 0 : (shift > 62 ? 62 : shift));
+    p->diff_min = -(int32_t)radius;
+    p->beta = beta;
 }
 
 /* exp(beta * scale * diff) in Q0 for diff = input - row max <= 0. */
@@ -162,19 +173,18 @@ static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
                                     "bits 0x3b800000), got 0x%x",
                                     (unsigned)bits);
         }
-        double real = (double)beta * (double)in->scale *
-                      (double)(1 << (31 - SCALED_DIFF_INTEGER_BITS));
-        if (!(real > 1.0))
+        tml_real real = softmax_real(beta, in->scale);
+        if (!(tml_real_cmp(real, tml_real_from_int(1)) > 0))
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
                                     "beta * scale is too small for the int8 "
                                     "softmax (TFLite needs > 2^-26)");
         /* At beta * scale >= 32 the capped multiplier rounds to 2^31 and
          * the left shift reaches 32 (undefined in TFLite as in C). */
-        if (!(real < 2147483647.0))
+        if (!(tml_real_cmp(real, tml_real_from_int(2147483647)) < 0))
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
                                     "beta * scale is too large for the int8 "
                                     "softmax (must be < 32)");
-        tml_softmax_params_int8((double)beta, (double)in->scale, p);
+        tml_softmax_params_int8(beta, in->scale, p);
     } else {
         p->beta = beta;
     }

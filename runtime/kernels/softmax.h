@@ -22,7 +22,7 @@ typedef struct tml_softmax_params {
 
 /* TFLite CalculateSoftmaxParams for int8 (PreprocessSoftmaxScaling and
  * CalculateInputRadius with 5 integer bits). */
-void tml_softmax_params_int8(double beta, double input_scale,
+void tml_softmax_params_int8(float beta, float input_scale,
                              tml_softmax_params *p);
 
 void tml_softmax_int8(const tml_softmax_params *p, int32_t rows, int32_t depth,

@@ -106,8 +106,8 @@ static void test_params_for_scale_one_sixteenth(void **state)
     assert_int_equal(p.diff_min, -248);
 }
 
-static void run_int8(const int8_t *in, int32_t rows, int32_t depth, double scale,
-                     double beta, int8_t *out)
+static void run_int8(const int8_t *in, int32_t rows, int32_t depth, float scale,
+                     float beta, int8_t *out)
 {
     tml_softmax_params p;
     tml_softmax_params_int8(beta, scale, &p);
