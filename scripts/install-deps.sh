@@ -2,6 +2,7 @@
 # Installs what tinyml needs to build and test on Debian (12+), as root or
 # with sudo.  Idempotent: does nothing when every package is present.
 #   build:  gcc, cmake, pkg-config, cJSON
+#           protobuf-c (TensorFlow SavedModel import: protoc-c + library)
 #   tests:  cmocka, valgrind, clang + compiler-rt (libFuzzer, sanitizers),
 #           Debian's python3 with numpy and flatbuffers (/usr/bin/python3:
 #           the reference executor in ../shared/tools and test scripts;
@@ -20,6 +21,7 @@ PACKAGES=(
   libzip-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm jq
   python3-sklearn nodejs
+  protobuf-c-compiler libprotobuf-c-dev
 )
 # Debian's npm, unless npm is already there (NodeSource's nodejs package
 # provides npm itself and conflicts with Debian's).

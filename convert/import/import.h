@@ -24,8 +24,18 @@
  * empty graph from tml_ir_new().  0 or -1. */
 int tml_import_keras(const char *path, tml_ir_graph *g, char *err, size_t err_size);
 
-/* Dispatches on the file's magic bytes (HDF5 signature, zip "PK"), then on
- * its extension. 0 or -1. */
+/* A TensorFlow SavedModel directory (saved_model.pb + variables/) written
+ * by Keras 2 (model.save('dir') / tf.saved_model.save): the Keras model
+ * config from the object graph's metadata, the weights from the
+ * checkpoint.  SavedModels without Keras metadata are refused.  0 or -1. */
+int tml_import_savedmodel(const char *dir, tml_ir_graph *g, char *err, size_t err_size);
+
+/* 1 when path is a SavedModel: a directory holding saved_model.pb, or that
+ * file itself; dir gets the directory. */
+int tml_savedmodel_dir(const char *path, char *dir, size_t dir_size);
+
+/* Dispatches on a SavedModel directory, then on the file's magic bytes
+ * (HDF5 signature, zip "PK"), then on its extension. 0 or -1. */
 int tml_import_file(const char *path, tml_ir_graph *g, char *err, size_t err_size);
 
 #endif

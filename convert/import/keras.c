@@ -59,7 +59,7 @@ typedef struct kmap {
 
 typedef struct kctx {
     tml_ir_graph *g;
-    keras_h5 *h;
+    const keras_weights *src;
     int layout;
     int keras3;
     char *err;
@@ -354,7 +354,7 @@ static int weight(kctx *c, const klayer *L, const char *names, int index,
                   int32_t ndims, const int32_t *expect, keras_array *w)
 {
     char msg[256];
-    int rc = keras_h5_weight(c->h, c->layout, L->store, names, index, w, msg, sizeof msg);
+    int rc = c->src->read(c->src->ctx, L->store, names, index, w, msg, sizeof msg);
     if (rc <= 0)
         return lfail(c, L, "%s", msg);
     int ok = w->ndims == ndims;
@@ -1188,7 +1188,7 @@ static int norm_stat(kctx *c, const klayer *L, const char *key, const char *name
     }
     char msg[256];
     keras_array w;
-    if (keras_h5_weight(c->h, c->layout, L->store, names, idx, &w, msg, sizeof msg) <= 0)
+    if (c->src->read(c->src->ctx, L->store, names, idx, &w, msg, sizeof msg) <= 0)
         return lfail(c, L, "%s", msg);
     if (w.count != 1 && w.count != (size_t)ch) {
         keras_array_free(&w);
@@ -1860,14 +1860,14 @@ out:
  * Entry points
  * ---------------------------------------------------------------------- */
 
-int keras_import_config(const char *json, keras_h5 *weights, int layout, int keras3,
-                        tml_ir_graph *g, char *err, size_t n)
+int keras_import_config_src(const char *json, const keras_weights *src, int keras3,
+                            tml_ir_graph *g, char *err, size_t n)
 {
     kctx c;
     memset(&c, 0, sizeof c);
     c.g = g;
-    c.h = weights;
-    c.layout = layout;
+    c.src = src;
+    c.layout = src->layout;
     c.keras3 = keras3;
     c.err = err;
     c.n = n;
@@ -1898,6 +1898,27 @@ int keras_import_config(const char *json, keras_h5 *weights, int layout, int ker
     free_keys(c.keys, c.nkeys);
     cJSON_Delete(root);
     return rc;
+}
+
+/* The HDF5 files' weights (keras_h5_weight) as a weight source. */
+typedef struct h5_source {
+    keras_h5 *h;
+    int layout;
+} h5_source;
+
+static int h5_read(void *ctx, const char *layer, const char *names, int index,
+                   keras_array *out, char *err, size_t n)
+{
+    const h5_source *s = ctx;
+    return keras_h5_weight(s->h, s->layout, layer, names, index, out, err, n);
+}
+
+int keras_import_config(const char *json, keras_h5 *weights, int layout, int keras3,
+                        tml_ir_graph *g, char *err, size_t n)
+{
+    h5_source s = {weights, layout};
+    keras_weights src = {h5_read, &s, layout};
+    return keras_import_config_src(json, &src, keras3, g, err, n);
 }
 
 static int import_h5(const char *path, tml_ir_graph *g, char *err, size_t n)
@@ -2008,6 +2029,9 @@ int tml_import_keras(const char *path, tml_ir_graph *g, char *err, size_t err_si
 
 int tml_import_file(const char *path, tml_ir_graph *g, char *err, size_t err_size)
 {
+    char dir[4096];
+    if (tml_savedmodel_dir(path, dir, sizeof dir))
+        return tml_import_savedmodel(dir, g, err, err_size);
     int kind = sniff(path, err, err_size);
     if (kind < 0)
         return -1;
@@ -2017,6 +2041,7 @@ int tml_import_file(const char *path, tml_ir_graph *g, char *err, size_t err_siz
         snprintf(err, err_size, "'%s' is already a TFLite model", path);
     else
         snprintf(err, err_size,
-                 "cannot tell the format of '%s' (supported: Keras .h5 and .keras)", path);
+                 "cannot tell the format of '%s' (supported: Keras .h5 and .keras, SavedModel "
+                 "directories)", path);
     return -1;
 }

@@ -54,6 +54,20 @@ int keras_h5_weight(keras_h5 *h, int layout, const char *layer,
                     char *err, size_t n);
 void keras_array_free(keras_array *a);
 
+/* ---- weight sources ---- */
+/* Reads one weight of a layer as float32, with keras_h5_weight's contract
+ * (layer: the layer's name, or its Keras 3 key; names: '|'-separated
+ * names; index: its position among the layer's weights): 1 found, 0
+ * absent (message in err), -1 error. */
+typedef int (*keras_weight_fn)(void *ctx, const char *layer, const char *names, int index,
+                               keras_array *out, char *err, size_t n);
+
+typedef struct keras_weights {
+    keras_weight_fn read;
+    void *ctx;
+    int layout;      /* KERAS_WEIGHTS_*: how layers are keyed */
+} keras_weights;
+
 /* ---- .keras zip (keras_zip.c) ---- */
 /* Reads config.json (NUL-terminated), model.weights.h5 and, when present,
  * metadata.json (NUL-terminated; *metadata NULL when absent) from a .keras
@@ -65,5 +79,9 @@ int keras_zip_read(const char *path, char **config, void **weights,
 /* keras3: Keras 3 semantics (hard_sigmoid = relu6(x + 3) / 6, ...). */
 int keras_import_config(const char *json, keras_h5 *weights, int layout,
                         int keras3, tml_ir_graph *g, char *err, size_t n);
+/* The same with weights from any source (the SavedModel importer reads
+ * them from a TensorFlow checkpoint). */
+int keras_import_config_src(const char *json, const keras_weights *src, int keras3,
+                            tml_ir_graph *g, char *err, size_t n);
 
 #endif
