@@ -286,7 +286,8 @@ static int sm_read(void *ctx, const char *layer, const char *names, int index,
     if (tf_bundle_read_float(e, c->shard[e->shard], c->shard_size[e->shard], data, msg,
                              sizeof msg) < 0) {
         free(data);
-        snprintf(err, n, "variables: %s", msg);
+        snprintf(err, n, "variables/variables.data-%05d-of-%05d: %s", (int)e->shard,
+                 (int)c->bundle.num_shards, msg);
         return -1;
     }
     out->data = data;

@@ -1,0 +1,288 @@
+/*
+ * The MLPerf Tiny KWS model as a TensorFlow SavedModel
+ * ($TINYML_SHARED/models/mlperf-tiny/kws_ref_model/: Keras 2.4 DS-CNN,
+ * saved_model.pb + variables/) through the SavedModel importer, quantized
+ * every way, against TensorFlow's own conversions of KWS:
+ * kws_ref_model_float32.tflite (TF's dynamic-range conversion: int8
+ * conv weights, float activations) and kws_ref_model.tflite (TF's int8).
+ *
+ * TF's two .tflite files were converted from another training run than
+ * the SavedModel (their weights agree with each other, not with the
+ * checkpoint: tests/convert/test_savedmodel_cli.sh measures it), so
+ * outputs are not comparable element by element; what is compared is
+ * what the issue asks of every model: the int8 model's top-1 agreement
+ * with its float model and its SQNR, ours (int8 from our float import)
+ * vs TF's (int8 vs its float32 file), and the int8 file size rule.
+ *
+ * Inputs: the KWS goldens' distribution -- int8 values from the goldens'
+ * 32-bit LCG (manifest.json), dequantized with the model input's scale
+ * 0.5847029 and zero point 83.  Calibration: 100 samples (seeds 1000..),
+ * evaluation: 100 other samples (seeds 5000..) and the three golden
+ * inputs (seeds 1-3).
+ *
+ * Measured (printed as a table): see the closing note in the report;
+ * every check below asserts what was measured, with margin only where the
+ * quantity is a bound (size rule).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "convert/export/ir_export.h"
+#include "convert/import/import.h"
+#include "convert/ir/ir.h"
+#include "convert/passes/passes.h"
+#include "convert/quantize/quantize.h"
+#include "test_util.h"
+#include "tools/lib/host_interp.h"
+
+#define IN_SCALE 0.5847029089927673f
+#define IN_ZP 83
+#define NCAL 100
+#define NEVAL 100
+/* TF's int8 file and the floor the issue measured for it. */
+#define TF_INT8_BYTES 53936u
+#define KWS_FLOOR 38408u
+
+static char *path_of(const char *rel)
+{
+    static char buf[4][1024];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tml_test_shared_dir(), rel);
+    return buf[k];
+}
+
+static int exists(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f)
+        fclose(f);
+    return f != NULL;
+}
+
+/* The goldens' int8 generator, dequantized with the input's parameters. */
+static void kws_sample(uint32_t seed, float *x, size_t n)
+{
+    uint32_t s = seed;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        int8_t q = (int8_t)((int32_t)(s >> 24) - 128);
+        x[i] = (float)((int32_t)q - IN_ZP) * IN_SCALE;
+    }
+}
+
+static void open_graph(const tml_ir_graph *g, tml_host_interp *h, size_t *size)
+{
+    uint8_t *bytes = NULL;
+    char err[512];
+    if (tml_ir_export_tflite(g, &bytes, size, err, sizeof err) != 0)
+        fail_msg("export: %s", err);
+    if (tml_host_open_bytes(h, bytes, *size, "converted", err, sizeof err) != TML_HOST_OK)
+        fail_msg("open: %s", err);
+    free(bytes);
+}
+
+/* One float sample through h (quantized for an int8 input); the first
+ * output, dequantized. */
+static void run(tml_host_interp *h, const float *x, float *y, size_t ny)
+{
+    tml_tensor_info in, out;
+    assert_int_equal(tml_input_details(&h->it, 0, &in), TML_OK);
+    size_t nx = in.bytes / tml_dtype_size(in.dtype);
+    void *dst = tml_input_data(&h->it, 0);
+    if (in.dtype == TML_INT8) {
+        int8_t *q = dst;
+        for (size_t i = 0; i < nx; i++) {
+            float r = roundf(x[i] / in.scale) + (float)in.zero_point;
+            q[i] = (int8_t)(r < -128.0f ? -128 : r > 127.0f ? 127 : (int)r);
+        }
+    } else {
+        memcpy(dst, x, nx * sizeof(float));
+    }
+    if (tml_invoke(&h->it) != TML_OK)
+        fail_msg("invoke: %s", tml_error(&h->it));
+    assert_int_equal(tml_output_details(&h->it, 0, &out), TML_OK);
+    assert_int_equal(out.bytes / tml_dtype_size(out.dtype), ny);
+    const void *o = tml_output_data(&h->it, 0);
+    for (size_t i = 0; i < ny; i++)
+        y[i] = out.dtype == TML_INT8
+                   ? ((float)((const int8_t *)o)[i] - (float)out.zero_point) * out.scale
+                   : ((const float *)o)[i];
+}
+
+typedef struct stats {
+    int agree, total;
+    double sig, noise;
+} stats;
+
+static int argmax(const float *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return (int)best;
+}
+
+static void accumulate(stats *s, const float *ref, const float *q, size_t n)
+{
+    s->agree += argmax(ref, n) == argmax(q, n);
+    s->total++;
+    for (size_t i = 0; i < n; i++) {
+        s->sig += (double)ref[i] * ref[i];
+        s->noise += (double)(q[i] - ref[i]) * (q[i] - ref[i]);
+    }
+}
+
+static double sqnr(const stats *s)
+{
+    return s->noise > 0 ? 10.0 * log10(s->sig / s->noise) : INFINITY;
+}
+
+/* Constant bytes + 12 B (float scale + int64 zero point) per channel of
+ * each quantized tensor (the issue's floor). */
+static size_t floor_bytes(const tml_ir_graph *g)
+{
+    size_t n = 0;
+    for (int32_t t = 0; t < g->ntensors; t++) {
+        n += g->tensors[t].data ? g->tensors[t].bytes : 0;
+        n += 12u * (size_t)g->tensors[t].quant.count;
+    }
+    return n;
+}
+
+static tml_ir_graph *import_kws(void)
+{
+    tml_ir_graph *g = tml_ir_new();
+    char err[512];
+    const char *dir = path_of("models/mlperf-tiny/kws_ref_model");
+    if (tml_import_file(dir, g, err, sizeof err) != 0)
+        fail_msg("%s: %s", dir, err);
+    if (tml_passes_run(g) != 0)
+        fail_msg("passes: %s", g->error);
+    return g;
+}
+
+static void test_kws_quality(void **state)
+{
+    (void)state;
+    if (!exists(path_of("models/mlperf-tiny/kws_ref_model/saved_model.pb")))
+        skip();
+    tml_ir_graph *g = import_kws();
+    assert_int_equal(g->ninputs, 1);
+    const tml_ir_tensor *tin = &g->tensors[g->inputs[0]];
+    assert_int_equal(tin->ndims, 4);
+    assert_int_equal(tin->dims[1], 49);
+    assert_int_equal(tin->dims[2], 10);
+    assert_int_equal(tin->dims[3], 1);
+    size_t nx = tml_ir_elements(tin), ny = 12;
+    char err[512];
+
+    float *cal = malloc(sizeof(float) * nx * NCAL);
+    assert_non_null(cal);
+    for (int s = 0; s < NCAL; s++)
+        kws_sample(1000u + (uint32_t)s, cal + nx * (size_t)s, nx);
+    tml_dataset *d = tml_dataset_from_floats(1, NCAL, &nx, (const float *const[]){cal});
+    free(cal);
+    tml_ir_graph *q = tml_ir_clone(g), *dyn = tml_ir_clone(g), *f16 = tml_ir_clone(g);
+    if (tml_calibrate(q, d, 0, 0, err, sizeof err) != 0 ||
+        tml_quantize_int8(q, 1, err, sizeof err) != 0)
+        fail_msg("int8: %s", err);
+    tml_dataset_free(d);
+    if (tml_quantize_dynamic(dyn, err, sizeof err) != 0 ||
+        tml_quantize_float16(f16, err, sizeof err) != 0)
+        fail_msg("%s", err);
+
+    tml_host_interp of, oq, od, oh, tfd, tfq;
+    size_t float_size, int8_size, dyn_size, f16_size;
+    open_graph(g, &of, &float_size);
+    open_graph(q, &oq, &int8_size);
+    open_graph(dyn, &od, &dyn_size);
+    open_graph(f16, &oh, &f16_size);
+    if (tml_host_open(&tfd, path_of("models/mlperf-tiny/kws_ref_model_float32.tflite"), err,
+                      sizeof err) != TML_HOST_OK ||
+        tml_host_open(&tfq, path_of("models/mlperf-tiny/kws_ref_model.tflite"), err,
+                      sizeof err) != TML_HOST_OK)
+        fail_msg("%s", err);
+    size_t floor = floor_bytes(q);
+
+    stats ours = {0}, tf = {0}, sdyn = {0}, sf16 = {0}, cross = {0};
+    float *x = malloc(sizeof(float) * nx);
+    float yf[12], yq[12], yd[12], yh[12], tf_d[12], tf_q[12];
+    assert_non_null(x);
+    for (int s = 0; s < NEVAL + 3; s++) {
+        /* The evaluation samples, then the three golden inputs. */
+        kws_sample(s < NEVAL ? 5000u + (uint32_t)s : (uint32_t)(s - NEVAL + 1), x, nx);
+        run(&of, x, yf, ny);
+        run(&oq, x, yq, ny);
+        run(&od, x, yd, ny);
+        run(&oh, x, yh, ny);
+        run(&tfd, x, tf_d, ny);
+        run(&tfq, x, tf_q, ny);
+        accumulate(&ours, yf, yq, ny);
+        accumulate(&sdyn, yf, yd, ny);
+        accumulate(&sf16, yf, yh, ny);
+        accumulate(&tf, tf_d, tf_q, ny);
+        accumulate(&cross, tf_d, yd, ny);
+    }
+    free(x);
+    size_t limit = (size_t)((double)floor * 1.03) + 1024;
+    printf("KWS SavedModel, %d calibration / %d evaluation samples (goldens' int8 LCG "
+           "distribution, dequantized)\n", NCAL, NEVAL + 3);
+    printf("  int8: ours %d/%d agree, SQNR %.2f dB; TF %d/%d agree, SQNR %.2f dB\n",
+           ours.agree, ours.total, sqnr(&ours), tf.agree, tf.total, sqnr(&tf));
+    printf("  int8 file %zu B, our floor %zu B, limit %zu B; issue's floor %u B "
+           "(limit %zu B); TF %u B\n", int8_size, floor, limit, KWS_FLOOR,
+           (size_t)((double)KWS_FLOOR * 1.03) + 1024, TF_INT8_BYTES);
+    printf("  float %zu B; dynamic %zu B (%.2fx, SQNR %.2f dB vs our float, %d/%d agree); "
+           "float16 %zu B (%.2fx, SQNR %.2f dB)\n", float_size, dyn_size,
+           (double)float_size / (double)dyn_size, sqnr(&sdyn), sdyn.agree, sdyn.total,
+           f16_size, (double)float_size / (double)f16_size, sqnr(&sf16));
+    printf("  our dynamic vs TF's dynamic (other weights): top-1 %d/%d, SQNR %.2f dB\n",
+           cross.agree, cross.total, sqnr(&cross));
+    fflush(stdout);
+
+    /* The issue's bar: at least TF's int8 model, in both. */
+    assert_true(ours.agree >= tf.agree);
+    assert_true(sqnr(&ours) >= sqnr(&tf));
+    /* Size rule against our own floor and the issue's KWS floor. */
+    assert_true(int8_size <= limit);
+    assert_true(int8_size <= (size_t)((double)KWS_FLOOR * 1.03) + 1024);
+    assert_true(int8_size < TF_INT8_BYTES);
+    /* Dynamic range: conv weights int8 (small FC and depthwise stay
+     * float, as TF), so ~2.5x; float16 halves the weights. */
+    assert_true((double)float_size / (double)dyn_size > 2.3);
+    assert_true((double)float_size / (double)f16_size > 1.8);
+    assert_true(sqnr(&sdyn) > 30.0);
+    assert_true(sqnr(&sf16) > 40.0);
+    assert_int_equal(sdyn.agree, sdyn.total);
+    assert_int_equal(sf16.agree, sf16.total);
+
+    tml_host_close(&of);
+    tml_host_close(&oq);
+    tml_host_close(&od);
+    tml_host_close(&oh);
+    tml_host_close(&tfd);
+    tml_host_close(&tfq);
+    tml_ir_free(g);
+    tml_ir_free(q);
+    tml_ir_free(dyn);
+    tml_ir_free(f16);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kws_quality),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
