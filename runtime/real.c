@@ -18,9 +18,10 @@ static tml_real invalid(int32_t neg)
  * precision, with the least significant bit's exponent at least `emin`
  * (gradual underflow) and the value below 2^emax (else overflow).
  * sticky != 0 means nonzero bits below m's LSB; callers pass it only with
- * m >= 2^54, so it never meets an exact left shift.  The result is
+ * m >= 2^54, so it always lies below the rounding position.  The result is
  * normalised to m in [2^52, 2^53) whatever `bits` is (binary64 holds any
- * binary32 exactly). */
+ * binary32 exactly).  Bit-serial on purpose: one-bit shifts are a couple
+ * of instructions on Thumb, variable 64-bit shifts many. */
 static tml_real round_pack(int32_t neg, uint64_t m, int32_t e, int sticky,
                            int bits, int32_t emin, int32_t emax)
 {
@@ -31,30 +32,29 @@ static tml_real round_pack(int32_t neg, uint64_t m, int32_t e, int sticky,
         m <<= 1;
         e--;
     }
-    int32_t sh = 64 - bits;
-    if (e + sh < emin)
-        sh = emin - e;
-    if (sh > 64)
-        return r;   /* below half the smallest subnormal */
-    uint64_t half = (uint64_t)1 << (sh - 1);
-    uint64_t rem = m & (half + half - 1);   /* sh == 64: all of m */
-    uint64_t q = sh == 64 ? 0 : m >> sh;
-    if (rem > half || (rem == half && (sticky || (q & 1))))
-        q++;
-    if (q == 0)
-        return r;
-    e += sh;
-    while (q >> 53) {   /* rounding carried out to 2^53: low bit is 0 */
-        q >>= 1;
+    /* Drop low bits into guard (the half bit) and sticky (the rest). */
+    int guard = 0;
+    for (int n = 64; n > bits || e < emin; n--) {
+        sticky |= guard;
+        guard = (int)(m & 1);
+        m >>= 1;
         e++;
     }
-    while (!(q >> 52)) {
-        q <<= 1;
+    if (guard && (sticky || (m & 1)))
+        m++;
+    if (m == 0)
+        return r;
+    while (m >> 53) {   /* rounding carried out to 2^53: low bit is 0 */
+        m >>= 1;
+        e++;
+    }
+    while (!(m >> 52)) {
+        m <<= 1;
         e--;
     }
     if (e + 53 > emax)
         return invalid(neg);
-    r.m = q;
+    r.m = m;
     r.e = e;
     return r;
 }
@@ -130,8 +130,11 @@ tml_real tml_real_div(tml_real a, tml_real b)
     return round_double(neg, q, a.e - b.e - 55, r != 0);
 }
 
-tml_real tml_real_add(tml_real a, tml_real b)
+/* a + (negate ? -b : b). */
+static tml_real add_signed(const tml_real *pa, const tml_real *pb, int negate)
 {
+    tml_real a = *pa, b = *pb;
+    b.neg ^= negate;
     if (tml_real_is_invalid(a) || tml_real_is_invalid(b))
         return invalid(tml_real_is_invalid(a) ? a.neg : b.neg);
     if (b.m == 0) {
@@ -149,19 +152,15 @@ tml_real tml_real_add(tml_real a, tml_real b)
     /* 10 guard bits (values < 2^63), then b aligned to a's exponent; the
      * bits shifted out of b become the sticky bit. */
     uint64_t ma = a.m << 10, mb = b.m << 10;
-    uint32_t d = (uint32_t)(a.e - b.e);
     int sticky = 0;
-    if (d >= 64) {
-        sticky = 1;
-        mb = 0;
-    } else if (d > 0) {
-        sticky = (mb << (64 - d)) != 0;
-        mb >>= d;
+    for (int32_t d = a.e - b.e; d > 0 && mb; d--) {
+        sticky |= (int)(mb & 1);
+        mb >>= 1;
     }
     if (a.neg == b.neg)
         return round_double(a.neg, ma + mb, a.e - 10, sticky);
     /* ma - (mb + fraction) = (ma - mb - 1) + (1 - fraction).  A sticky
-     * bit means d >= 2, so the difference stays >= 2^61. */
+     * bit means b moved by >= 2, so the difference stays >= 2^61. */
     uint64_t s = ma - mb - (uint64_t)sticky;
     if (s == 0) {
         tml_real z = {0, 0, 0};   /* x - x = +0 when rounding to nearest */
@@ -170,23 +169,24 @@ tml_real tml_real_add(tml_real a, tml_real b)
     return round_double(a.neg, s, a.e - 10, sticky);
 }
 
-tml_real tml_real_sub(tml_real a, tml_real b)
+tml_real tml_real_add(tml_real a, tml_real b)
 {
-    b.neg ^= 1;
-    return tml_real_add(a, b);
+    return add_signed(&a, &b, 0);
 }
 
-static int sign_of(tml_real a)
+tml_real tml_real_sub(tml_real a, tml_real b)
 {
-    return a.m == 0 ? 0 : (a.neg ? -1 : 1);
+    return add_signed(&a, &b, 1);
 }
 
 int tml_real_cmp(tml_real a, tml_real b)
 {
-    int sa = sign_of(a), sb = sign_of(b);
+    int sa = a.m == 0 ? 0 : (a.neg ? -1 : 1);   /* -0 counts as +0 */
+    int sb = b.m == 0 ? 0 : (b.neg ? -1 : 1);
     if (sa != sb)
         return sa < sb ? -1 : 1;
-    /* Same sign, both nonzero: normalised, so exponent then mantissa. */
+    /* Same sign, both nonzero: normalised, so exponent then mantissa
+     * (the invalid value's e = INT32_MAX puts it above every number). */
     int mag = 0;
     if (a.e != b.e)
         mag = a.e > b.e ? 1 : -1;
@@ -220,13 +220,13 @@ float tml_real_to_float(tml_real a)
 void tml_quantize_multiplier_real(tml_real real, int32_t *multiplier,
                                   int *shift)
 {
-    /* tml_quantize_multiplier's guard: the double nearest 1e300. */
-    static const tml_real big = {0x17e43c8800759cu, 944, 0};
-    tml_real mag = real;
-    mag.neg = 0;
+    /* tml_quantize_multiplier's guard |real| > 1e300, the double nearest
+     * 1e300 being 0x17e43c8800759c * 2^944 (the invalid value's
+     * e = INT32_MAX is above it too). */
+    const uint64_t big_m = 0x17e43c8800759cu;
     *multiplier = 0;
     *shift = 0;
-    if (real.m == 0 || tml_real_cmp(mag, big) > 0)
+    if (real.m == 0 || real.e > 944 || (real.e == 944 && real.m > big_m))
         return;   /* zero, inf, nan, |real| > 1e300 */
     /* frexp: real = (m / 2^53) * 2^(e + 53); the Q31 fraction is
      * round-half-away(m / 2^22). */

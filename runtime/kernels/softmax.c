@@ -105,6 +105,10 @@ void tml_softmax_int8(const tml_softmax_params *p, int32_t rows, int32_t depth,
     }
 }
 
+#ifndef TML_NO_FLOAT_KERNELS
+/* Left out of int8-only deployment builds altogether: its expf reference
+ * would otherwise still pull libm's expf archive members into the link
+ * (--gc-sections drops them again, but only after the fact). */
 void tml_softmax_f32(const tml_softmax_params *p, int32_t rows, int32_t depth,
                      const float *in, float *out)
 {
@@ -123,6 +127,7 @@ void tml_softmax_f32(const tml_softmax_params *p, int32_t rows, int32_t depth,
             out[c] = out[c] / sum;
     }
 }
+#endif
 
 /* ---------------------------------------------------------- registration */
 
