@@ -7,7 +7,12 @@
  * expected output (--test-output), every output byte is compared and the
  * program prints PASS or FAIL and exits 0 only on PASS (semihosting exit:
  * qemu's status).  Set TML_INVOKES to invoke more than once (used to count
- * instructions per invoke). */
+ * instructions per invoke).
+ *
+ * This file counts in the runtime's code-size figure (the program minus
+ * the same program without the runtime), so it is kept small: every line
+ * is built in one buffer by two helpers and written with one semihosting
+ * call. */
 #include <stdint.h>
 #include <string.h>
 
@@ -27,58 +32,70 @@ uint32_t tml_stack_used(void);
 
 static tml_interpreter interp;
 static uint8_t arena[TML_MODEL_ARENA_BYTES] __attribute__((aligned(16)));
+/* The longest line: "output N (N bytes):" and 32 bytes in hex, " ..". */
+static char line[48 + 32 * 3];
 
-/* label, v in decimal, end ("\n" for a line). */
-static void put_num(const char *label, uint32_t v, const char *end)
+static char *put_str(char *p, const char *s)
 {
-    char digits[12];
-    int k = (int)sizeof digits - 1;
-    digits[k] = '\0';
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
+static char *put_dec(char *p, uint32_t v)
+{
+    char digits[10];
+    int n = 0;
     do {
-        digits[--k] = (char)('0' + v % 10u);
+        digits[n++] = (char)('0' + v % 10u);
         v /= 10u;
     } while (v);
-    sh_write0(label);
-    sh_write0(digits + k);
-    sh_write0(end);
+    while (n)
+        *p++ = digits[--n];
+    return p;
 }
 
-static void put_u32(const char *label, uint32_t v)
+/* Ends the line at p with end ("\n" or "\nFAIL\n") and writes it. */
+static void say(char *p, const char *end)
 {
-    put_num(label, v, "\n");
-}
-
-/* "output 0 (12 bytes): 80 80 7f ..." (the first 32 bytes). */
-static void put_output(int32_t index, const uint8_t *data, size_t bytes)
-{
-    static const char hex[] = "0123456789abcdef";
-    char line[32 * 3 + 8];
-    size_t n = 0;
-    put_num("output ", (uint32_t)index, "");
-    put_num(" (", (uint32_t)bytes, " bytes):");
-    for (size_t k = 0; k < bytes && k < 32; k++) {
-        line[n++] = ' ';
-        line[n++] = hex[data[k] >> 4];
-        line[n++] = hex[data[k] & 15];
-    }
-    if (bytes > 32) {
-        line[n++] = ' ';
-        line[n++] = '.';
-        line[n++] = '.';
-    }
-    line[n++] = '\n';
-    line[n] = '\0';
+    *put_str(p, end) = '\0';
     sh_write0(line);
 }
 
-static int fail(const char *what)
+/* "LABEL V" as one line. */
+static void say_u32(const char *label, uint32_t v)
 {
-    sh_write0("tinyml: ");
-    sh_write0(what);
-    sh_write0(": ");
-    sh_write0(tml_error(&interp));
-    sh_write0("\nFAIL\n");
+    say(put_dec(put_str(line, label), v), "\n");
+}
+
+/* "tinyml: WHAT: DETAIL", FAIL; returns 1 (main's status). */
+static int fail(const char *what, const char *detail)
+{
+    char *p = put_str(put_str(put_str(line, "tinyml: "), what), ": ");
+    say(put_str(p, detail), "\nFAIL\n");
     return 1;
+}
+
+static int fail_runtime(const char *what)
+{
+    return fail(what, tml_error(&interp));
+}
+
+/* Bytes of input (or output) i; *is_float: its dtype is float32.  A
+ * build without float kernels has only integer inputs and outputs, and
+ * needs no tml_tensor_info. */
+static size_t io_bytes(int input, int32_t i, int *is_float)
+{
+#ifdef TML_NO_FLOAT_KERNELS
+    *is_float = 0;
+    return input ? tml_input_bytes(&interp, i) : tml_output_bytes(&interp, i);
+#else
+    tml_tensor_info info;
+    tml_status s = input ? tml_input_details(&interp, i, &info)
+                         : tml_output_details(&interp, i, &info);
+    *is_float = s == TML_OK && info.dtype == TML_FLOAT32;
+    return s == TML_OK ? info.bytes : 0;
+#endif
 }
 
 /* Fills every input: the test input's bytes in order, or the LCG. */
@@ -87,23 +104,21 @@ static int fill_inputs(void)
     size_t offset = 0;
     uint32_t state = 1;
     for (int32_t i = 0; i < tml_input_count(&interp); i++) {
-        tml_tensor_info info;
+        int is_float;
+        size_t bytes = io_bytes(1, i, &is_float);
         uint8_t *data = tml_input_data(&interp, i);
-        if (tml_input_details(&interp, i, &info) != TML_OK || !data)
-            return fail("input details");
+        if (!data)
+            return fail_runtime("input");
 #if TML_HAVE_TEST_INPUT
-        if (offset + info.bytes > TML_TEST_INPUT_LEN) {
-            sh_write0("tinyml: test input is shorter than the model's inputs"
-                      "\nFAIL\n");
-            return 1;
-        }
-        memcpy(data, tml_test_input + offset, info.bytes);
-        offset += info.bytes;
+        if (offset + bytes > TML_TEST_INPUT_LEN)
+            return fail("test input", "too short");
+        memcpy(data, tml_test_input + offset, bytes);
+        offset += bytes;
 #else
-        size_t n = info.dtype == TML_FLOAT32 ? info.bytes / 4 : info.bytes;
+        size_t n = is_float ? bytes / 4 : bytes;
         for (size_t k = 0; k < n; k++) {
             state = state * 1664525u + 1013904223u;
-            if (info.dtype == TML_FLOAT32) {
+            if (is_float) {
                 float v = (float)(state >> 8) * (1.0f / 8388608.0f) - 1.0f;
                 memcpy(data + 4 * k, &v, 4);
             } else {
@@ -111,16 +126,18 @@ static int fill_inputs(void)
             }
         }
 #endif
+        (void)is_float;
     }
     (void)offset;
     (void)state;
     return 0;
 }
 
-#if TML_HAVE_TEST_OUTPUT
+#if TML_HAVE_TEST_OUTPUT && !defined(TML_NO_FLOAT_KERNELS)
 /* tinyml's float contract (as tests/runtime/test_goldens.c): the largest
  * absolute difference is at most 1e-5 of the largest expected magnitude;
- * int8 outputs must be byte-identical. */
+ * int8 outputs must be byte-identical.  (A build without float kernels
+ * has no float32 output.) */
 static int float_close(const uint8_t *got, const uint8_t *want, size_t n)
 {
     float max_diff = 0.0f, max_ref = 0.0f;
@@ -139,53 +156,68 @@ static int float_close(const uint8_t *got, const uint8_t *want, size_t n)
 }
 #endif
 
-/* 0 when every output byte equals the expected output, in order (float32
- * outputs: within 1e-5 relative). */
-static int compare_outputs(void)
+/* "output 0 (12 bytes): 80 80 7f ..." (the first 32 bytes). */
+static void print_output(int32_t i, const uint8_t *data, size_t bytes)
 {
-#if TML_HAVE_TEST_OUTPUT
+    static const char hex[] = "0123456789abcdef";
+    char *p = put_dec(put_str(line, "output "), (uint32_t)i);
+    p = put_str(put_dec(put_str(p, " ("), (uint32_t)bytes), " bytes):");
+    for (size_t k = 0; k < bytes && k < 32; k++) {
+        *p++ = ' ';
+        *p++ = hex[data[k] >> 4];
+        *p++ = hex[data[k] & 15];
+    }
+    say(p, bytes > 32 ? " ..\n" : "\n");
+}
+
+/* Prints every output and compares it with the expected output, in order
+ * (float32 outputs: within 1e-5 relative); 0 on PASS. */
+static int check_outputs(void)
+{
     size_t offset = 0;
     int approx = 0;
     for (int32_t i = 0; i < tml_output_count(&interp); i++) {
-        tml_tensor_info info;
+        int is_float;
+        size_t bytes = io_bytes(0, i, &is_float);
         const uint8_t *data = tml_output_data(&interp, i);
-        if (tml_output_details(&interp, i, &info) != TML_OK || !data)
-            return fail("output details");
-        if (offset + info.bytes > TML_TEST_OUTPUT_LEN) {
-            sh_write0("tinyml: expected output is shorter than the model's "
-                      "outputs\nFAIL\n");
-            return 1;
-        }
+        if (!data)
+            return fail_runtime("output");
+        print_output(i, data, bytes);
+#if TML_HAVE_TEST_OUTPUT
+        if (offset + bytes > TML_TEST_OUTPUT_LEN)
+            return fail("expected output", "too short");
         size_t k = 0;
-        while (k < info.bytes && data[k] == tml_test_output[offset + k])
+        while (k < bytes && data[k] == tml_test_output[offset + k])
             k++;
+#ifndef TML_NO_FLOAT_KERNELS
         /* (The length test lets the compiler drop the call when the
          * expected output is too short to hold a float.) */
-        if (TML_TEST_OUTPUT_LEN >= 4 && k < info.bytes &&
-            info.dtype == TML_FLOAT32 &&
-            float_close(data, tml_test_output + offset, info.bytes / 4)) {
+        if (TML_TEST_OUTPUT_LEN >= 4 && k < bytes && is_float &&
+            float_close(data, tml_test_output + offset, bytes / 4)) {
             approx = 1;
-            k = info.bytes;
+            k = bytes;
         }
-        if (k < info.bytes) {
-            put_u32("tinyml: output differs at byte ", (uint32_t)(offset + k));
-            sh_write0("FAIL\n");
+#endif
+        if (k < bytes) {
+            say(put_dec(put_str(line, "tinyml: output differs at byte "),
+                        (uint32_t)(offset + k)), "\nFAIL\n");
             return 1;
         }
-        offset += info.bytes;
+#endif
+        (void)is_float;
+        offset += bytes;
     }
-    if (offset != TML_TEST_OUTPUT_LEN) {
-        sh_write0("tinyml: expected output is longer than the model's "
-                  "outputs\nFAIL\n");
-        return 1;
-    }
-    put_u32(approx ? "outputs match (float32 within 1e-5 relative, not "
+#if TML_HAVE_TEST_OUTPUT
+    if (offset != TML_TEST_OUTPUT_LEN)
+        return fail("expected output", "too long");
+    say_u32(approx ? "outputs match (float32 within 1e-5 relative, not "
                      "byte-identical), bytes: "
                    : "outputs byte-identical, bytes: ", (uint32_t)offset);
     sh_write0("PASS\n");
 #else
     sh_write0("done (no expected output to compare)\n");
 #endif
+    (void)approx;
     return 0;
 }
 
@@ -194,23 +226,17 @@ int main(void)
     sh_write0("tinyml: " TML_MODEL_NAME " on " TML_BOARD_NAME "\n");
     if (tml_create(&interp, tml_model_data, TML_MODEL_DATA_LEN, arena,
                    sizeof arena) != TML_OK)
-        return fail("create");
+        return fail_runtime("create");
     if (tml_allocate(&interp) != TML_OK)
-        return fail("allocate");
-    put_u32("arena bytes used: ", (uint32_t)tml_arena_needed(&interp));
-    put_u32("arena bytes reserved: ", (uint32_t)sizeof arena);
+        return fail_runtime("allocate");
+    say_u32("arena bytes used: ", (uint32_t)tml_arena_needed(&interp));
+    say_u32("arena bytes reserved: ", (uint32_t)sizeof arena);
     if (fill_inputs() != 0)
         return 1;
     for (int n = 0; n < TML_INVOKES; n++) {
         if (tml_invoke(&interp) != TML_OK)
-            return fail("invoke");
+            return fail_runtime("invoke");
     }
-    put_u32("stack bytes used: ", tml_stack_used());
-    for (int32_t i = 0; i < tml_output_count(&interp); i++) {
-        tml_tensor_info info;
-        const uint8_t *data = tml_output_data(&interp, i);
-        if (tml_output_details(&interp, i, &info) == TML_OK && data)
-            put_output(i, data, info.bytes);
-    }
-    return compare_outputs();
+    say_u32("stack bytes used: ", tml_stack_used());
+    return check_outputs();
 }

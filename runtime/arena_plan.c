@@ -14,7 +14,6 @@
 
 #include <string.h>
 
-#include "format.h"
 #include "planner.h"
 #include "registry.h"
 
@@ -56,8 +55,7 @@ static tml_status carve(tml_interpreter *it, work *w)
     w->bytes = bytes;
     if (bytes > free_bytes) {
         it->needed_bytes = it->persistent_bytes + bytes;
-        tml_format(it->error, sizeof it->error, "arena too small: planning "
-                   "needs %zu bytes, %zu free", bytes, free_bytes);
+        tml_arena_error(it, "more than ", it->needed_bytes);
         return TML_ERROR_ARENA;
     }
     uint8_t *p = it->arena + free_bytes - bytes;
@@ -198,9 +196,8 @@ static void assign(tml_interpreter *it, const work *w)
 tml_status tml_plan_arena(tml_interpreter *it)
 {
     work w;
-    tml_status s = carve(it, &w);
-    if (s != TML_OK)
-        return s;
+    if (carve(it, &w) != TML_OK)
+        return TML_ERROR_ARENA;
     raw_lifetimes(it, &w);
     group_buffers(it, &w);
     make_items(it, &w);
@@ -208,13 +205,8 @@ tml_status tml_plan_arena(tml_interpreter *it)
     it->planned_bytes = planned;
     /* The planner's working memory must fit too, while it runs. */
     it->needed_bytes = it->persistent_bytes + (planned > w.bytes ? planned : w.bytes);
-    if (it->needed_bytes > it->arena_size) {
-        tml_format(it->error, sizeof it->error, "arena too small: model needs "
-                   "%zu bytes (%zu persistent + %zu activations), arena has %zu",
-                   it->needed_bytes, it->persistent_bytes,
-                   it->needed_bytes - it->persistent_bytes, it->arena_size);
-        return TML_ERROR_ARENA;
-    }
+    if (it->needed_bytes > it->arena_size)
+        return tml_arena_error(it, "", it->needed_bytes);
     assign(it, &w);
     return TML_OK;
 }

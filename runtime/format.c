@@ -1,121 +1,87 @@
-/* Minimal formatter; see format.h. */
+/* Minimal formatter; see format.h.  Every piece of output (a literal
+ * character, a string argument or a number's digits) becomes one
+ * NUL-terminated string that a single loop copies: small code, since this
+ * is linked into every device build. */
 #include "format.h"
 
-#include <stdint.h>
-
-typedef struct out {
-    char *dst;
-    size_t cap, len;
-} out;
-
-static void put(out *o, char c)
+/* The argument of an integer conversion with `longs` 'l's (3: 'z'), read
+ * with its own type and widened; for a negative signed value *negative is
+ * set and the magnitude returned. */
+static unsigned long long int_arg(va_list *ap, int longs, int is_signed,
+                                  int *negative)
 {
-    if (o->len + 1 < o->cap)
-        o->dst[o->len] = c;
-    o->len++;
-}
-
-static void put_str(out *o, const char *s)
-{
-    if (!s)
-        s = "(null)";
-    while (*s)
-        put(o, *s++);
-}
-
-static void put_unsigned(out *o, unsigned long long v, unsigned base)
-{
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v && n < (int)sizeof tmp);
-    while (n)
-        put(o, tmp[--n]);
-}
-
-static void put_signed(out *o, long long v)
-{
-    if (v < 0) {
-        put(o, '-');
-        put_unsigned(o, (unsigned long long)(-(v + 1)) + 1u, 10);
-        return;
+    *negative = 0;
+    if (longs == 3)
+        return va_arg(*ap, size_t);
+    if (!is_signed) {
+        if (longs == 2)
+            return va_arg(*ap, unsigned long long);
+        if (longs == 1)
+            return va_arg(*ap, unsigned long);
+        return va_arg(*ap, unsigned);
     }
-    put_unsigned(o, (unsigned long long)v, 10);
-}
-
-/* Handles one conversion after '%'; returns the next fmt position. */
-static const char *convert(out *o, const char *f, va_list *ap)
-{
-    int longs = 0, size = 0;
-    while (*f == 'l') {
-        longs++;
-        f++;
-    }
-    if (*f == 'z') {
-        size = 1;
-        f++;
-    }
-    switch (*f) {
-    case 'd':
-    case 'i':
-        if (size)
-            put_signed(o, (long long)va_arg(*ap, size_t));
-        else if (longs >= 2)
-            put_signed(o, va_arg(*ap, long long));
-        else if (longs == 1)
-            put_signed(o, va_arg(*ap, long));
-        else
-            put_signed(o, va_arg(*ap, int));
-        break;
-    case 'u':
-    case 'x':
-        if (size)
-            put_unsigned(o, va_arg(*ap, size_t), *f == 'x' ? 16 : 10);
-        else if (longs >= 2)
-            put_unsigned(o, va_arg(*ap, unsigned long long), *f == 'x' ? 16 : 10);
-        else if (longs == 1)
-            put_unsigned(o, va_arg(*ap, unsigned long), *f == 'x' ? 16 : 10);
-        else
-            put_unsigned(o, va_arg(*ap, unsigned), *f == 'x' ? 16 : 10);
-        break;
-    case 's':
-        put_str(o, va_arg(*ap, const char *));
-        break;
-    case 'c':
-        put(o, (char)va_arg(*ap, int));
-        break;
-    case '%':
-        put(o, '%');
-        break;
-    case '\0':
-        return f;
-    default:
-        put(o, '%');
-        put(o, *f);
-        break;
-    }
-    return f + 1;
+    long long v = longs == 2 ? va_arg(*ap, long long)
+                : longs == 1 ? va_arg(*ap, long) : va_arg(*ap, int);
+    if (v >= 0)
+        return (unsigned long long)v;
+    *negative = 1;
+    return (unsigned long long)(-(v + 1)) + 1u;
 }
 
 size_t tml_vformat(char *dst, size_t cap, const char *fmt, va_list ap)
 {
-    out o = { dst, cap, 0 };
+    size_t len = 0;
     va_list copy;
     va_copy(copy, ap);
-    const char *f = fmt;
-    while (*f) {
-        if (*f != '%') {
-            put(&o, *f++);
-            continue;
+    for (const char *f = fmt; *f; f++) {
+        char tmp[24];   /* 20 digits of 2^64 - 1, '-', NUL */
+        const char *s = tmp;
+        tmp[0] = *f;
+        tmp[1] = '\0';
+        if (*f == '%') {
+            int longs = 0, negative;
+            while (*++f == 'l')
+                longs++;
+            if (*f == 'z') {
+                longs = 3;
+                f++;
+            }
+            char c = *f;
+            if (!c)
+                break;   /* a lone '%' ends the format */
+            if (c == 's') {
+                s = va_arg(copy, const char *);
+                s = s ? s : "(null)";
+            } else if (c == 'd' || c == 'i' || c == 'u' || c == 'x') {
+                unsigned base = c == 'x' ? 16 : 10;
+                unsigned long long v = int_arg(&copy, longs, c == 'd' || c == 'i',
+                                               &negative);
+                char *p = tmp + sizeof tmp - 1;
+                *p = '\0';
+                do {
+                    *--p = "0123456789abcdef"[v % base];
+                    v /= base;
+                } while (v);
+                if (negative)
+                    *--p = '-';
+                s = p;
+            } else if (c == 'c') {
+                tmp[0] = (char)va_arg(copy, int);
+            } else if (c != '%') {
+                tmp[1] = c;   /* unknown conversions print as written */
+                tmp[2] = '\0';
+            }
         }
-        f = convert(&o, f + 1, &copy);
+        for (; *s; s++) {
+            if (len + 1 < cap)
+                dst[len] = *s;
+            len++;
+        }
     }
     va_end(copy);
     if (cap)
-        dst[o.len < cap ? o.len : cap - 1] = '\0';
-    return o.len;
+        dst[len < cap ? len : cap - 1] = '\0';
+    return len;
 }
 
 size_t tml_format(char *dst, size_t cap, const char *fmt, ...)

@@ -39,13 +39,17 @@ static tml_status fail(tml_interpreter *it, tml_status status, const char *fmt, 
 
 /* ---------------------------------------------------------------- arena */
 
+tml_status tml_arena_error(tml_interpreter *it, const char *more, size_t needed)
+{
+    return fail(it, TML_ERROR_ARENA, "arena too small: needs %s%zu bytes, "
+                "has %zu", more, needed, it->arena_size);
+}
+
 void *tml_alloc_persistent(tml_interpreter *it, size_t bytes)
 {
     size_t need = align_up(bytes);
     if (need < bytes || need > it->arena_size - it->persistent_bytes) {
-        fail(it, TML_ERROR_ARENA,
-             "arena too small: persistent data needs more than %zu bytes, "
-             "arena has %zu", it->persistent_bytes + need, it->arena_size);
+        tml_arena_error(it, "more than ", it->persistent_bytes + need);
         return NULL;
     }
     it->persistent_bytes += need;
@@ -227,7 +231,9 @@ int tml_same_shape(const tml_tensor *a, const tml_tensor *b)
 
 /* -------------------------------------------------------------- create */
 
-/* Is every op something we run?  Writes the first problem to msg. */
+/* Is every op something we run?  Writes the first problem to msg:
+ * "operator I: op NAME (builtin B) version V is not supported", and for a
+ * known op " (tinyml runs versions MIN-MAX)". */
 static tml_status check_support(const tml_model *m, char *msg, size_t cap)
 {
     for (int32_t i = 0; i < m->nops; i++) {
@@ -238,20 +244,17 @@ static tml_status check_support(const tml_model *m, char *msg, size_t cap)
                        (int)i, op.custom_name);
             return TML_ERROR_UNSUPPORTED;
         }
-        const tml_kernel *k = tml_find_kernel(op.builtin);
-        if (!k) {
-            tml_format(msg, cap, "operator %d: op %s (builtin %d) version %d "
-                       "is not supported", (int)i, tml_op_name(op.builtin),
-                       (int)op.builtin, (int)op.version);
-            return TML_ERROR_UNSUPPORTED;
-        }
-        if (op.version < k->min_version || op.version > k->max_version) {
-            tml_format(msg, cap, "operator %d: op %s version %d is not "
-                       "supported (tinyml runs versions %d-%d)", (int)i,
-                       tml_op_name(op.builtin), (int)op.version,
+        const tml_kernel *k = tml_find_kernel(op.builtin, NULL);
+        if (k && op.version >= k->min_version && op.version <= k->max_version)
+            continue;
+        size_t len = tml_format(msg, cap, "operator %d: op %s (builtin %d) "
+                                "version %d is not supported", (int)i,
+                                tml_op_name(op.builtin), (int)op.builtin,
+                                (int)op.version);
+        if (k && len < cap)
+            tml_format(msg + len, cap - len, " (tinyml runs versions %d-%d)",
                        (int)k->min_version, (int)k->max_version);
-            return TML_ERROR_UNSUPPORTED;
-        }
+        return TML_ERROR_UNSUPPORTED;
     }
     return TML_OK;
 }
@@ -264,15 +267,6 @@ tml_status tml_verify(const void *model, size_t size, char *msg,
     if (s != TML_OK)
         return s;
     return check_support(&m, msg, msg_size);
-}
-
-static int contains(const int32_t *v, int32_t n, int32_t x)
-{
-    for (int32_t i = 0; i < n; i++) {
-        if (v[i] == x)
-            return 1;
-    }
-    return 0;
 }
 
 static tml_status build_tensors(tml_interpreter *it)
@@ -297,11 +291,12 @@ static tml_status build_tensors(tml_interpreter *it)
         t->zero_point = mt.zero_points ? (int32_t)mt.zero_points[0] : 0;
         t->data = (void *)(uintptr_t)mt.data;   /* kernels never write it */
         t->flags = mt.data ? TML_TENSOR_CONST : 0;
-        if (contains(ins, m->ninputs, i))
-            t->flags |= TML_TENSOR_INPUT;
-        if (contains(outs, m->noutputs, i))
-            t->flags |= TML_TENSOR_OUTPUT;
     }
+    /* The verifier checked that these indices are in range. */
+    for (int32_t i = 0; i < m->ninputs; i++)
+        it->tensors[ins[i]].flags |= TML_TENSOR_INPUT;
+    for (int32_t i = 0; i < m->noutputs; i++)
+        it->tensors[outs[i]].flags |= TML_TENSOR_OUTPUT;
     return TML_OK;
 }
 
@@ -316,10 +311,9 @@ static tml_status build_nodes(tml_interpreter *it)
         tml_model_get_op(m, i, &op);
         tml_node *n = &it->nodes[i];
         if (op.ninputs > 255 || op.noutputs > 255)
-            return fail(it, TML_ERROR_UNSUPPORTED, "operator %d: %d inputs, "
-                        "%d outputs (at most 255 each)", (int)i,
-                        (int)op.ninputs, (int)op.noutputs);
-        n->kernel = tml_find_kernel(op.builtin);
+            return fail(it, TML_ERROR_UNSUPPORTED, "operator %d: more than "
+                        "255 inputs or outputs", (int)i);
+        n->kernel = tml_find_kernel(op.builtin, &n->flags);
         n->inputs = op.inputs;
         n->outputs = op.outputs;
         n->ninputs = (uint8_t)op.ninputs;
@@ -328,7 +322,6 @@ static tml_status build_nodes(tml_interpreter *it)
         n->options_type = op.options_type;
         n->version = (uint8_t)(op.version > 255 ? 255 : op.version);
         n->builtin = (int16_t)op.builtin;
-        n->flags = tml_kernel_flags(op.builtin);
         n->scratch = -1;
     }
     return TML_OK;
@@ -342,8 +335,8 @@ static tml_status check_dataflow(tml_interpreter *it)
     const tml_model *m = &it->model;
     size_t free_bytes = it->arena_size - it->persistent_bytes;
     if ((size_t)m->ntensors > free_bytes)
-        return fail(it, TML_ERROR_ARENA, "arena too small: %zu bytes free "
-                    "for checking %d tensors", free_bytes, (int)m->ntensors);
+        return tml_arena_error(it, "more than ",
+                               it->persistent_bytes + (size_t)m->ntensors);
     uint8_t *written = it->arena;
     for (int32_t i = 0; i < m->ntensors; i++)
         written[i] = (it->tensors[i].flags & (TML_TENSOR_CONST | TML_TENSOR_INPUT)) != 0;
@@ -352,19 +345,16 @@ static tml_status check_dataflow(tml_interpreter *it)
         for (int k = 0; k < n->ninputs; k++) {
             int32_t t = n->inputs[k];
             if (t >= 0 && !written[t])
-                return fail(it, TML_ERROR_MODEL, "operator %d %s: input %d "
-                            "reads tensor %d '%s' before any operator writes it",
-                            (int)i, tml_op_name(n->builtin), k, (int)t,
-                            tml_tensor_name(it, &it->tensors[t]));
+                return tml_tensor_error(it, n, TML_ERROR_MODEL, "input",
+                                        &it->tensors[t], "read before any "
+                                        "operator writes it");
         }
         for (int k = 0; k < n->noutputs; k++) {
             int32_t t = n->outputs[k];
             if (written[t])
-                return fail(it, TML_ERROR_MODEL, "operator %d %s: output %d "
-                            "writes tensor %d '%s', which is constant, a model "
-                            "input or written before", (int)i,
-                            tml_op_name(n->builtin), k, (int)t,
-                            tml_tensor_name(it, &it->tensors[t]));
+                return tml_tensor_error(it, n, TML_ERROR_MODEL, "output",
+                                        &it->tensors[t], "constant, a model "
+                                        "input or written before");
             written[t] = 1;
         }
     }
@@ -390,9 +380,9 @@ tml_status tml_create(tml_interpreter *it, const void *model, size_t size,
     /* Align the arena start; the slack is not counted as needed bytes. */
     uintptr_t base = (uintptr_t)arena;
     uintptr_t aligned = (base + TML_ALIGN - 1) & ~(uintptr_t)(TML_ALIGN - 1);
+    it->arena_size = arena_size;
     if (arena_size < aligned - base + TML_ALIGN)
-        return fail(it, TML_ERROR_ARENA, "arena too small: %zu bytes",
-                    arena_size);
+        return tml_arena_error(it, "more than ", arena_size);
     it->arena = (uint8_t *)aligned;
     it->arena_size = (arena_size - (aligned - base)) & ~(size_t)(TML_ALIGN - 1);
 
@@ -426,8 +416,8 @@ static tml_status prepare_all(tml_interpreter *it)
             const tml_tensor *in = tml_node_input(it, n, 0);
             const tml_tensor *out = tml_node_output(it, n, 0);
             if (!in || !out || in->bytes != out->bytes)
-                return tml_kernel_error(it, n, TML_ERROR_MODEL, "a view op's "
-                                        "output must have its input's bytes");
+                return tml_kernel_error(it, n, TML_ERROR_MODEL, "a view "
+                                        "needs its input's bytes");
         }
     }
     return TML_OK;
@@ -440,7 +430,7 @@ tml_status tml_allocate(tml_interpreter *it)
     if (it->state == STATE_ALLOCATED)
         return TML_OK;
     if (it->state != STATE_CREATED)
-        return fail(it, TML_ERROR_STATE, "tml_allocate: tml_create did not succeed");
+        return fail(it, TML_ERROR_STATE, "tml_allocate: call tml_create first");
     tml_status s = prepare_all(it);
     if (s != TML_OK)
         return s;
@@ -654,6 +644,18 @@ const void *tml_output_data(const tml_interpreter *it, int32_t i)
 {
     tml_tensor *t = io_tensor(it, 0, i);
     return t ? t->data : NULL;
+}
+
+size_t tml_input_bytes(const tml_interpreter *it, int32_t i)
+{
+    tml_tensor *t = io_tensor(it, 1, i);
+    return t ? t->bytes : 0;
+}
+
+size_t tml_output_bytes(const tml_interpreter *it, int32_t i)
+{
+    tml_tensor *t = io_tensor(it, 0, i);
+    return t ? t->bytes : 0;
 }
 
 const void *tml_tensor_data(const tml_interpreter *it, int32_t tensor)

@@ -3,18 +3,13 @@
 
 const char *tml_dtype_name(tml_dtype t)
 {
-    switch (t) {
-    case TML_FLOAT32: return "float32";
-    case TML_FLOAT16: return "float16";
-    case TML_INT32: return "int32";
-    case TML_UINT8: return "uint8";
-    case TML_INT64: return "int64";
-    case TML_STRING: return "string";
-    case TML_BOOL: return "bool";
-    case TML_INT16: return "int16";
-    case TML_INT8: return "int8";
-    }
-    return "unknown";
+    /* One array indexed by TensorType (10, the gap at 8, is "unknown"):
+     * no pointer table, and no other file's strings come with it. */
+    static const char names[] = "float32\0float16\0int32\0uint8\0int64\0"
+                                "string\0bool\0int16\0unknown\0int8";
+    static const uint8_t at[] = { 0, 8, 16, 22, 28, 34, 41, 46, 52, 60 };
+    unsigned i = (unsigned)t;
+    return names + at[i < sizeof at ? i : 8];
 }
 
 size_t tml_dtype_size(tml_dtype t)

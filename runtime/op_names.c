@@ -10,15 +10,28 @@
 #define TML_OPS_FILE "ops.def"
 #endif
 
-const char *tml_op_name(int32_t builtin)
-{
-    switch (builtin) {
-#define TML_OP(name, code, sym, flags) case code: return #name;
+/* The names one after another, NUL-separated, in the op list's order. */
+static const char names[] =
+#define TML_OP(name, code, sym, flags) #name "\0"
 #include TML_OPS_FILE
 #undef TML_OP
-    default:
-        return "UNKNOWN";
+    "";
+static const int16_t codes[] = {
+#define TML_OP(name, code, sym, flags) code,
+#include TML_OPS_FILE
+#undef TML_OP
+};
+
+const char *tml_op_name(int32_t builtin)
+{
+    const char *p = names;
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        if (codes[i] == builtin)
+            return p;
+        while (*p++)
+            continue;
     }
+    return "UNKNOWN";
 }
 #else
 

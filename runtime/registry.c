@@ -30,20 +30,14 @@ static const uint8_t op_flags[] = {
 #undef TML_OP
 };
 
-uint8_t tml_kernel_flags(int32_t builtin)
-{
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-        if (codes[i] == builtin)
-            return op_flags[i];
-    }
-    return 0;
-}
-
-const tml_kernel *tml_find_kernel(int32_t builtin)
+const tml_kernel *tml_find_kernel(int32_t builtin, uint8_t *flags)
 {
     for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
-        if (codes[i] == builtin)
+        if (codes[i] == builtin) {
+            if (flags)
+                *flags = op_flags[i];
             return kernels[i];
+        }
     }
     return NULL;
 }

@@ -16,10 +16,8 @@ enum {
     TML_KERNEL_INPLACE = 2
 };
 
-/* TML_KERNEL_* flags of an op (0 for unknown ops). */
-uint8_t tml_kernel_flags(int32_t builtin);
-
-/* NULL when tinyml has no kernel for the op. */
-const tml_kernel *tml_find_kernel(int32_t builtin);
+/* The op's kernel, NULL when tinyml has none; *flags (when flags is not
+ * NULL) gets the op's TML_KERNEL_* flags if it has one. */
+const tml_kernel *tml_find_kernel(int32_t builtin, uint8_t *flags);
 
 #endif

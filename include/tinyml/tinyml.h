@@ -179,6 +179,10 @@ tml_status tml_get_output(const tml_interpreter *it, int32_t i, void *out,
 void *tml_input_data(tml_interpreter *it, int32_t i);
 const void *tml_output_data(const tml_interpreter *it, int32_t i);
 const void *tml_tensor_data(const tml_interpreter *it, int32_t tensor);
+/* Byte sizes of input / output i (0 when out of range or not allocated):
+ * what a device program needs without tml_tensor_info. */
+size_t tml_input_bytes(const tml_interpreter *it, int32_t i);
+size_t tml_output_bytes(const tml_interpreter *it, int32_t i);
 
 void tml_set_observer(tml_interpreter *it, tml_observer fn, void *user);
 
