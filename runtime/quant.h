@@ -20,7 +20,10 @@ int32_t tml_rdbpot(int32_t x, int exponent);
 int32_t tml_mul_by_qm(int32_t x, int32_t multiplier, int shift);
 
 /* TFLite QuantizeMultiplier: real = multiplier * 2^(shift - 31),
- * multiplier in [2^30, 2^31) or 0.  Uses frexp semantics in double. */
+ * multiplier in [2^30, 2^31) or 0.  Uses frexp semantics in double.
+ * Host and hybrid code only: int8/int16 kernels derive their multipliers
+ * with tml_quantize_multiplier_real / tml_quantize_ratio (real.h), the
+ * same results without linking soft-double routines on the MCU. */
 void tml_quantize_multiplier(double real, int32_t *multiplier, int *shift);
 
 /* Clamp range of a fused activation on a quantized output
