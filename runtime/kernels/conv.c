@@ -1,15 +1,13 @@
 /*
- * CONV_2D (int8 per-channel and float32), and the prepare code it shares
- * with DEPTHWISE_CONV_2D.  Semantics: TFLite Micro conv.cc / conv_common.cc
- * with reference_integer_ops::ConvPerChannel and reference_ops::Conv; see
- * conv_common.h.  Hybrid models (float32 input, int8 filter) go to
- * hybrid.c.
+ * CONV_2D (int8 per-channel and float32).  Semantics: TFLite Micro
+ * conv.cc / conv_common.cc with reference_integer_ops::ConvPerChannel and
+ * reference_ops::Conv; see conv_common.h.  Prepare is conv_common.c's;
+ * hybrid models (float32 input, int8 filter) go to hybrid.c.
  */
 #include "conv_common.h"
 
 #include "hybrid.h"
 #include "quant.h"
-#include "schema.h"
 
 /* ------------------------------------------------------------ the math */
 
@@ -40,7 +38,7 @@ static void gather_patch(const tml_conv_params *p, const tml_shape4 *in,
                          int32_t iy0, int32_t ix0, int16_t *patch)
 {
     const int32_t cf = filt->c, kw = filt->w;
-    const int16_t off = (int16_t)p->input_offset;
+    const int16_t off = (int16_t)p->q.input_offset;
     int32_t ky0, ky1, kx0, kx1;
     tml_tap_range(iy0, p->dilation_h, filt->h, in->h, &ky0, &ky1);
     tml_tap_range(ix0, p->dilation_w, kw, in->w, &kx0, &kx1);
@@ -92,10 +90,10 @@ void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
     const int32_t len = tml_conv_patch_len(filt);      /* taps rounded up */
     const int8_t *w_end = w + (size_t)cout * taps;
     /* Locals: the int8 stores below may alias anything behind p. */
-    const int32_t *mult = p->out_mult;
-    const int8_t *shift = p->out_shift;
-    const int32_t out_off = p->output_offset;
-    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *mult = p->q.out_mult;
+    const int8_t *shift = p->q.out_shift;
+    const int32_t out_off = p->q.output_offset;
+    const int32_t lo = p->q.act_min, hi = p->q.act_max;
 
     for (int32_t b = 0; b < out->n; b++) {
         const int8_t *xb = x + (size_t)b * in->h * in->w * in->c;
@@ -182,7 +180,7 @@ void tml_conv_f32(const tml_conv_params *p, const tml_shape4 *in,
                     for (int32_t j = 0; j < count; j++, oc++) {
                         /* TFLite adds the bias after the taps. */
                         const float v = acc[j] + (bias ? bias[oc] : 0.0f);
-                        y[oc] = tml_clamp_f(v, p->fact_min, p->fact_max);
+                        y[oc] = tml_clamp_f(v, p->q.fact_min, p->q.fact_max);
                     }
                 }
                 y += cout;
@@ -191,362 +189,15 @@ void tml_conv_f32(const tml_conv_params *p, const tml_shape4 *in,
     }
 }
 
-/* ------------------------------------------------- shared prepare code */
-
-int tml_conv_out_size(int padding, int32_t in_size, int32_t filter_size,
-                      int32_t stride, int32_t dilation, int32_t *out_size,
-                      int32_t *pad)
-{
-    if (in_size < 0 || filter_size <= 0 || stride <= 0 || dilation <= 0)
-        return -1;
-    int64_t eff = (int64_t)(filter_size - 1) * dilation + 1;
-    int64_t out;
-    if (padding == TML_PAD_SAME)
-        out = ((int64_t)in_size + stride - 1) / stride;
-    else if (padding == TML_PAD_VALID)
-        out = ((int64_t)in_size + stride - eff) / stride;
-    else
-        return -1;
-    if (out < 0 || out > INT32_MAX)
-        return -1;
-    /* padding.h: total = (out - 1) * stride + effective filter - in, >= 0;
-     * the leading side gets the smaller half. */
-    int64_t total = (out - 1) * stride + eff - in_size;
-    if (total < 0)
-        total = 0;
-    if (total / 2 > INT32_MAX)
-        return -1;
-    *out_size = (int32_t)out;
-    *pad = (int32_t)(total / 2);
-    return 0;
-}
-
-void tml_conv_multipliers(float input_scale, const float *filter_scales,
-                          int32_t nscales, float output_scale,
-                          int32_t channels, int32_t *mult, int8_t *shift)
-{
-    for (int32_t c = 0; c < channels; c++) {
-        const float fs = nscales > 1 ? filter_scales[c] : filter_scales[0];
-        const double real = (double)input_scale * (double)fs /
-                            (double)output_scale;
-        int s;
-        tml_quantize_multiplier(real, &mult[c], &s);
-        shift[c] = (int8_t)s;
-    }
-}
-
-typedef struct conv_options {
-    int32_t padding, stride_h, stride_w, dilation_h, dilation_w;
-    int32_t activation, depth_multiplier;
-} conv_options;
-
-static tml_status read_options(tml_interpreter *it, tml_node *n, int depthwise,
-                               conv_options *o)
-{
-    const int want = depthwise ? TML_OPT_DEPTHWISE_CONV_2D : TML_OPT_CONV_2D;
-    if (n->options && n->options_type != want)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "builtin options type %d, expected %d",
-                                (int)n->options_type, want);
-    if (depthwise) {
-        o->padding = tml_opt_int(it, n, TML_F_DW_PADDING, 1, TML_PAD_SAME);
-        o->stride_w = tml_opt_int(it, n, TML_F_DW_STRIDE_W, 4, 0);
-        o->stride_h = tml_opt_int(it, n, TML_F_DW_STRIDE_H, 4, 0);
-        o->depth_multiplier = tml_opt_int(it, n, TML_F_DW_DEPTH_MULTIPLIER, 4, 0);
-        o->activation = tml_opt_int(it, n, TML_F_DW_ACTIVATION, 1, TML_ACT_NONE);
-        o->dilation_w = tml_opt_int(it, n, TML_F_DW_DILATION_W, 4, 1);
-        o->dilation_h = tml_opt_int(it, n, TML_F_DW_DILATION_H, 4, 1);
-    } else {
-        o->padding = tml_opt_int(it, n, TML_F_CONV_PADDING, 1, TML_PAD_SAME);
-        o->stride_w = tml_opt_int(it, n, TML_F_CONV_STRIDE_W, 4, 0);
-        o->stride_h = tml_opt_int(it, n, TML_F_CONV_STRIDE_H, 4, 0);
-        o->activation = tml_opt_int(it, n, TML_F_CONV_ACTIVATION, 1, TML_ACT_NONE);
-        o->dilation_w = tml_opt_int(it, n, TML_F_CONV_DILATION_W, 4, 1);
-        o->dilation_h = tml_opt_int(it, n, TML_F_CONV_DILATION_H, 4, 1);
-        o->depth_multiplier = 1;
-    }
-    if (o->padding != TML_PAD_SAME && o->padding != TML_PAD_VALID)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "padding %d, expected SAME (0) or VALID (1)",
-                                (int)o->padding);
-    if (o->stride_h <= 0 || o->stride_w <= 0)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "strides must be >= 1, got h %d w %d",
-                                (int)o->stride_h, (int)o->stride_w);
-    if (o->dilation_h <= 0 || o->dilation_w <= 0)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "dilations must be >= 1, got h %d w %d",
-                                (int)o->dilation_h, (int)o->dilation_w);
-    /* TFLite Micro treats TANH / SIGN_BIT as no clamp at all; refuse them
-     * rather than silently compute something else than TFLite. */
-    if (o->activation < TML_ACT_NONE || o->activation > TML_ACT_RELU6)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "fused activation %d not supported "
-                                "(NONE, RELU, RELU_N1_TO_1, RELU6)",
-                                (int)o->activation);
-    return TML_OK;
-}
-
-/* Shapes: rank 4 everywhere, output size from padding, channel counts. */
-static tml_status check_shapes(tml_interpreter *it, tml_node *n, int depthwise,
-                               const conv_options *o, const tml_tensor *in,
-                               const tml_tensor *filt, const tml_tensor *out,
-                               tml_conv_params *p)
-{
-    if (in->ndims != 4)
-        return tml_shape_error(it, n, "input 0", in, "rank", 4, in->ndims);
-    if (filt->ndims != 4)
-        return tml_shape_error(it, n, "input 1", filt, "rank", 4, filt->ndims);
-    if (out->ndims != 4)
-        return tml_shape_error(it, n, "output 0", out, "rank", 4, out->ndims);
-    tml_shape4 si, sf, so;
-    tml_shape4_of(in, &si);
-    tml_shape4_of(filt, &sf);
-    tml_shape4_of(out, &so);
-    if (so.n != si.n)
-        return tml_shape_error(it, n, "output 0", out, "batch", si.n, so.n);
-    /* Keeps every tap offset (k - 1) * dilation well inside int32. */
-    if ((int64_t)(sf.h - 1) * o->dilation_h > (1 << 30) ||
-        (int64_t)(sf.w - 1) * o->dilation_w > (1 << 30))
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "dilated filter span too large");
-    int32_t oh, ow;
-    if (tml_conv_out_size(o->padding, si.h, sf.h, o->stride_h, o->dilation_h,
-                          &oh, &p->pad_h) != 0 ||
-        tml_conv_out_size(o->padding, si.w, sf.w, o->stride_w, o->dilation_w,
-                          &ow, &p->pad_w) != 0)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "filter %dx%d does not fit input %dx%d",
-                                (int)sf.h, (int)sf.w, (int)si.h, (int)si.w);
-    if (so.h != oh)
-        return tml_shape_error(it, n, "output 0", out, "height", oh, so.h);
-    if (so.w != ow)
-        return tml_shape_error(it, n, "output 0", out, "width", ow, so.w);
-    if (depthwise) {
-        if (sf.n != 1)
-            return tml_shape_error(it, n, "input 1", filt, "dim 0", 1, sf.n);
-        if (sf.c != so.c)
-            return tml_shape_error(it, n, "input 1", filt, "channels", so.c,
-                                   sf.c);
-        /* TFLite Micro loops depth_multiplier times per input channel; a
-         * value that does not match the shapes would leave outputs unset. */
-        if (si.c <= 0 || (int64_t)so.c != (int64_t)si.c * o->depth_multiplier)
-            return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                    "output channels %d != input channels %d "
-                                    "* depth_multiplier %d", (int)so.c,
-                                    (int)si.c, (int)o->depth_multiplier);
-        return TML_OK;
-    }
-    if (sf.n != so.c)
-        return tml_shape_error(it, n, "input 1", filt, "output channels", so.c,
-                               sf.n);
-    if (sf.c <= 0 || si.c < sf.c || si.c % sf.c != 0)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "input channels %d not a multiple of filter "
-                                "channels %d", (int)si.c, (int)sf.c);
-    if (so.c % (si.c / sf.c) != 0)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "output channels %d not a multiple of the %d "
-                                "groups", (int)so.c, (int)(si.c / sf.c));
-    return TML_OK;
-}
-
-static tml_status check_bias(tml_interpreter *it, tml_node *n,
-                             const tml_tensor *bias, int quantized,
-                             int32_t channels)
-{
-    if (!bias)
-        return TML_OK;
-    const tml_dtype want = quantized ? TML_INT32 : TML_FLOAT32;
-    if (bias->type != want)
-        return tml_dtype_error(it, n, "input 2", bias,
-                               quantized ? "int32" : "float32");
-    if (tml_num_elements(bias) != channels)
-        return tml_shape_error(it, n, "input 2", bias, "elements", channels,
-                               tml_num_elements(bias));
-    return TML_OK;
-}
-
-/* An int8 tensor's zero point must be an int8 value (TFLite int8 spec);
- * the kernels' 16-bit intermediates rely on it. */
-static tml_status check_zero_point(tml_interpreter *it, tml_node *n,
-                                   const char *slot, const tml_tensor *t)
-{
-    if (t->zero_point >= -128 && t->zero_point <= 127)
-        return TML_OK;
-    return tml_tensor_error(it, n, TML_ERROR_MODEL, slot, t,
-                            "zero point %d outside int8", (int)t->zero_point);
-}
-
-tml_status tml_conv_check_zero_points(tml_interpreter *it, tml_node *n,
-                                      const tml_tensor *in,
-                                      const tml_tensor *out)
-{
-    tml_status st = check_zero_point(it, n, "input 0", in);
-    return st != TML_OK ? st : check_zero_point(it, n, "output 0", out);
-}
-
-tml_status tml_conv_check_weight_zero_points(tml_interpreter *it, tml_node *n,
-                                             const tml_tensor *w,
-                                             const tml_quant *q)
-{
-    /* TFLite int8 spec: weights symmetric, zero point 0. */
-    for (int32_t c = 0; q->zero_points && c < q->count; c++) {
-        if (q->zero_points[c] != 0)
-            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1",
-                                    w, "weight zero point %d at channel %d, "
-                                    "the int8 spec needs 0",
-                                    (int)q->zero_points[c], (int)c);
-    }
-    return TML_OK;
-}
-
-/* Per-channel requantization, as PopulateConvolutionQuantizationParams. */
-static tml_status quant_params(tml_interpreter *it, tml_node *n, int depthwise,
-                               const tml_tensor *in, const tml_tensor *filt,
-                               const tml_tensor *out, int32_t activation,
-                               tml_conv_params *p)
-{
-    const int32_t channels = depthwise ? filt->dims[3] : filt->dims[0];
-    const int qdim = depthwise ? 3 : 0;
-    tml_quant q;
-    tml_tensor_quant(it, filt, &q);
-    if (!(in->scale > 0.0f))
-        return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 0", in,
-                                "int8 needs a scale");
-    if (!(out->scale > 0.0f))
-        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
-                                "int8 needs a scale");
-    if (!q.scales || (q.count != 1 && q.count != channels))
-        return tml_shape_error(it, n, "input 1", filt, "scales (1 or channels)",
-                               channels, q.count);
-    if (q.count > 1 && q.dim != qdim)
-        return tml_shape_error(it, n, "input 1", filt, "quantized_dimension",
-                               qdim, q.dim);
-    tml_status st = tml_conv_check_weight_zero_points(it, n, filt, &q);
-    if (st != TML_OK)
-        return st;
-    int32_t *mult = (int32_t *)(p + 1);
-    int8_t *shift = (int8_t *)(mult + channels);
-    tml_conv_multipliers(in->scale, q.scales, q.count, out->scale, channels,
-                         mult, shift);
-    for (int32_t c = 0; c < channels; c++) {
-        if (mult[c] < 0)
-            return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1", filt,
-                                    "negative scale at channel %d", (int)c);
-        if (shift[c] > 30)
-            return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                    "channel %d: output multiplier too large "
-                                    "(input*filter/output scale >= 2^31)",
-                                    (int)c);
-    }
-    p->out_mult = mult;
-    p->out_shift = shift;
-    st = tml_conv_check_zero_points(it, n, in, out);
-    if (st != TML_OK)
-        return st;
-    p->input_offset = -in->zero_point;
-    p->output_offset = out->zero_point;
-    tml_activation_range_q(activation, out->scale, out->zero_point, -128, 127,
-                           &p->act_min, &p->act_max);
-    return TML_OK;
-}
-
-tml_status tml_conv_prepare_common(tml_interpreter *it, tml_node *n,
-                                   int depthwise)
-{
-    if (n->ninputs < 2 || n->ninputs > 3 || n->noutputs != 1)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "expected 2 or 3 inputs and 1 output, got %d "
-                                "and %d", (int)n->ninputs, (int)n->noutputs);
-    tml_tensor *in = tml_node_input(it, n, 0);
-    tml_tensor *filt = tml_node_input(it, n, 1);
-    tml_tensor *bias = tml_node_input(it, n, 2);
-    tml_tensor *out = tml_node_output(it, n, 0);
-    if (!in || !filt)
-        return tml_kernel_error(it, n, TML_ERROR_MODEL,
-                                "input and filter are required");
-#ifdef TML_NO_HYBRID
-    /* Deployment build without hybrid.c (tinyml export, no hybrid op). */
-    if (in->type == TML_FLOAT32 && filt->type == TML_INT8)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "hybrid (float32 input, int8 filter) kernels "
-                                "are not built in (TML_NO_HYBRID)");
-#else
-    if (in->type == TML_FLOAT32 && filt->type == TML_INT8)
-        return depthwise ? tml_hybrid_depthwise_prepare(it, n)
-                         : tml_hybrid_conv_prepare(it, n);
-#endif
-    if (in->type != TML_INT8 && in->type != TML_FLOAT32)
-        return tml_dtype_error(it, n, "input 0", in, "int8 or float32");
-#ifdef TML_NO_FLOAT_KERNELS
-    /* Deployment build for int8 models (tinyml export): no float32 path. */
-    if (in->type == TML_FLOAT32)
-        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
-                                "float32 kernels are not built in "
-                                "(TML_NO_FLOAT_KERNELS)");
-#endif
-    const int quantized = in->type == TML_INT8;
-    const char *want = quantized ? "int8" : "float32";
-    if (filt->type != in->type)
-        return tml_dtype_error(it, n, "input 1", filt, want);
-    if (out->type != in->type)
-        return tml_dtype_error(it, n, "output 0", out, want);
-
-    conv_options o = { 0, 0, 0, 0, 0, 0, 0 };
-    tml_status st = read_options(it, n, depthwise, &o);
-    if (st != TML_OK)
-        return st;
-    tml_conv_params shape_p = { 0 };
-    st = check_shapes(it, n, depthwise, &o, in, filt, out, &shape_p);
-    if (st != TML_OK)
-        return st;
-    st = check_bias(it, n, bias, quantized, out->dims[3]);
-    if (st != TML_OK)
-        return st;
-    /* Sums per output: filter taps (depthwise: H x W; conv: H x W x C). */
-    const int64_t depth = (int64_t)filt->dims[1] * filt->dims[2] *
-                          (depthwise ? 1 : filt->dims[3]);
-    if (quantized && depth > TML_MAX_ACCUM_DEPTH)
-        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "filter", filt,
-                                "%ld products per output, at most %d",
-                                (long)depth, TML_MAX_ACCUM_DEPTH);
-
-    const int32_t channels = out->dims[3];
-    size_t bytes = sizeof(tml_conv_params);
-    if (quantized)
-        bytes += (size_t)channels * (sizeof(int32_t) + sizeof(int8_t));
-    tml_conv_params *p = tml_alloc_persistent(it, bytes);
-    if (!p)
-        return TML_ERROR_ARENA;
-    p->stride_h = o.stride_h;
-    p->stride_w = o.stride_w;
-    p->dilation_h = o.dilation_h;
-    p->dilation_w = o.dilation_w;
-    p->pad_h = shape_p.pad_h;
-    p->pad_w = shape_p.pad_w;
-    p->depth_multiplier = o.depth_multiplier;
-    tml_activation_range_f(o.activation, &p->fact_min, &p->fact_max);
-    if (quantized) {
-        st = quant_params(it, n, depthwise, in, filt, out, o.activation, p);
-        if (st != TML_OK)
-            return st;
-    }
-    n->user = p;
-    return TML_OK;
-}
-
 /* ------------------------------------------------------ registration */
 
 static tml_status conv_prepare(tml_interpreter *it, tml_node *n)
 {
-    tml_status st = tml_conv_prepare_common(it, n, 0);
-    if (st != TML_OK)
-        return st;
+    tml_status st = tml_wop_prepare(it, n, TML_WOP_CONV);
     const tml_tensor *in = tml_node_input(it, n, 0);
     const tml_tensor *filt = tml_node_input(it, n, 1);
-    if (in->type != TML_INT8)
-        return TML_OK;
+    if (st != TML_OK || in->type != TML_INT8 || filt->type != TML_INT8)
+        return st;
     tml_shape4 sf;
     tml_shape4_of(filt, &sf);
     return tml_request_scratch(it, n, tml_conv_int8_scratch_bytes(&sf));
@@ -554,28 +205,27 @@ static tml_status conv_prepare(tml_interpreter *it, tml_node *n)
 
 static tml_status conv_eval(tml_interpreter *it, tml_node *n)
 {
-    const tml_tensor *in = tml_node_input(it, n, 0);
-    const tml_tensor *filt = tml_node_input(it, n, 1);
-    const tml_tensor *bias = tml_node_input(it, n, 2);
-    tml_tensor *out = tml_node_output(it, n, 0);
+    tml_tensor *t[4];
+    tml_wop_tensors(it, n, t);
 #ifndef TML_NO_HYBRID
-    if (in->type == TML_FLOAT32 && filt->type == TML_INT8)
+    if (t[0]->type == TML_FLOAT32 && t[1]->type == TML_INT8)
         return tml_hybrid_conv_eval(it, n);
 #endif
     const tml_conv_params *p = n->user;
+    const void *bias = t[2] ? t[2]->data : NULL;
     tml_shape4 si, sf, so;
-    tml_shape4_of(in, &si);
-    tml_shape4_of(filt, &sf);
-    tml_shape4_of(out, &so);
+    tml_shape4_of(t[0], &si);
+    tml_shape4_of(t[1], &sf);
+    tml_shape4_of(t[3], &so);
 #ifndef TML_NO_FLOAT_KERNELS
-    if (in->type == TML_FLOAT32) {
-        tml_conv_f32(p, &si, in->data, &sf, filt->data,
-                     bias ? bias->data : NULL, &so, out->data);
+    if (t[0]->type == TML_FLOAT32) {
+        tml_conv_f32(p, &si, t[0]->data, &sf, t[1]->data, bias, &so,
+                     t[3]->data);
         return TML_OK;
     }
 #endif
-    tml_conv_int8(p, &si, in->data, &sf, filt->data, bias ? bias->data : NULL,
-                  &so, out->data, tml_scratch(it, n));
+    tml_conv_int8(p, &si, t[0]->data, &sf, t[1]->data, bias, &so, t[3]->data,
+                  tml_scratch(it, n));
     return TML_OK;
 }
 

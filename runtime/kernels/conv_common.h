@@ -45,19 +45,26 @@ typedef struct tml_shape4 {
     int32_t n, h, w, c;
 } tml_shape4;
 
-typedef struct tml_conv_params {
-    int32_t stride_h, stride_w;
-    int32_t dilation_h, dilation_w;
-    int32_t pad_h, pad_w;            /* leading padding (top, left) */
-    int32_t depth_multiplier;        /* depthwise only */
+/* What CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and the pools do after
+ * their sums: requantize (int8) and clamp.  First member of each op's
+ * params, so one prepare fills it for all of them. */
+typedef struct tml_out_stage {
     /* int8 only */
     int32_t input_offset;            /* -input zero point */
     int32_t output_offset;           /* output zero point */
     int32_t act_min, act_max;        /* clamp, in the output's int8 units */
-    const int32_t *out_mult;         /* one per output channel */
+    const int32_t *out_mult;         /* per output channel (FC per-tensor: 1) */
     const int8_t *out_shift;         /* QuantizeMultiplier's shift (>0: left) */
     /* float only */
     float fact_min, fact_max;
+} tml_out_stage;
+
+typedef struct tml_conv_params {
+    tml_out_stage q;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;            /* leading padding (top, left) */
+    int32_t depth_multiplier;        /* depthwise only */
 } tml_conv_params;
 
 /* CONV_2D.  in->c must be a multiple of filt->c (grouped convolution when
@@ -84,15 +91,9 @@ void tml_depthwise_f32(const tml_conv_params *p, const tml_shape4 *in,
                        const float *bias, const tml_shape4 *out, float *y);
 
 typedef struct tml_fc_params {
+    tml_out_stage q;
     int32_t batches, accum_depth, out_depth;
-    /* int8 only */
-    int32_t input_offset, output_offset;
-    int32_t act_min, act_max;
-    const int32_t *out_mult;         /* per_channel ? out_depth : 1 entries */
-    const int8_t *out_shift;
-    int per_channel;
-    /* float only */
-    float fact_min, fact_max;
+    int32_t per_channel;             /* int8: one multiplier per output */
 } tml_fc_params;
 
 /* FULLY_CONNECTED: x is [batches, accum_depth], w [out_depth, accum_depth],
@@ -102,7 +103,32 @@ void tml_fc_int8(const tml_fc_params *p, const int8_t *x, const int8_t *w,
 void tml_fc_f32(const tml_fc_params *p, const float *x, const float *w,
                 const float *bias, float *y);
 
-/* ---- prepare-time helpers (the convolutions and FULLY_CONNECTED) ---- */
+/* AVERAGE_POOL_2D / MAX_POOL_2D (pooling.h). */
+/* Output
+ * size and padding as TFLite's ComputeOutSize / ComputePaddingWithOffset
+ * (tml_conv_out_size with dilation 1). */
+typedef struct tml_pool_params {
+    tml_out_stage q;               /* act_min / act_max, fact_min / fact_max */
+    int32_t batches, in_h, in_w, depth, out_h, out_w;
+    int32_t stride_h, stride_w, filter_h, filter_w;
+    int32_t pad_h, pad_w;          /* top / left padding (TFLite's values) */
+} tml_pool_params;
+
+/* ---- prepare (conv_common.c) ---- */
+
+/* The ops whose prepare conv_common.c does. */
+enum { TML_WOP_CONV, TML_WOP_DEPTHWISE, TML_WOP_FC, TML_WOP_POOL };
+
+/* Checks a CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED or pool node
+ * (inputs, dtypes, options, shapes, quantization; one line naming the
+ * tensor or option, expected and got, on failure) and stores its params
+ * (tml_conv_params, tml_fc_params or tml_pool_params, per-channel
+ * multipliers after them) in node->user.  Hybrid nodes (float32 input,
+ * int8 weights) are handed to hybrid.c. */
+tml_status tml_wop_prepare(tml_interpreter *it, tml_node *n, int kind);
+
+/* An op's input 0, 1, 2 and output 0 (NULL when absent), for eval. */
+void tml_wop_tensors(tml_interpreter *it, const tml_node *n, tml_tensor *t[4]);
 
 /* TFLite's output size and leading padding for one spatial dimension
  * (padding.h ComputeOutSize / ComputePaddingWithOffset).  Returns 0 and
@@ -119,23 +145,6 @@ void tml_conv_multipliers(float input_scale, const float *filter_scales,
                           int32_t nscales, float output_scale,
                           int32_t channels, int32_t *mult, int8_t *shift);
 
-/* Input's and output's zero points within int8 (TFLite int8 spec; the
- * 16-bit intermediates rely on it), "input 0" first. */
-tml_status tml_conv_check_zero_points(tml_interpreter *it, tml_node *n,
-                                      const tml_tensor *in,
-                                      const tml_tensor *out);
-/* Every weight zero point 0 (TFLite int8 spec: weights symmetric); w is
- * input 1 and q its tml_tensor_quant(). */
-tml_status tml_conv_check_weight_zero_points(tml_interpreter *it, tml_node *n,
-                                             const tml_tensor *w,
-                                             const tml_quant *q);
-
-/* Checks a CONV_2D (depthwise = 0) or DEPTHWISE_CONV_2D (depthwise = 1)
- * node and stores its tml_conv_params (with the per-channel multipliers
- * after it) in node->user.  Hybrid nodes are handed to hybrid.c. */
-tml_status tml_conv_prepare_common(tml_interpreter *it, tml_node *n,
-                                   int depthwise);
-
 /* The NHWC shape of a rank-4 tensor. */
 static inline void tml_shape4_of(const tml_tensor *t, tml_shape4 *s)
 {
@@ -147,19 +156,25 @@ static inline void tml_shape4_of(const tml_tensor *t, tml_shape4 *s)
 
 /* Valid tap range [lo, hi) of one spatial dimension: taps k with
  * 0 <= origin + k * dilation < size.  TFLite skips the others (zero
- * padding contributes nothing, not even the input offset). */
+ * padding contributes nothing, not even the input offset).  Prepare
+ * guarantees origin >= -INT32_MAX and (taps - 1) * dilation <= 2^30, so
+ * the divisions are 32-bit (no 64-bit division routine on Cortex-M). */
 static inline void tml_tap_range(int32_t origin, int32_t dilation,
                                  int32_t taps, int32_t size, int32_t *lo,
                                  int32_t *hi)
 {
-    /* int64: a hostile model's dilation can push the last tap past int32. */
-    int64_t a = 0, b = taps;
+    const uint32_t d = (uint32_t)dilation;
+    uint32_t a = 0, b = (uint32_t)taps;
     if (origin < 0)
-        a = (-(int64_t)origin + dilation - 1) / dilation;
-    if (a > taps)
-        a = taps;
-    if (origin + (int64_t)(taps - 1) * dilation >= size)
-        b = ((int64_t)size - origin + dilation - 1) / dilation;
+        a = ((uint32_t)-origin + d - 1u) / d;
+    if (a > b)
+        a = b;
+    /* The last tap can pass int32 on a hostile model: compare in int64. */
+    if (origin + (int64_t)(taps - 1) * dilation >= size) {
+        /* Then 0 < room <= (taps - 1) * dilation <= 2^30, or room <= 0. */
+        const int64_t room = (int64_t)size - origin;
+        b = room <= 0 ? 0u : ((uint32_t)room + d - 1u) / d;
+    }
     if (b < a)
         b = a;
     *lo = (int32_t)a;

@@ -2,8 +2,8 @@
  * DEPTHWISE_CONV_2D (int8 per-channel and float32).  Semantics: TFLite
  * Micro depthwise_conv.cc / depthwise_conv_common.cc with
  * reference_integer_ops::DepthwiseConvPerChannel and
- * reference_ops::DepthwiseConv; see conv_common.h.  Prepare is shared with
- * CONV_2D (conv.c); hybrid models go to hybrid.c.
+ * reference_ops::DepthwiseConv; see conv_common.h.  Prepare is
+ * conv_common.c's; hybrid models go to hybrid.c.
  *
  * Channels are independent, so the kernels run across a block of channels
  * at once (contiguous in NHWC input, filter and output); each channel still
@@ -28,10 +28,10 @@ static void requant_store(const tml_conv_params *p, const uint32_t *acc,
                           int32_t c0, int32_t count, int8_t *y)
 {
     /* Locals: the int8 stores may alias anything behind p. */
-    const int32_t *mult = p->out_mult + c0;
-    const int8_t *shift = p->out_shift + c0;
-    const int32_t out_off = p->output_offset;
-    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *mult = p->q.out_mult + c0;
+    const int8_t *shift = p->q.out_shift + c0;
+    const int32_t out_off = p->q.output_offset;
+    const int32_t lo = p->q.act_min, hi = p->q.act_max;
     for (int32_t j = 0; j < count; j++) {
         const int32_t v = tml_mul_by_qm_inl((int32_t)acc[j], mult[j], shift[j]);
         y[j] = (int8_t)tml_clamp_i32(tml_add_wrap(v, out_off), lo, hi);
@@ -48,7 +48,7 @@ static inline void dw_int8_m1_block(const tml_conv_params *p,
                                     int32_t c0, const int32_t n, int8_t *y)
 {
     const int32_t ch = filt->c, kw = filt->w;
-    const int16_t off = (int16_t)p->input_offset;
+    const int16_t off = (int16_t)p->q.input_offset;
     uint32_t acc[BLOCK];
     for (int32_t j = 0; j < n; j++)
         acc[j] = bias ? (uint32_t)bias[c0 + j] : 0u;
@@ -100,7 +100,7 @@ static void dw_int8_any(const tml_conv_params *p, const tml_shape4 *in,
                 const int32_t ix = win->ix0 + kx * p->dilation_w;
                 const int32_t xv = xb[((size_t)iy * in->w + ix) * cin + ic];
                 const int32_t wv = w[((size_t)ky * kw + kx) * cout + oc];
-                acc += (uint32_t)(wv * (xv + p->input_offset));
+                acc += (uint32_t)(wv * (xv + p->q.input_offset));
             }
         }
         requant_store(p, &acc, oc, 1, y + oc);
@@ -165,7 +165,7 @@ static void dw_f32_m1(const tml_conv_params *p, const tml_shape4 *in,
         }
         for (int32_t j = 0; j < n; j++) {
             const float v = acc[j] + (bias ? bias[c0 + j] : 0.0f);
-            y[c0 + j] = tml_clamp_f(v, p->fact_min, p->fact_max);
+            y[c0 + j] = tml_clamp_f(v, p->q.fact_min, p->q.fact_max);
         }
     }
 }
@@ -188,7 +188,7 @@ static void dw_f32_any(const tml_conv_params *p, const tml_shape4 *in,
             }
         }
         const float v = acc + (bias ? bias[oc] : 0.0f);
-        y[oc] = tml_clamp_f(v, p->fact_min, p->fact_max);
+        y[oc] = tml_clamp_f(v, p->q.fact_min, p->q.fact_max);
     }
 }
 
@@ -216,33 +216,32 @@ void tml_depthwise_f32(const tml_conv_params *p, const tml_shape4 *in,
 
 static tml_status dw_prepare(tml_interpreter *it, tml_node *n)
 {
-    return tml_conv_prepare_common(it, n, 1);
+    return tml_wop_prepare(it, n, TML_WOP_DEPTHWISE);
 }
 
 static tml_status dw_eval(tml_interpreter *it, tml_node *n)
 {
-    const tml_tensor *in = tml_node_input(it, n, 0);
-    const tml_tensor *filt = tml_node_input(it, n, 1);
-    const tml_tensor *bias = tml_node_input(it, n, 2);
-    tml_tensor *out = tml_node_output(it, n, 0);
+    tml_tensor *t[4];
+    tml_wop_tensors(it, n, t);
 #ifndef TML_NO_HYBRID
-    if (in->type == TML_FLOAT32 && filt->type == TML_INT8)
+    if (t[0]->type == TML_FLOAT32 && t[1]->type == TML_INT8)
         return tml_hybrid_depthwise_eval(it, n);
 #endif
     const tml_conv_params *p = n->user;
+    const void *bias = t[2] ? t[2]->data : NULL;
     tml_shape4 si, sf, so;
-    tml_shape4_of(in, &si);
-    tml_shape4_of(filt, &sf);
-    tml_shape4_of(out, &so);
+    tml_shape4_of(t[0], &si);
+    tml_shape4_of(t[1], &sf);
+    tml_shape4_of(t[3], &so);
 #ifndef TML_NO_FLOAT_KERNELS
-    if (in->type == TML_FLOAT32) {
-        tml_depthwise_f32(p, &si, in->data, &sf, filt->data,
-                          bias ? bias->data : NULL, &so, out->data);
+    if (t[0]->type == TML_FLOAT32) {
+        tml_depthwise_f32(p, &si, t[0]->data, &sf, t[1]->data, bias, &so,
+                          t[3]->data);
         return TML_OK;
     }
 #endif
-    tml_depthwise_int8(p, &si, in->data, &sf, filt->data,
-                       bias ? bias->data : NULL, &so, out->data);
+    tml_depthwise_int8(p, &si, t[0]->data, &sf, t[1]->data, bias, &so,
+                       t[3]->data);
     return TML_OK;
 }
 

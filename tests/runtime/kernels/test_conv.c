@@ -45,15 +45,15 @@ static void naive_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
                             for (int ic = 0; ic < f->c; ic++) {
                                 int32_t xv = x[((b * in->h + iy) * in->w + ix) * in->c + g * f->c + ic];
                                 int32_t wv = w[((oc * f->h + ky) * f->w + kx) * f->c + ic];
-                                acc += wv * (xv + p->input_offset);
+                                acc += wv * (xv + p->q.input_offset);
                             }
                         }
                     if (bias)
                         acc += bias[oc];
-                    acc = tml_mul_by_qm(acc, p->out_mult[oc], p->out_shift[oc]);
-                    acc += p->output_offset;
-                    acc = acc < p->act_min ? p->act_min : acc;
-                    acc = acc > p->act_max ? p->act_max : acc;
+                    acc = tml_mul_by_qm(acc, p->q.out_mult[oc], p->q.out_shift[oc]);
+                    acc += p->q.output_offset;
+                    acc = acc < p->q.act_min ? p->q.act_min : acc;
+                    acc = acc > p->q.act_max ? p->q.act_max : acc;
                     y[((b * out->h + oy) * out->w + ox) * out->c + oc] = (int8_t)acc;
                 }
 }
@@ -81,8 +81,8 @@ static void naive_conv_f32(const tml_conv_params *p, const tml_shape4 *in,
                                          w[((oc * f->h + ky) * f->w + kx) * f->c + ic];
                         }
                     float v = total + (bias ? bias[oc] : 0.0f);
-                    v = v < p->fact_min ? p->fact_min : v;
-                    v = v > p->fact_max ? p->fact_max : v;
+                    v = v < p->q.fact_min ? p->q.fact_min : v;
+                    v = v > p->q.fact_max ? p->q.fact_max : v;
                     y[((b * out->h + oy) * out->w + ox) * out->c + oc] = v;
                 }
 }
@@ -93,10 +93,10 @@ static void base_params(tml_conv_params *p)
     p->stride_h = p->stride_w = 1;
     p->dilation_h = p->dilation_w = 1;
     p->depth_multiplier = 1;
-    p->act_min = -128;
-    p->act_max = 127;
-    p->fact_min = -3.4028234663852886e38f;
-    p->fact_max = 3.4028234663852886e38f;
+    p->q.act_min = -128;
+    p->q.act_max = 127;
+    p->q.fact_min = -3.4028234663852886e38f;
+    p->q.fact_max = 3.4028234663852886e38f;
 }
 
 /* ------------------------------------------------------ padding and sizes */
@@ -169,10 +169,10 @@ static void test_conv_int8_valid_per_channel(void **state)
     const int8_t shift[2] = { 1, 0 };
     tml_conv_params p;
     base_params(&p);
-    p.input_offset = -1;
-    p.output_offset = -3;
-    p.out_mult = mult;
-    p.out_shift = shift;
+    p.q.input_offset = -1;
+    p.q.output_offset = -3;
+    p.q.out_mult = mult;
+    p.q.out_shift = shift;
     const tml_shape4 in = { 1, 3, 3, 1 }, f = { 2, 2, 2, 1 }, out = { 1, 2, 2, 2 };
     int16_t patch[16];
     int8_t y[8];
@@ -203,11 +203,11 @@ static void test_conv_int8_same_stride_clamp(void **state)
     assert_int_equal(tml_conv_out_size(TML_PAD_SAME, 4, 3, 2, 1, &ow, &p.pad_w), 0);
     assert_int_equal(oh, 2);
     assert_int_equal(p.pad_h, 0);
-    p.input_offset = -2;
-    p.act_min = 0;
-    p.act_max = 20;
-    p.out_mult = mult;
-    p.out_shift = shift;
+    p.q.input_offset = -2;
+    p.q.act_min = 0;
+    p.q.act_max = 20;
+    p.q.out_mult = mult;
+    p.q.out_shift = shift;
     const tml_shape4 in = { 1, 4, 4, 1 }, f = { 1, 3, 3, 1 }, out = { 1, 2, 2, 1 };
     int16_t patch[16];
     int8_t y[4];
@@ -232,8 +232,8 @@ static void test_conv_int8_dilation(void **state)
     tml_conv_params p;
     base_params(&p);
     p.dilation_h = p.dilation_w = 2;
-    p.out_mult = mult;
-    p.out_shift = shift;
+    p.q.out_mult = mult;
+    p.q.out_shift = shift;
     const tml_shape4 in = { 1, 5, 5, 1 }, f = { 1, 2, 2, 1 }, out = { 1, 3, 3, 1 };
     int16_t patch[16];
     int8_t y[9];
@@ -248,9 +248,9 @@ static void test_conv_int8_dilation(void **state)
     /* With output offset -128 and multiplier 0.5 everything fits. */
     const int32_t half[1] = { 1 << 30 };
     const int8_t s0[1] = { 0 };
-    p.out_mult = half;
-    p.out_shift = s0;
-    p.output_offset = -128;
+    p.q.out_mult = half;
+    p.q.out_shift = s0;
+    p.q.output_offset = -128;
     tml_conv_int8(&p, &in, x, &f, w, NULL, &out, y, patch);
     for (int r = 0; r < 3; r++)
         for (int c = 0; c < 3; c++)
@@ -266,7 +266,7 @@ static void test_conv_f32_hand(void **state)
     const float bias[2] = { 1, -1 };
     tml_conv_params p;
     base_params(&p);
-    p.fact_min = 0.0f;   /* ReLU */
+    p.q.fact_min = 0.0f;   /* ReLU */
     const tml_shape4 in = { 1, 2, 2, 2 }, f = { 2, 1, 1, 2 }, out = { 1, 2, 2, 2 };
     float y[8];
     tml_conv_f32(&p, &in, x, &f, w, bias, &out, y);
@@ -315,12 +315,12 @@ static void run_random_case(const conv_case *cc, uint32_t seed)
         scales[c] = 0.0005f + 0.0001f * (float)tml_test_rand_range(&s, 0, 40);
     }
     tml_conv_multipliers(0.05f, scales, cc->cout, 0.1f, cc->cout, mult, shift);
-    p.out_mult = mult;
-    p.out_shift = shift;
-    p.input_offset = -tml_test_rand_range(&s, -128, 127);
-    p.output_offset = tml_test_rand_range(&s, -20, 20);
-    p.act_min = tml_test_rand_range(&s, -128, -100);
-    p.act_max = tml_test_rand_range(&s, 100, 127);
+    p.q.out_mult = mult;
+    p.q.out_shift = shift;
+    p.q.input_offset = -tml_test_rand_range(&s, -128, 127);
+    p.q.output_offset = tml_test_rand_range(&s, -20, 20);
+    p.q.act_min = tml_test_rand_range(&s, -128, -100);
+    p.q.act_max = tml_test_rand_range(&s, 100, 127);
     int16_t *patch = malloc(tml_conv_int8_scratch_bytes(&f));
     tml_conv_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y, patch);
     naive_conv_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y_ref);
@@ -337,8 +337,8 @@ static void run_random_case(const conv_case *cc, uint32_t seed)
         wf[i] = (float)w[i] / 53.0f;
     for (int c = 0; c < cc->cout; c++)
         bf[c] = (float)bias[c] / 1000.0f;
-    p.fact_min = -3.0f;
-    p.fact_max = 3.4028234663852886e38f;
+    p.q.fact_min = -3.0f;
+    p.q.fact_max = 3.4028234663852886e38f;
     tml_conv_f32(&p, &in, xf, &f, wf, bf, &out, yf);
     naive_conv_f32(&p, &in, xf, &f, wf, bf, &out, yf_ref);
     /* Same summation order: identical floats. */
@@ -445,49 +445,50 @@ static void test_conv_prepare_errors(void **state)
     op = int8_conv_op();
     op.options = tml_tfl_conv2d_options(TML_PAD_VALID, 0, 1, TML_ACT_NONE, 1, 1);
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 CONV_2D: strides must be >= 1, got h 1 w 0");
+                                  "op 0 CONV_2D: option stride_w 0, expected >= 1");
 
     op = int8_conv_op();
     op.options = tml_tfl_conv2d_options(TML_PAD_VALID, 1, 1, TML_ACT_TANH, 1, 1);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                                  "op 0 CONV_2D: fused activation 4 not supported "
-                                  "(NONE, RELU, RELU_N1_TO_1, RELU6)");
+                                  "op 0 CONV_2D: option fused_activation_function 4, "
+                                  "expected 0..3");
 
     /* TFLite int8 spec: weights symmetric. */
     static const int64_t zp[1] = { 3 };
     op = int8_conv_op();
     op.inputs[1].zero_points = zp;
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                                  "op 0 CONV_2D: input 1 tensor 1 'input1': weight zero "
-                                  "point 3 at channel 0, the int8 spec needs 0");
+                                  "op 0 CONV_2D: input 1 tensor 1 'input1': expected zero "
+                                  "point 0, got 3 at channel 0");
 
     /* No input channels: zero groups (a division by zero if let through). */
     op = int8_conv_op();
     op.inputs[0].dims[3] = 0;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 CONV_2D: input channels 0 not a multiple of "
-                                  "filter channels 1");
+                                  "op 0 CONV_2D: input 0 tensor 0 'input0': expected "
+                                  "channels multiple of 1, got 0");
 
     /* A hostile dilation: tap offsets would leave int32. */
     op = int8_conv_op();
     op.options = tml_tfl_conv2d_options(TML_PAD_SAME, 1, 1, TML_ACT_NONE,
                                         1, 1 << 30);
-    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                                  "op 0 CONV_2D: dilated filter span too large");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 CONV_2D: filter 3x3 (dilation 1073741824x1) does not "
+                                  "fit input 3x3");
 
     op = int8_conv_op();
     op.outputs[0].zero_point = 200;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 CONV_2D: output 0 tensor 3 'output0': zero "
-                                  "point 200 outside int8");
+                                  "op 0 CONV_2D: output 0 tensor 3 'output0': expected an "
+                                  "int8 zero point, got 200");
 
     static const int8_t w18[18] = { 0 };
     op = int8_conv_op();
     op.inputs[1].dims[3] = 2;
     op.inputs[1].data = w18;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 CONV_2D: input channels 1 not a multiple of "
-                                  "filter channels 2");
+                                  "op 0 CONV_2D: input 0 tensor 0 'input0': expected "
+                                  "channels multiple of 2, got 1");
 }
 
 /* ------------------------------------------------------------- goldens */

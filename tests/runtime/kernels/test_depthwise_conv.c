@@ -42,14 +42,14 @@ static void naive_dw_int8(const tml_conv_params *p, const tml_shape4 *in,
                                     continue;
                                 int32_t xv = x[((b * in->h + iy) * in->w + ix) * in->c + ic];
                                 int32_t wv = w[(ky * f->w + kx) * f->c + oc];
-                                acc += wv * (xv + p->input_offset);
+                                acc += wv * (xv + p->q.input_offset);
                             }
                         if (bias)
                             acc += bias[oc];
-                        acc = tml_mul_by_qm(acc, p->out_mult[oc], p->out_shift[oc]);
-                        acc += p->output_offset;
-                        acc = acc < p->act_min ? p->act_min : acc;
-                        acc = acc > p->act_max ? p->act_max : acc;
+                        acc = tml_mul_by_qm(acc, p->q.out_mult[oc], p->q.out_shift[oc]);
+                        acc += p->q.output_offset;
+                        acc = acc < p->q.act_min ? p->q.act_min : acc;
+                        acc = acc > p->q.act_max ? p->q.act_max : acc;
                         y[((b * out->h + oy) * out->w + ox) * out->c + oc] = (int8_t)acc;
                     }
 }
@@ -75,8 +75,8 @@ static void naive_dw_f32(const tml_conv_params *p, const tml_shape4 *in,
                                          w[(ky * f->w + kx) * f->c + oc];
                             }
                         float v = total + (bias ? bias[oc] : 0.0f);
-                        v = v < p->fact_min ? p->fact_min : v;
-                        v = v > p->fact_max ? p->fact_max : v;
+                        v = v < p->q.fact_min ? p->q.fact_min : v;
+                        v = v > p->q.fact_max ? p->q.fact_max : v;
                         y[((b * out->h + oy) * out->w + ox) * out->c + oc] = v;
                     }
 }
@@ -87,10 +87,10 @@ static void base_params(tml_conv_params *p)
     p->stride_h = p->stride_w = 1;
     p->dilation_h = p->dilation_w = 1;
     p->depth_multiplier = 1;
-    p->act_min = -128;
-    p->act_max = 127;
-    p->fact_min = -3.4028234663852886e38f;
-    p->fact_max = 3.4028234663852886e38f;
+    p->q.act_min = -128;
+    p->q.act_max = 127;
+    p->q.fact_min = -3.4028234663852886e38f;
+    p->q.fact_max = 3.4028234663852886e38f;
 }
 
 /* Input 1x2x2x1 = 1 2 / 3 4 with zero point -1 (x+off = 2 3 / 4 5), depth
@@ -114,9 +114,9 @@ static void test_dw_int8_multiplier2_same(void **state)
     assert_int_equal(tml_conv_out_size(TML_PAD_SAME, 2, 2, 1, 1, &oh, &p.pad_h), 0);
     assert_int_equal(oh, 2);
     assert_int_equal(p.pad_h, 0);
-    p.input_offset = 1;
-    p.out_mult = mult;
-    p.out_shift = shift;
+    p.q.input_offset = 1;
+    p.q.out_mult = mult;
+    p.q.out_shift = shift;
     const tml_shape4 in = { 1, 2, 2, 1 }, f = { 1, 2, 2, 2 }, out = { 1, 2, 2, 2 };
     int8_t y[8];
     tml_depthwise_int8(&p, &in, x, &f, w, bias, &out, y);
@@ -144,11 +144,11 @@ static void test_dw_int8_block_and_rest(void **state)
     tml_conv_params p;
     base_params(&p);
     p.pad_h = p.pad_w = 1;
-    p.output_offset = 5;
-    p.act_min = -20;
-    p.act_max = 20;
-    p.out_mult = mult;
-    p.out_shift = shift;
+    p.q.output_offset = 5;
+    p.q.act_min = -20;
+    p.q.act_max = 20;
+    p.q.out_mult = mult;
+    p.q.out_shift = shift;
     const tml_shape4 in = { 1, 1, 1, 18 }, f = { 1, 3, 3, 18 }, out = { 1, 1, 1, 18 };
     int8_t y[18];
     tml_depthwise_int8(&p, &in, x, &f, w, NULL, &out, y);
@@ -168,8 +168,8 @@ static void test_dw_f32_hand(void **state)
     const float bias[2] = { 0.5f, -0.5f };
     tml_conv_params p;
     base_params(&p);
-    p.fact_min = -1.0f;   /* RELU_N1_TO_1 */
-    p.fact_max = 1.0f;
+    p.q.fact_min = -1.0f;   /* RELU_N1_TO_1 */
+    p.q.fact_max = 1.0f;
     const tml_shape4 in = { 1, 1, 3, 2 }, f = { 1, 1, 2, 2 }, out = { 1, 1, 2, 2 };
     float y[4];
     tml_depthwise_f32(&p, &in, x, &f, w, bias, &out, y);
@@ -178,8 +178,8 @@ static void test_dw_f32_hand(void **state)
     const float want[4] = { -1, -1, -1, 1 };
     for (int i = 0; i < 4; i++)
         assert_true(y[i] == want[i]);
-    p.fact_min = -100.0f;
-    p.fact_max = 100.0f;
+    p.q.fact_min = -100.0f;
+    p.q.fact_max = 100.0f;
     tml_depthwise_f32(&p, &in, x, &f, w, bias, &out, y);
     const float want2[4] = { -2, -3.5f, -3, 9 };
     for (int i = 0; i < 4; i++)
@@ -225,12 +225,12 @@ static void run_random_case(const dw_case *dc, uint32_t seed)
         scales[c] = 0.001f + 0.0005f * (float)tml_test_rand_range(&s, 0, 40);
     }
     tml_conv_multipliers(0.05f, scales, cout, 0.2f, cout, mult, shift);
-    p.out_mult = mult;
-    p.out_shift = shift;
-    p.input_offset = -tml_test_rand_range(&s, -128, 127);
-    p.output_offset = tml_test_rand_range(&s, -20, 20);
-    p.act_min = tml_test_rand_range(&s, -128, -90);
-    p.act_max = tml_test_rand_range(&s, 90, 127);
+    p.q.out_mult = mult;
+    p.q.out_shift = shift;
+    p.q.input_offset = -tml_test_rand_range(&s, -128, 127);
+    p.q.output_offset = tml_test_rand_range(&s, -20, 20);
+    p.q.act_min = tml_test_rand_range(&s, -128, -90);
+    p.q.act_max = tml_test_rand_range(&s, 90, 127);
     tml_depthwise_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y);
     naive_dw_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y_ref);
     if (memcmp(y, y_ref, ny) != 0)
@@ -246,8 +246,8 @@ static void run_random_case(const dw_case *dc, uint32_t seed)
         wf[i] = (float)w[i] / 61.0f;
     for (int c = 0; c < cout; c++)
         bf[c] = (float)bias[c] / 700.0f;
-    p.fact_min = 0.0f;
-    p.fact_max = 6.0f;
+    p.q.fact_min = 0.0f;
+    p.q.fact_max = 6.0f;
     tml_depthwise_f32(&p, &in, xf, &f, wf, seed & 1 ? bf : NULL, &out, yf);
     naive_dw_f32(&p, &in, xf, &f, wf, seed & 1 ? bf : NULL, &out, yf_ref);
     assert_memory_equal(yf, yf_ref, ny * 4);
@@ -330,15 +330,15 @@ static void test_dw_prepare_errors(void **state)
     op.options = tml_tfl_depthwise_options(TML_PAD_SAME, 1, 1, 3, TML_ACT_NONE,
                                            1, 1);
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 DEPTHWISE_CONV_2D: output channels 2 != input "
-                                  "channels 1 * depth_multiplier 3");
+                                  "op 0 DEPTHWISE_CONV_2D: output 0 tensor 3 'output0': "
+                                  "expected channels (in * depth_multiplier) 3, got 2");
 
     op = int8_dw_op();
     op.options = tml_tfl_depthwise_options(TML_PAD_SAME, 1, 1, 2, TML_ACT_NONE,
                                            0, 1);
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 DEPTHWISE_CONV_2D: dilations must be >= 1, got "
-                                  "h 1 w 0");
+                                  "op 0 DEPTHWISE_CONV_2D: option dilation_w_factor 0, "
+                                  "expected >= 1");
 
     op = int8_dw_op();
     op.inputs[0].type = TML_INT16;
@@ -350,8 +350,8 @@ static void test_dw_prepare_errors(void **state)
     op = int8_dw_op();
     op.outputs[0].dims[3] = 4;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 DEPTHWISE_CONV_2D: input 1 tensor 1 'input1': "
-                                  "expected channels 4, got 2");
+                                  "op 0 DEPTHWISE_CONV_2D: output 0 tensor 3 'output0': "
+                                  "expected channels 2, got 4");
 
     op = int8_dw_op();
     op.inputs[2].dims[0] = 1;

@@ -32,14 +32,14 @@ static void naive_fc_int8(const tml_fc_params *p, const int8_t *x,
             int32_t acc = 0;
             for (int d = 0; d < p->accum_depth; d++)
                 acc += w[oc * p->accum_depth + d] *
-                       (x[b * p->accum_depth + d] + p->input_offset);
+                       (x[b * p->accum_depth + d] + p->q.input_offset);
             if (bias)
                 acc += bias[oc];
             const int q = p->per_channel ? oc : 0;
-            acc = tml_mul_by_qm(acc, p->out_mult[q], p->out_shift[q]);
-            acc += p->output_offset;
-            acc = acc < p->act_min ? p->act_min : acc;
-            acc = acc > p->act_max ? p->act_max : acc;
+            acc = tml_mul_by_qm(acc, p->q.out_mult[q], p->q.out_shift[q]);
+            acc += p->q.output_offset;
+            acc = acc < p->q.act_min ? p->q.act_min : acc;
+            acc = acc > p->q.act_max ? p->q.act_max : acc;
             y[oc + p->out_depth * b] = (int8_t)acc;
         }
 }
@@ -53,8 +53,8 @@ static void naive_fc_f32(const tml_fc_params *p, const float *x,
             for (int d = 0; d < p->accum_depth; d++)
                 total += x[b * p->accum_depth + d] * w[oc * p->accum_depth + d];
             float v = total + (bias ? bias[oc] : 0.0f);
-            v = v < p->fact_min ? p->fact_min : v;
-            v = v > p->fact_max ? p->fact_max : v;
+            v = v < p->q.fact_min ? p->q.fact_min : v;
+            v = v > p->q.fact_max ? p->q.fact_max : v;
             y[oc + p->out_depth * b] = v;
         }
 }
@@ -65,10 +65,10 @@ static void base_params(tml_fc_params *p, int batches, int depth, int outs)
     p->batches = batches;
     p->accum_depth = depth;
     p->out_depth = outs;
-    p->act_min = -128;
-    p->act_max = 127;
-    p->fact_min = -3.4028234663852886e38f;
-    p->fact_max = 3.4028234663852886e38f;
+    p->q.act_min = -128;
+    p->q.act_max = 127;
+    p->q.fact_min = -3.4028234663852886e38f;
+    p->q.fact_max = 3.4028234663852886e38f;
 }
 
 /* x = [1 2 3; 4 5 6] with zero point -1 (x+off = [2 3 4; 5 6 7]),
@@ -86,16 +86,16 @@ static void test_fc_int8_per_tensor(void **state)
     const int8_t shift[1] = { 1 };   /* real multiplier 1 */
     tml_fc_params p;
     base_params(&p, 2, 3, 2);
-    p.input_offset = 1;
-    p.output_offset = -2;
-    p.out_mult = mult;
-    p.out_shift = shift;
+    p.q.input_offset = 1;
+    p.q.output_offset = -2;
+    p.q.out_mult = mult;
+    p.q.out_shift = shift;
     int8_t y[4];
     tml_fc_int8(&p, k_x, k_w, k_bias, y);
     const int8_t want[4] = { 1, 4, 1, 16 };
     assert_memory_equal(y, want, sizeof want);
     /* ReLU-like clamp at 2 and no bias: 2-4, 4+3+4 / 5-7, 10+6+7. */
-    p.act_min = 2;
+    p.q.act_min = 2;
     tml_fc_int8(&p, k_x, k_w, NULL, y);
     const int8_t want2[4] = { 2, 9, 2, 21 };
     assert_memory_equal(y, want2, sizeof want2);
@@ -108,9 +108,9 @@ static void test_fc_int8_per_channel(void **state)
     const int8_t shift[2] = { 1, 0 };   /* 1 and 0.5 */
     tml_fc_params p;
     base_params(&p, 2, 3, 2);
-    p.input_offset = 1;
-    p.out_mult = mult;
-    p.out_shift = shift;
+    p.q.input_offset = 1;
+    p.q.out_mult = mult;
+    p.q.out_shift = shift;
     p.per_channel = 1;
     int8_t y[4];
     tml_fc_int8(&p, k_x, k_w, k_bias, y);
@@ -130,8 +130,8 @@ static void test_fc_f32_hand(void **state)
     tml_fc_f32(&p, x, w, bias, y);
     assert_true(y[0] == -1.0f);   /* 1 - 2 + 0.5 - 0.5 */
     assert_true(y[1] == 3.25f);   /* 0.5 + 0.5 + 2 + 0.25 */
-    p.fact_min = 0.0f;            /* RELU6 */
-    p.fact_max = 6.0f;
+    p.q.fact_min = 0.0f;            /* RELU6 */
+    p.q.fact_max = 6.0f;
     tml_fc_f32(&p, x, w, bias, y);
     assert_true(y[0] == 0.0f);
     assert_true(y[1] == 3.25f);
@@ -161,10 +161,10 @@ static void run_random_case(int batches, int depth, int outs, int per_channel,
         shift[c] = (int8_t)sh;
     }
     p.per_channel = per_channel;
-    p.out_mult = mult;
-    p.out_shift = shift;
-    p.input_offset = -tml_test_rand_range(&s, -128, 127);
-    p.output_offset = tml_test_rand_range(&s, -30, 30);
+    p.q.out_mult = mult;
+    p.q.out_shift = shift;
+    p.q.input_offset = -tml_test_rand_range(&s, -128, 127);
+    p.q.output_offset = tml_test_rand_range(&s, -30, 30);
     tml_fc_int8(&p, x, w, seed & 1 ? bias : NULL, y);
     naive_fc_int8(&p, x, w, seed & 1 ? bias : NULL, y_ref);
     if (memcmp(y, y_ref, ny) != 0)
@@ -316,16 +316,16 @@ static void test_fc_prepare_errors(void **state)
     op.options = tml_tfl_fully_connected_options(TML_ACT_NONE, 0);
     tml_tfl_opt_i8(&op.options, TML_F_FC_WEIGHTS_FORMAT, 1, 0);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                                  "op 0 FULLY_CONNECTED: weights_format 1 not supported "
-                                  "(DEFAULT only)");
+                                  "op 0 FULLY_CONNECTED: option weights_format 1, expected "
+                                  "0..0");
 
     /* GetQuantizedConvolutionMultipler: bias scale must be in * w. */
     static const float bad_bscale[1] = { 0.5f };
     op = int8_fc_op();
     op.inputs[2].scales = bad_bscale;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 FULLY_CONNECTED: bias scale does not match "
-                                  "input scale * weight scale");
+                                  "op 0 FULLY_CONNECTED: input 2 tensor 2 'input2': expected "
+                                  "scale in * weight scale, got another");
 
     op = int8_fc_op();
     op.inputs[0].dims[1] = 4;
@@ -349,8 +349,8 @@ static void test_fc_prepare_errors(void **state)
     op = int8_fc_op();
     op.inputs[0].zero_point = -129;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 FULLY_CONNECTED: input 0 tensor 0 'input0': "
-                                  "zero point -129 outside int8");
+                                  "op 0 FULLY_CONNECTED: input 0 tensor 0 'input0': expected "
+                                  "an int8 zero point, got -129");
 
     op = int8_fc_op();
     op.inputs[2].type = TML_INT8;

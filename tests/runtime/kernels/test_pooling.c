@@ -27,16 +27,20 @@ enum { AVG = 1, MAX = 17 };
 static void test_out_size(void **state)
 {
     (void)state;
-    int32_t pad = -1;
-    assert_int_equal(tml_pool_out_size(TML_PAD_SAME, 5, 3, 2, &pad), 3);
+    int32_t pad = -1, out = -1;
+    assert_int_equal(tml_conv_out_size(TML_PAD_SAME, 5, 3, 2, 1, &out, &pad), 0);
+    assert_int_equal(out, 3);
     assert_int_equal(pad, 1);   /* (3-1)*2 + 3 - 5 = 2 -> 1 before */
-    assert_int_equal(tml_pool_out_size(TML_PAD_VALID, 5, 3, 2, &pad), 2);
+    assert_int_equal(tml_conv_out_size(TML_PAD_VALID, 5, 3, 2, 1, &out, &pad), 0);
+    assert_int_equal(out, 2);
     assert_int_equal(pad, 0);
-    assert_int_equal(tml_pool_out_size(TML_PAD_SAME, 4, 3, 2, &pad), 2);
+    assert_int_equal(tml_conv_out_size(TML_PAD_SAME, 4, 3, 2, 1, &out, &pad), 0);
+    assert_int_equal(out, 2);
     assert_int_equal(pad, 0);   /* total 1: 0 before, 1 after */
-    assert_int_equal(tml_pool_out_size(TML_PAD_VALID, 25, 25, 25, &pad), 1);
-    assert_int_equal(tml_pool_out_size(TML_PAD_SAME, 4, 3, 0, &pad), -1);
-    assert_int_equal(tml_pool_out_size(7, 4, 3, 1, &pad), -1);
+    assert_int_equal(tml_conv_out_size(TML_PAD_VALID, 25, 25, 25, 1, &out, &pad), 0);
+    assert_int_equal(out, 1);
+    assert_int_equal(tml_conv_out_size(TML_PAD_SAME, 4, 3, 0, 1, &out, &pad), -1);
+    assert_int_equal(tml_conv_out_size(7, 4, 3, 1, 1, &out, &pad), -1);
 }
 
 /* The 4x4x2 hand image. */
@@ -57,12 +61,12 @@ static tml_pool_params hand_params(void)
     p.depth = 2;
     p.filter_h = p.filter_w = 3;
     p.stride_h = p.stride_w = 2;
-    p.out_h = tml_pool_out_size(TML_PAD_SAME, 4, 3, 2, &p.pad_h);
-    p.out_w = tml_pool_out_size(TML_PAD_SAME, 4, 3, 2, &p.pad_w);
-    p.act_min = -128;
-    p.act_max = 127;
-    p.act_min_f = -INFINITY;
-    p.act_max_f = INFINITY;
+    tml_conv_out_size(TML_PAD_SAME, 4, 3, 2, 1, &p.out_h, &p.pad_h);
+    tml_conv_out_size(TML_PAD_SAME, 4, 3, 2, 1, &p.out_w, &p.pad_w);
+    p.q.act_min = -128;
+    p.q.act_max = 127;
+    p.q.fact_min = -INFINITY;
+    p.q.fact_max = INFINITY;
     return p;
 }
 
@@ -85,8 +89,8 @@ static void test_avg_int8_activation_clamps(void **state)
     int8_t x[32], y[8];
     hand_input_i8(x);
     tml_pool_params p = hand_params();
-    p.act_min = -10;   /* RELU6 at scale 0.5, zero point -10: [-10, 2] */
-    p.act_max = 2;
+    p.q.act_min = -10;   /* RELU6 at scale 0.5, zero point -10: [-10, 2] */
+    p.q.act_max = 2;
     tml_avg_pool_int8(&p, x, y);
     const int8_t want[8] = { 2, -6, 2, -8, 2, -10, 2, -10 };
     assert_memory_equal(y, want, sizeof want);
@@ -139,8 +143,8 @@ static void test_float(void **state)
     tml_max_pool_f32(&p, x, y);
     const float want_max[8] = { 11, -1, 12, -3, 15, -9, 16, -11 };
     assert_memory_equal(y, want_max, sizeof want_max);
-    p.act_min_f = 0.0f;   /* RELU6 */
-    p.act_max_f = 6.0f;
+    p.q.fact_min = 0.0f;   /* RELU6 */
+    p.q.fact_max = 6.0f;
     tml_avg_pool_f32(&p, x, y);
     const float want_relu6[8] = { 6, 0, 6, 0, 6, 0, 6, 0 };
     assert_memory_equal(y, want_relu6, sizeof want_relu6);
@@ -198,40 +202,42 @@ static void test_op_errors(void **state)
     tml_test_op op = pool_op(AVG, TML_INT8, in_dims, bad_dims, TML_PAD_SAME, 2, 3, 3,
                              TML_ACT_NONE, 0.5f, 0);
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 AVERAGE_POOL_2D: output 0 tensor 1 'output0': expected shape "
-                                  "[1,2,2,2], got [1,1,1,2]");
+                                  "op 0 AVERAGE_POOL_2D: output 0 tensor 1 'output0': "
+                                  "expected height 2, got 1");
 
     op = pool_op(MAX, TML_INT8, in_dims, out_dims, TML_PAD_SAME, 2, 3, 3,
                  TML_ACT_NONE, 0.5f, 0);
     op.outputs[0].scale = 0.25f;
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                                  "op 0 MAX_POOL_2D: output 0 tensor 1 'output0': expected the input's "
-                                  "quantization, got a different scale or zero point");
+                                  "op 0 MAX_POOL_2D: output 0 tensor 1 'output0': expected "
+                                  "the input's quantization, got another");
 
     op = pool_op(AVG, TML_FLOAT32, in_dims, out_dims, TML_PAD_SAME, 2, 3, 3,
                  TML_ACT_TANH, 0.0f, 0);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                                  "op 0 AVERAGE_POOL_2D: fused activation 4 is not supported");
+                                  "op 0 AVERAGE_POOL_2D: option fused_activation_function 4, "
+                                  "expected 0..3");
 
     op = pool_op(AVG, TML_FLOAT32, in_dims, out_dims, TML_PAD_SAME, 0, 3, 3,
                  TML_ACT_NONE, 0.0f, 0);
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 AVERAGE_POOL_2D: stride 0x0 and filter 3x3 must be positive");
+                                  "op 0 AVERAGE_POOL_2D: option stride_w 0, expected >= 1");
 
     op = pool_op(AVG, TML_INT8, in_dims, out_dims, TML_PAD_SAME, 2, 3, 3,
                  TML_ACT_NONE, 0.5f, 0);
     op.outputs[0].type = TML_FLOAT32;
     op.outputs[0].scale = 0.0f;
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                                  "op 0 AVERAGE_POOL_2D: output 0 tensor 1 'output0': expected int8 like "
-                                  "the input, got float32");
+                                  "op 0 AVERAGE_POOL_2D: output 0 tensor 1 'output0': "
+                                  "expected int8, got float32");
 
     op = pool_op(MAX, TML_FLOAT32, in_dims, out_dims, TML_PAD_SAME, 2, 3, 3,
                  TML_ACT_NONE, 0.0f, 0);
     op.inputs[0].ndims = 3;
     op.outputs[0].ndims = 3;
-    tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                                  "op 0 MAX_POOL_2D: expected 4-D NHWC input and output, got 3-D and 3-D");
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 MAX_POOL_2D: input 0 tensor 0 'input0': expected "
+                                  "rank 4, got 3");
 }
 
 /* ---- TFLite Micro goldens ---- */

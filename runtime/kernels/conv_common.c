@@ -1,0 +1,508 @@
+/*
+ * The prepare of CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and the 2-D
+ * pools, written once: these ops check the same things (input count,
+ * dtypes, fused activation, window geometry, output shape, bias, zero
+ * points, scales) and end in the same output stage (per-channel
+ * requantization, clamp).  Semantics: TFLite Micro conv_common.cc,
+ * depthwise_conv_common.cc, fully_connected_common.cc, pooling_common.cc
+ * and kernel_util.cc (PopulateConvolutionQuantizationParams,
+ * GetQuantizedConvolutionMultipler, CalculateActivationRangeQuantized).
+ *
+ * Every failure is one line naming the tensor (or option) with what was
+ * expected and what was found; the wording is shared by the four ops.
+ * The multipliers are computed with runtime/real.h, TFLite's double
+ * arithmetic emulated exactly, so no soft-double code is linked.
+ */
+#include "conv_common.h"
+
+#include "hybrid.h"
+#include "quant.h"
+#include "real.h"
+#include "schema.h"
+
+static const char *const k_slot[4] = { "input 0", "input 1", "input 2",
+                                       "output 0" };
+
+/* ------------------------------------------------------------ geometry */
+
+int tml_conv_out_size(int padding, int32_t in_size, int32_t filter_size,
+                      int32_t stride, int32_t dilation, int32_t *out_size,
+                      int32_t *pad)
+{
+    if (in_size < 0 || filter_size <= 0 || stride <= 0 || dilation <= 0 ||
+        (padding != TML_PAD_SAME && padding != TML_PAD_VALID))
+        return -1;
+    const int64_t eff = (int64_t)(filter_size - 1) * dilation + 1;
+    if (eff > INT32_MAX)
+        return -1;
+    /* in + stride < 2^32: unsigned 32-bit division (no 64-bit routine). */
+    const uint32_t s = (uint32_t)stride;
+    uint32_t num = (uint32_t)in_size + s;
+    int32_t out;
+    if (padding == TML_PAD_SAME) {
+        out = (int32_t)((num - 1u) / s);
+    } else if ((uint32_t)eff <= num) {
+        out = (int32_t)((num - (uint32_t)eff) / s);
+    } else {
+        /* C's truncating division: -stride < in + stride - eff < 0 is 0. */
+        if ((uint32_t)eff - num >= s)
+            return -1;
+        out = 0;
+    }
+    /* padding.h: total = (out - 1) * stride + effective filter - in, >= 0;
+     * the leading side gets the smaller half. */
+    int64_t total = ((int64_t)out - 1) * stride + eff - in_size;
+    if (total < 0)
+        total = 0;
+    if ((total >> 1) > INT32_MAX)
+        return -1;
+    *out_size = out;
+    *pad = (int32_t)(total >> 1);
+    return 0;
+}
+
+void tml_conv_multipliers(float input_scale, const float *filter_scales,
+                          int32_t nscales, float output_scale,
+                          int32_t channels, int32_t *mult, int8_t *shift)
+{
+    for (int32_t c = 0; c < channels; c++) {
+        int s;
+        tml_quantize_ratio(input_scale, filter_scales[nscales > 1 ? c : 0],
+                           output_scale, &mult[c], &s);
+        shift[c] = (int8_t)s;
+    }
+}
+
+/* ------------------------------------------------------------- options */
+
+/* Options are read into an array indexed by these ids, whatever the op's
+ * table field numbers are (k_fields maps them). */
+enum {
+    O_PADDING, O_STRIDE_W, O_STRIDE_H, O_ACT, O_DIL_W, O_DIL_H, O_DEPTH_MULT,
+    O_FILTER_W, O_FILTER_H, O_WEIGHTS_FORMAT, O_COUNT, O_END = 0xff
+};
+
+static const char *const k_opt_name[O_COUNT] = {
+    "padding", "stride_w", "stride_h", "fused_activation_function",
+    "dilation_w_factor", "dilation_h_factor", "depth_multiplier",
+    "filter_width", "filter_height", "weights_format"
+};
+
+/* Table field i of each op's options is option id k_fields[kind][i]
+ * (schema.fbs Conv2DOptions, DepthwiseConv2DOptions,
+ * FullyConnectedOptions, Pool2DOptions). */
+static const uint8_t k_fields[4][7] = {
+    { O_PADDING, O_STRIDE_W, O_STRIDE_H, O_ACT, O_DIL_W, O_DIL_H, O_END },
+    { O_PADDING, O_STRIDE_W, O_STRIDE_H, O_DEPTH_MULT, O_ACT, O_DIL_W,
+      O_DIL_H },
+    { O_ACT, O_WEIGHTS_FORMAT, O_END, O_END, O_END, O_END, O_END },
+    { O_PADDING, O_STRIDE_W, O_STRIDE_H, O_FILTER_W, O_FILTER_H, O_ACT,
+      O_END },
+};
+
+/* Allowed values of an option: >= 1, or 0..hi (padding SAME / VALID,
+ * activations NONE..RELU6, weights_format DEFAULT). */
+static int32_t opt_max(int id)
+{
+    return id == O_PADDING ? TML_PAD_VALID
+         : id == O_ACT ? TML_ACT_RELU6
+         : id == O_WEIGHTS_FORMAT ? 0 : -1;
+}
+
+/* Reads and range-checks the op's options into o[O_COUNT]; fields the
+ * table lacks take the schema defaults (dilations 1, others 0).  TFLite
+ * Micro treats TANH / SIGN_BIT as no clamp at all: they are refused
+ * rather than silently computing something else than TFLite. */
+static tml_status read_options(tml_interpreter *it, tml_node *n, int kind,
+                               int32_t o[O_COUNT])
+{
+    for (int i = 0; i < O_COUNT; i++)
+        o[i] = i == O_DIL_W || i == O_DIL_H;
+    for (int f = 0; f < 7; f++) {
+        const int id = k_fields[kind][f];
+        if (id >= O_COUNT)    /* O_END */
+            break;
+        const int32_t hi = opt_max(id);
+        const int32_t v = tml_opt_int(it, n, f, hi < 0 ? 4 : 1, o[id]);
+        if (hi < 0 ? v < 1 : (v < 0 || v > hi))
+            return tml_kernel_error(it, n, hi < 0 ? TML_ERROR_MODEL
+                                                  : TML_ERROR_UNSUPPORTED,
+                                    hi < 0 ? "option %s %d, expected >= 1"
+                                           : "option %s %d, expected 0..%d",
+                                    k_opt_name[id], (int)v, (int)hi);
+        o[id] = v;
+    }
+    return TML_OK;
+}
+
+/* ------------------------------------------------------------- shapes */
+
+/* The geometry prepare derives, before the params exist. */
+typedef struct geometry {
+    int32_t channels;            /* output channels */
+    int32_t depth;               /* products summed per output */
+    int32_t out_h, out_w, pad_h, pad_w;
+    int32_t batches;             /* FULLY_CONNECTED */
+} geometry;
+
+/* [batches, depth] x [channels, depth] -> [batches, channels]; the input
+ * is read as [batches, depth] whatever its rank. */
+static tml_status fc_shapes(tml_interpreter *it, tml_node *n,
+                            tml_tensor *const t[4], geometry *g)
+{
+    const tml_tensor *in = t[0], *w = t[1], *out = t[3];
+    if (w->ndims != 2)
+        return tml_shape_error(it, n, k_slot[1], w, "rank", 2, w->ndims);
+    if (out->ndims < 1)
+        return tml_shape_error(it, n, k_slot[3], out, "rank >=", 1,
+                               out->ndims);
+    g->channels = w->dims[0];
+    g->depth = w->dims[1];
+    if (g->channels <= 0 || g->depth <= 0)
+        return tml_shape_error(it, n, k_slot[1], w, "dims >", 0,
+                               g->depth < g->channels ? g->depth
+                                                      : g->channels);
+    const int32_t units = out->dims[out->ndims - 1];
+    if (units != g->channels)
+        return tml_shape_error(it, n, k_slot[3], out, "last dim",
+                               g->channels, units);
+    g->batches = tml_num_elements(out) / g->channels;
+    const int32_t in_elems = tml_num_elements(in);
+    const int64_t want = (int64_t)g->batches * g->depth;
+    if (want != in_elems)
+        return tml_shape_error(it, n, k_slot[0], in,
+                               "elements (batches * depth)",
+                               want > INT32_MAX ? INT32_MAX : (int32_t)want,
+                               in_elems);
+    return TML_OK;
+}
+
+/* CONV_2D, DEPTHWISE_CONV_2D and pools: rank 4, the window's output size
+ * (TFLite's padding.h), the output shape, channel counts. */
+static tml_status window_shapes(tml_interpreter *it, tml_node *n, int kind,
+                                tml_tensor *const t[4], const int32_t *o,
+                                geometry *g)
+{
+    static const char *const dim_name[4] = { "batch", "height", "width",
+                                             "channels" };
+    const tml_tensor *in = t[0], *w = t[1], *out = t[3];
+    for (int i = 0; i < 4; i++) {
+        if (t[i] && i != 2 && t[i]->ndims != 4)
+            return tml_shape_error(it, n, k_slot[i], t[i], "rank", 4,
+                                   t[i]->ndims);
+    }
+    const int32_t cin = in->dims[3];
+    int32_t fh = o[O_FILTER_H], fw = o[O_FILTER_W];
+    g->channels = cin;
+    g->depth = 1;
+    if (kind != TML_WOP_POOL) {
+        fh = w->dims[1];
+        fw = w->dims[2];
+        g->channels = kind == TML_WOP_CONV ? w->dims[0] : w->dims[3];
+        g->depth = kind == TML_WOP_CONV ? w->dims[3] : 1;
+    }
+    /* Keeps every tap offset (k - 1) * dilation well inside int32. */
+    if ((int64_t)(fh - 1) * o[O_DIL_H] > (1 << 30) ||
+        (int64_t)(fw - 1) * o[O_DIL_W] > (1 << 30) ||
+        tml_conv_out_size(o[O_PADDING], in->dims[1], fh, o[O_STRIDE_H],
+                          o[O_DIL_H], &g->out_h, &g->pad_h) != 0 ||
+        tml_conv_out_size(o[O_PADDING], in->dims[2], fw, o[O_STRIDE_W],
+                          o[O_DIL_W], &g->out_w, &g->pad_w) != 0)
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "filter %dx%d (dilation %dx%d) does not fit "
+                                "input %dx%d", (int)fh, (int)fw,
+                                (int)o[O_DIL_H], (int)o[O_DIL_W],
+                                (int)in->dims[1], (int)in->dims[2]);
+    const int32_t want[4] = { in->dims[0], g->out_h, g->out_w, g->channels };
+    for (int i = 0; i < 4; i++) {
+        if (out->dims[i] != want[i])
+            return tml_shape_error(it, n, k_slot[3], out, dim_name[i],
+                                   want[i], out->dims[i]);
+    }
+    const int64_t depth = (int64_t)g->depth * fh * fw;
+    g->depth = depth > INT32_MAX ? INT32_MAX : (int32_t)depth;
+    if (kind == TML_WOP_DEPTHWISE) {
+        if (w->dims[0] != 1)
+            return tml_shape_error(it, n, k_slot[1], w, "dim 0", 1,
+                                   w->dims[0]);
+        /* TFLite Micro loops depth_multiplier times per input channel; a
+         * value that does not match the shapes would leave outputs unset. */
+        if ((int64_t)g->channels != (int64_t)cin * o[O_DEPTH_MULT])
+            return tml_shape_error(it, n, k_slot[3], out,
+                                   "channels (in * depth_multiplier)",
+                                   (int32_t)((int64_t)cin * o[O_DEPTH_MULT]),
+                                   g->channels);
+    } else if (kind == TML_WOP_CONV) {
+        const int32_t cf = w->dims[3];
+        if (cf <= 0 || cin < cf || cin % cf != 0)
+            return tml_shape_error(it, n, k_slot[0], in,
+                                   "channels multiple of", cf, cin);
+        if (g->channels % (cin / cf) != 0)
+            return tml_shape_error(it, n, k_slot[3], out,
+                                   "channels multiple of", cin / cf,
+                                   g->channels);
+    }
+    return TML_OK;
+}
+
+/* ------------------------------------------------------------- int8 */
+
+/* Zero points within int8 (TFLite int8 spec; the 16-bit intermediates rely
+ * on it), then the offsets and the clamp of the fused activation. */
+static tml_status int8_stage(tml_interpreter *it, tml_node *n,
+                             tml_tensor *const t[4], int32_t activation,
+                             tml_out_stage *s)
+{
+    for (int i = 0; i < 4; i += 3) {
+        if (t[i]->zero_point < -128 || t[i]->zero_point > 127)
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, k_slot[i], t[i],
+                                    "expected an int8 zero point, got %d",
+                                    (int)t[i]->zero_point);
+    }
+    s->input_offset = -t[0]->zero_point;
+    s->output_offset = t[3]->zero_point;
+    tml_activation_range_q(activation, t[3]->scale, t[3]->zero_point, -128,
+                           127, &s->act_min, &s->act_max);
+    return TML_OK;
+}
+
+/* |(double)in * (double)w - (double)bias| / (double)out <= 0.02, as
+ * GetQuantizedConvolutionMultipler checks a per-tensor bias scale. */
+static int bias_scale_ok(float in, float w, float bias, float out)
+{
+    tml_real d = tml_real_sub(tml_real_mul(tml_real_from_float(in),
+                                           tml_real_from_float(w)),
+                              tml_real_from_float(bias));
+    d.neg = 0;
+    d = tml_real_div(d, tml_real_from_float(out));
+    /* 2 / 100 rounds to the double nearest 0.02, as the literal does. */
+    const tml_real limit = tml_real_div(tml_real_from_int(2),
+                                        tml_real_from_int(100));
+    return !tml_real_is_invalid(d) && tml_real_cmp(d, limit) <= 0;
+}
+
+/* Output multipliers, as PopulateConvolutionQuantizationParams (per
+ * channel, a single filter scale broadcast) or, for a per-tensor
+ * FULLY_CONNECTED, GetQuantizedConvolutionMultipler (input and filter
+ * scales multiplied in float first). */
+static tml_status multipliers(tml_interpreter *it, tml_node *n, int kind,
+                              tml_tensor *const t[4], const tml_quant *q,
+                              int32_t count, int32_t *mult, int8_t *shift)
+{
+    const tml_tensor *in = t[0], *w = t[1], *bias = t[2], *out = t[3];
+    if (kind == TML_WOP_FC && q->count == 1) {
+        if (bias && !bias_scale_ok(in->scale, q->scales[0], bias->scale,
+                                   out->scale))
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, k_slot[2], bias,
+                                    "expected scale in * weight scale, got "
+                                    "another");
+        tml_conv_multipliers(in->scale * q->scales[0], (const float[]){ 1.0f },
+                             1, out->scale, 1, mult, shift);
+    } else {
+        tml_conv_multipliers(in->scale, q->scales, q->count, out->scale,
+                             count, mult, shift);
+    }
+    for (int32_t c = 0; c < count; c++) {
+        if (mult[c] < 0 || shift[c] > 30)
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, k_slot[1],
+                                    w, "expected in * w / out scale in "
+                                    "[0, 2^31) at channel %d, got %s", (int)c,
+                                    mult[c] < 0 ? "< 0" : ">= 2^31");
+    }
+    return TML_OK;
+}
+
+/* The weights' quantization: scales (one, or one per output channel on
+ * quantized_dimension qdim), symmetric (TFLite int8 spec: zero point 0);
+ * input and output scales.  Returns the multiplier count in *count. */
+static tml_status weight_quant(tml_interpreter *it, tml_node *n, int kind,
+                               tml_tensor *const t[4], int32_t channels,
+                               tml_quant *q, int32_t *count)
+{
+    const tml_tensor *w = t[1];
+    const int qdim = kind == TML_WOP_DEPTHWISE ? 3 : 0;
+    for (int i = 0; i < 4; i += 3) {
+        if (!(t[i]->scale > 0.0f))
+            return tml_tensor_error(it, n, TML_ERROR_MODEL, k_slot[i], t[i],
+                                    "expected an int8 scale > 0, got none or <= 0");
+    }
+    tml_tensor_quant(it, w, q);
+    if (!q->scales || (q->count != 1 && q->count != channels))
+        return tml_shape_error(it, n, k_slot[1], w,
+                               "scales (1 or output channels)", channels,
+                               q->count);
+    if (q->count > 1 && q->dim != qdim)
+        return tml_shape_error(it, n, k_slot[1], w, "quantized_dimension",
+                               qdim, q->dim);
+    for (int32_t c = 0; q->zero_points && c < q->count; c++) {
+        if (q->zero_points[c] != 0)
+            return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, k_slot[1],
+                                    w, "expected zero point 0, got %d at "
+                                    "channel %d",
+                                    (int)q->zero_points[c], (int)c);
+    }
+    /* A per-tensor FULLY_CONNECTED keeps one multiplier; the convolutions
+     * broadcast it to every channel. */
+    *count = kind == TML_WOP_FC && q->count == 1 ? 1 : channels;
+    return TML_OK;
+}
+
+/* ------------------------------------------------------------ prepare */
+
+static const size_t k_params_size[4] = {
+    sizeof(tml_conv_params), sizeof(tml_conv_params), sizeof(tml_fc_params),
+    sizeof(tml_pool_params)
+};
+
+/* Counts, presence, dtypes; hybrid nodes go to hybrid.c. */
+static tml_status check_io(tml_interpreter *it, tml_node *n, int kind,
+                           tml_tensor *t[4], int *handled)
+{
+    const int weighted = kind != TML_WOP_POOL;
+    const int lo = weighted ? 2 : 1, hi = weighted ? 3 : 1;
+    tml_wop_tensors(it, n, t);
+    if (n->ninputs < lo || n->ninputs > hi || n->noutputs != 1 || !t[0] ||
+        (weighted && !t[1]))
+        return tml_kernel_error(it, n, TML_ERROR_MODEL,
+                                "expected %d..%d inputs and 1 output, got "
+                                "%d and %d", lo, hi, (int)n->ninputs,
+                                (int)n->noutputs);
+    const tml_tensor *in = t[0];
+    if (weighted && in->type == TML_FLOAT32 && t[1]->type == TML_INT8) {
+#ifdef TML_NO_HYBRID
+        /* Deployment build without hybrid.c (tinyml export). */
+        (void)handled;
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "hybrid (float32 input, int8 filter) kernels "
+                                "are not built in (TML_NO_HYBRID)");
+#else
+        *handled = 1;
+        return kind == TML_WOP_CONV ? tml_hybrid_conv_prepare(it, n)
+             : kind == TML_WOP_DEPTHWISE ? tml_hybrid_depthwise_prepare(it, n)
+             : tml_hybrid_fc_prepare(it, n);
+#endif
+    }
+    if (in->type != TML_INT8 && in->type != TML_FLOAT32)
+        return tml_dtype_error(it, n, k_slot[0], in, "int8 or float32");
+#ifdef TML_NO_FLOAT_KERNELS
+    /* Deployment build for int8 models (tinyml export): no float32 path. */
+    if (in->type == TML_FLOAT32)
+        return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
+                                "float32 kernels are not built in "
+                                "(TML_NO_FLOAT_KERNELS)");
+#endif
+    /* Weights and output like the input; bias int32 (int8) or float32. */
+    for (int i = 1; i < 4; i++) {
+        const int want = i != 2 ? in->type
+                       : in->type == TML_INT8 ? TML_INT32 : TML_FLOAT32;
+        if (t[i] && t[i]->type != want)
+            return tml_dtype_error(it, n, k_slot[i], t[i],
+                                   tml_dtype_name((tml_dtype)want));
+    }
+    return TML_OK;
+}
+
+void tml_wop_tensors(tml_interpreter *it, const tml_node *n, tml_tensor *t[4])
+{
+    for (int i = 0; i < 3; i++)
+        t[i] = tml_node_input(it, n, i);
+    t[3] = tml_node_output(it, n, 0);
+}
+
+tml_status tml_wop_prepare(tml_interpreter *it, tml_node *n, int kind)
+{
+    tml_tensor *t[4];
+    int handled = 0;
+    tml_status st = check_io(it, n, kind, t, &handled);
+    if (st != TML_OK || handled)
+        return st;
+    const int quantized = t[0]->type == TML_INT8;
+    int32_t o[O_COUNT];
+    geometry g = { 0, 0, 0, 0, 0, 0, 0 };
+    st = read_options(it, n, kind, o);
+    if (st == TML_OK)
+        st = kind == TML_WOP_FC ? fc_shapes(it, n, t, &g)
+                                : window_shapes(it, n, kind, t, o, &g);
+    if (st != TML_OK)
+        return st;
+    if (t[2] && tml_num_elements(t[2]) != g.channels)
+        return tml_shape_error(it, n, k_slot[2], t[2], "elements", g.channels,
+                               tml_num_elements(t[2]));
+    tml_quant q;
+    int32_t count = 0;
+    if (quantized && kind != TML_WOP_POOL) {
+        if (g.depth > TML_MAX_ACCUM_DEPTH)
+            return tml_shape_error(it, n, k_slot[1], t[1],
+                                   "products per output <=",
+                                   TML_MAX_ACCUM_DEPTH, g.depth);
+        st = weight_quant(it, n, kind, t, g.channels, &q, &count);
+        if (st != TML_OK)
+            return st;
+    }
+    const size_t head = k_params_size[kind];
+    uint8_t *mem = tml_alloc_persistent(it, head + (size_t)count * 5);
+    if (!mem)
+        return TML_ERROR_ARENA;
+    tml_out_stage *s = (tml_out_stage *)(void *)mem;
+#ifndef TML_NO_FLOAT_KERNELS
+    tml_activation_range_f(o[O_ACT], &s->fact_min, &s->fact_max);
+#endif
+    if (quantized) {
+        st = int8_stage(it, n, t, o[O_ACT], s);
+        if (st != TML_OK)
+            return st;
+        if (kind == TML_WOP_POOL) {
+            /* TFLite Micro: pooling keeps its input's quantization; the
+             * float |scale difference| must be <= 1e-6 as a double, which
+             * for a float is exactly > 1e-6f (1e-6f < 1e-6). */
+            const float ds = t[0]->scale - t[3]->scale;
+            if (ds > 1.0e-6f || -ds > 1.0e-6f ||
+                t[0]->zero_point != t[3]->zero_point)
+                return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED,
+                                        k_slot[3], t[3],
+                                        "expected the input's quantization, "
+                                        "got another");
+        } else {
+            int32_t *mult = (int32_t *)(void *)(mem + head);
+            int8_t *shift = (int8_t *)(mult + count);
+            st = multipliers(it, n, kind, t, &q, count, mult, shift);
+            if (st != TML_OK)
+                return st;
+            s->out_mult = mult;
+            s->out_shift = shift;
+        }
+    }
+    if (kind == TML_WOP_FC) {
+        tml_fc_params *p = (tml_fc_params *)(void *)mem;
+        p->batches = g.batches;
+        p->accum_depth = g.depth;
+        p->out_depth = g.channels;
+        p->per_channel = count > 1;
+    } else if (kind == TML_WOP_POOL) {
+        tml_pool_params *p = (tml_pool_params *)(void *)mem;
+        const tml_tensor *in = t[0];
+        p->batches = in->dims[0];
+        p->in_h = in->dims[1];
+        p->in_w = in->dims[2];
+        p->depth = in->dims[3];
+        p->out_h = g.out_h;
+        p->out_w = g.out_w;
+        p->stride_h = o[O_STRIDE_H];
+        p->stride_w = o[O_STRIDE_W];
+        p->filter_h = o[O_FILTER_H];
+        p->filter_w = o[O_FILTER_W];
+        p->pad_h = g.pad_h;
+        p->pad_w = g.pad_w;
+    } else {
+        tml_conv_params *p = (tml_conv_params *)(void *)mem;
+        p->stride_h = o[O_STRIDE_H];
+        p->stride_w = o[O_STRIDE_W];
+        p->dilation_h = o[O_DIL_H];
+        p->dilation_w = o[O_DIL_W];
+        p->pad_h = g.pad_h;
+        p->pad_w = g.pad_w;
+        p->depth_multiplier = kind == TML_WOP_DEPTHWISE ? o[O_DEPTH_MULT] : 1;
+    }
+    n->user = mem;
+    return TML_OK;
+}
