@@ -6,7 +6,8 @@
 # build-fuzz/fuzz-artifacts/.
 #
 # FUZZ_TARGET=fuzz_interp fuzzes the whole runtime (verify, create,
-# allocate, invoke) instead of the verifier alone.
+# allocate, invoke) instead of the verifier alone; FUZZ_TARGET=fuzz_bundle
+# fuzzes the SavedModel importer's checkpoint (variables.index) reader.
 #
 # usage: scripts/fuzz_smoke.sh [seconds]
 set -euo pipefail
@@ -18,7 +19,7 @@ shared=${TINYML_SHARED:-$root/../shared}
 jobs=${FUZZ_JOBS:-2}
 target=${FUZZ_TARGET:-fuzz_model}
 case "$target" in
-fuzz_model|fuzz_interp) ;;
+fuzz_model|fuzz_interp|fuzz_bundle) ;;
 *) echo "fuzz_smoke: unknown FUZZ_TARGET '$target'" >&2; exit 2 ;;
 esac
 
@@ -57,6 +58,14 @@ if [ "$found" = 1 ]; then
     done
 else
     echo "fuzz_smoke: no models under $shared/models/mlperf-tiny; fuzzing from scratch" >&2
+fi
+
+# fuzz_bundle starts from a real checkpoint table instead.
+if [ "$target" = fuzz_bundle ]; then
+    seeds=$build/fuzz-seeds-bundle
+    mkdir -p "$seeds"
+    idx=$shared/models/mlperf-tiny/kws_ref_model/variables/variables.index
+    if [ -f "$idx" ]; then cp "$idx" "$seeds/"; fi
 fi
 
 echo "fuzz_smoke: fuzzing $target for ${seconds}s (seeds: $(ls "$seeds" | wc -l))"

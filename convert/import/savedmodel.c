@@ -493,5 +493,9 @@ out:
     free(json);
     sm_free(&c);
     tmltf__saved_model__free_unpacked(sm, NULL);
+    /* Names from the file (object paths, layer names) stay on one line. */
+    for (char *p = err; rc != 0 && err_size && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     return rc;
 }
