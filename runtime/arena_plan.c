@@ -55,7 +55,7 @@ static tml_status carve(tml_interpreter *it, work *w)
     w->bytes = bytes;
     if (bytes > free_bytes) {
         it->needed_bytes = it->persistent_bytes + bytes;
-        tml_arena_error(it, "more than ", it->needed_bytes);
+        tml_arena_error(it, "at least ", it->needed_bytes);
         return TML_ERROR_ARENA;
     }
     uint8_t *p = it->arena + free_bytes - bytes;
@@ -81,33 +81,35 @@ static int is_const(const tml_interpreter *it, int32_t t)
     return (it->tensors[t].flags & TML_TENSOR_CONST) != 0;
 }
 
-/* Per-tensor lifetimes, before any sharing. */
+/* Per-tensor lifetimes, before any sharing: from the op that writes the
+ * tensor (0 for a model input) to the last op that reads it; model outputs,
+ * and model inputs that are kept, live to the last op.  The dataflow check
+ * (interp.c) proved every tensor is written once, before any read, so one
+ * "extend to this op" rule serves reads and the write. */
 static void raw_lifetimes(tml_interpreter *it, work *w)
 {
-    int32_t nt = it->model.ntensors, last_op = it->model.nops - 1;
-    for (int32_t t = 0; t < nt; t++) {
+    int32_t last_op = it->model.nops - 1;
+    for (int32_t t = 0; t < it->model.ntensors; t++) {
+        uint8_t f = it->tensors[t].flags;
         w->root[t] = t;
-        w->first[t] = -1;
-        w->last[t] = -1;
-        w->gflags[t] = it->tensors[t].flags;
+        w->gflags[t] = f;
         w->item_of[t] = -1;
-        if (it->tensors[t].flags & TML_TENSOR_INPUT)
-            w->first[t] = w->last[t] = 0;
+        w->first[t] = w->last[t] = (f & TML_TENSOR_INPUT) ? 0 : -1;
+        if ((f & TML_TENSOR_OUTPUT) || ((f & TML_TENSOR_INPUT) && !it->reuse_inputs))
+            w->last[t] = last_op;
     }
     for (int32_t i = 0; i < it->model.nops; i++) {
         const tml_node *n = &it->nodes[i];
-        for (int k = 0; k < n->noutputs; k++)
-            w->first[n->outputs[k]] = w->last[n->outputs[k]] = i;
-        for (int k = 0; k < n->ninputs; k++) {
-            int32_t t = n->inputs[k];
-            if (t >= 0 && w->last[t] < i)
+        for (int k = 0; k < n->ninputs + n->noutputs; k++) {
+            int writes = k >= n->ninputs;
+            int32_t t = writes ? n->outputs[k - n->ninputs] : n->inputs[k];
+            if (t < 0)
+                continue;
+            if (writes)
+                w->first[t] = i;
+            if (w->last[t] < i)
                 w->last[t] = i;
         }
-    }
-    for (int32_t t = 0; t < nt; t++) {
-        uint8_t f = it->tensors[t].flags;
-        if ((f & TML_TENSOR_OUTPUT) || ((f & TML_TENSOR_INPUT) && !it->reuse_inputs))
-            w->last[t] = last_op;
     }
 }
 

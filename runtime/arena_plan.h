@@ -11,8 +11,8 @@
 
 tml_status tml_plan_arena(tml_interpreter *it);
 
-/* Sets "arena too small: needs MORE<needed> bytes, has <arena>" (MORE ""
- * or "more than ") and returns TML_ERROR_ARENA (interp.c). */
+/* Sets "arena too small: needs MORE<needed> bytes, has <arena>" (MORE "",
+ * "at least " or "more than ") and returns TML_ERROR_ARENA (interp.c). */
 tml_status tml_arena_error(tml_interpreter *it, const char *more,
                            size_t needed);
 

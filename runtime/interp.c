@@ -49,7 +49,7 @@ void *tml_alloc_persistent(tml_interpreter *it, size_t bytes)
 {
     size_t need = align_up(bytes);
     if (need < bytes || need > it->arena_size - it->persistent_bytes) {
-        tml_arena_error(it, "more than ", it->persistent_bytes + need);
+        tml_arena_error(it, "at least ", it->persistent_bytes + need);
         return NULL;
     }
     it->persistent_bytes += need;
@@ -335,7 +335,7 @@ static tml_status check_dataflow(tml_interpreter *it)
     const tml_model *m = &it->model;
     size_t free_bytes = it->arena_size - it->persistent_bytes;
     if ((size_t)m->ntensors > free_bytes)
-        return tml_arena_error(it, "more than ",
+        return tml_arena_error(it, "at least ",
                                it->persistent_bytes + (size_t)m->ntensors);
     uint8_t *written = it->arena;
     for (int32_t i = 0; i < m->ntensors; i++)

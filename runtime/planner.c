@@ -4,15 +4,16 @@
 /* The orders the planner tries, each a full greedy placement. */
 enum { BY_SIZE, BY_FIRST_USE, BY_LIFETIME, BY_AREA, STRATEGIES };
 
+/* Sort key of an item in a strategy (descending): a 64-bit product fits
+ * size x life. */
 static uint64_t key(const tml_plan_item *a, int strategy)
 {
     uint64_t life = (uint64_t)(a->last - a->first + 1);
-    switch (strategy) {
-    case BY_FIRST_USE: return (uint64_t)(0x7fffffff - a->first);
-    case BY_LIFETIME: return life;
-    case BY_AREA: return life * a->size;
-    default: return a->size;
-    }
+    if (strategy == BY_FIRST_USE)
+        return (uint64_t)(0x7fffffff - a->first);
+    /* BY_SIZE: size, BY_LIFETIME: life, BY_AREA: life x size. */
+    uint64_t size = strategy == BY_LIFETIME ? 1 : a->size;
+    return (strategy == BY_SIZE ? 1 : life) * size;
 }
 
 static int goes_before(const tml_plan_item *a, int32_t ia,

@@ -87,11 +87,17 @@ static void test_call_order(void **state)
     assert_string_equal(tml_error(&it), "tml_invoke: call tml_allocate first");
     float a[4] = { 0 };
     assert_int_equal(tml_set_input(&it, 0, a, sizeof a), TML_ERROR_STATE);
+    assert_string_equal(tml_error(&it), "input: call tml_allocate first");
+    assert_int_equal(tml_input_bytes(&it, 0), 0);   /* not allocated yet */
     assert_int_equal(tml_allocate(&it), TML_OK);
     assert_int_equal(tml_allocate(&it), TML_OK);   /* idempotent */
     assert_int_equal(tml_create(&it, NULL, size, arena, sizeof arena), TML_ERROR_ARGUMENT);
     assert_string_equal(tml_error(&it), "tml_create: model is NULL");
     assert_int_equal(tml_allocate(&it), TML_ERROR_STATE);
+    assert_string_equal(tml_error(&it), "tml_allocate: call tml_create first");
+    /* An arena that cannot hold one aligned record. */
+    assert_int_equal(tml_create(&it, model, size, arena + 1, 8), TML_ERROR_ARENA);
+    assert_string_equal(tml_error(&it), "arena too small: needs more than 8 bytes, has 8");
     free(model);
 }
 
@@ -113,8 +119,17 @@ static void test_arena_needed_is_exact(void **state)
 
     assert_int_equal(tml_create(&it, r.model, r.model_size, arena, needed - 8), TML_OK);
     assert_int_equal(tml_allocate(&it), TML_ERROR_ARENA);
-    assert_non_null(strstr(tml_error(&it), "arena too small: "));
+    /* (Here the planner's working memory is the larger part: its size is
+     * known before planning, as a lower bound.) */
+    char expected[96];
+    snprintf(expected, sizeof expected, "arena too small: needs at least %zu "
+             "bytes, has %zu", needed, needed - 8);
+    assert_string_equal(tml_error(&it), expected);
     assert_int_equal(tml_arena_needed(&it), needed);
+    /* Too small for the tables tml_create builds: a lower bound. */
+    assert_int_equal(tml_create(&it, r.model, r.model_size, arena, 16), TML_ERROR_ARENA);
+    assert_non_null(strstr(tml_error(&it), "arena too small: needs at least "));
+    assert_non_null(strstr(tml_error(&it), " bytes, has 16"));
     tml_test_runner_close(&r);
 }
 
@@ -198,6 +213,12 @@ static void test_details(void **state)
     assert_int_equal(out.zero_point, -128);
     assert_true(out.scale == 0.00390625f);
     assert_int_equal(tml_output_details(&it, 1, &out), TML_ERROR_ARGUMENT);
+    /* The device program's accessors agree with the details. */
+    assert_int_equal(tml_input_bytes(&it, 0), 490);
+    assert_int_equal(tml_output_bytes(&it, 0), 12);
+    assert_int_equal(tml_input_bytes(&it, 1), 0);
+    assert_int_equal(tml_output_bytes(&it, -1), 0);
+    assert_int_equal(tml_input_bytes(NULL, 0), 0);
     tml_op_info oi;
     assert_int_equal(tml_op_details(&it, 0, &oi), TML_OK);
     assert_string_equal(oi.name, "CONV_2D");
