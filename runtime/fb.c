@@ -1,19 +1,38 @@
-/* Bounds-checked FlatBuffers primitives; see fb.h. */
+/* FlatBuffers primitives; see fb.h. */
 #include "fb.h"
+
+const char *tml_fb_nth(const char *list, unsigned k)
+{
+    while (k--)
+        while (*list++)
+            ;
+    return list;
+}
 
 const char *tml_fb_error_text(int rc)
 {
-    switch (rc) {
-    case TML_FB_OK: return "ok";
-    case TML_FB_BOUNDS: return "out of bounds";
-    case TML_FB_ALIGN: return "misaligned";
-    case TML_FB_VTABLE_BOUNDS: return "vtable out of bounds";
-    case TML_FB_VTABLE_SIZE: return "vtable size is odd or < 4";
-    case TML_FB_INLINE_SIZE: return "table inline size out of bounds";
-    case TML_FB_FIELD: return "field extends past its table";
-    case TML_FB_NUL: return "string not NUL-terminated";
-    default: return "malformed";
-    }
+    if (rc < 0 || rc > TML_FB_NUL)
+        return "malformed";
+    return tml_fb_nth("ok\0out of bounds\0misaligned\0vtable out of bounds\0"
+                      "vtable size is odd or < 4\0"
+                      "table inline size out of bounds\0"
+                      "field extends past its table\0"
+                      "string not NUL-terminated", (unsigned)rc);
+}
+
+static const uint8_t *vtable_of(const uint8_t *base, uint32_t table)
+{
+    /* vtable = table - soffset; verified tables keep it inside the file,
+     * and unsigned arithmetic wraps to the same offset. */
+    return base + (table - tml_fb_u32(base + table));
+}
+
+uint32_t tml_fb_pos(const uint8_t *base, uint32_t table, int field)
+{
+    const uint8_t *v = vtable_of(base, table);
+    uint32_t slot = 4u + 2u * (uint32_t)field;
+    uint32_t off = slot + 2 <= tml_fb_u16(v) ? tml_fb_u16(v + slot) : 0;
+    return off ? table + off : 0;
 }
 
 int tml_fb_in(const tml_fb *fb, uint64_t off, uint64_t len)
@@ -35,8 +54,7 @@ int tml_fb_table(tml_fb *fb, uint32_t table)
         return fail(fb, TML_FB_BOUNDS, table);
     if (table % 4)
         return fail(fb, TML_FB_ALIGN, table);
-    int32_t soff = (int32_t)tml_fb_u32(fb->base + table);
-    int64_t vt = (int64_t)table - (int64_t)soff;
+    int64_t vt = (int64_t)table - (int32_t)tml_fb_u32(fb->base + table);
     if (vt < 0 || !tml_fb_in(fb, (uint64_t)vt, 4))
         return fail(fb, TML_FB_VTABLE_BOUNDS, table);
     if (vt % 2)
@@ -55,71 +73,20 @@ int tml_fb_table(tml_fb *fb, uint32_t table)
 int tml_fb_field(tml_fb *fb, uint32_t table, int field, uint32_t size,
                  uint32_t *pos)
 {
+    uint32_t p = field < 0 ? 0 : tml_fb_pos(fb->base, table, field);
     *pos = 0;
-    /* Re-derive the vtable; callers pass tables checked by tml_fb_table,
-     * and the checks here are cheap enough to repeat for safety. */
-    int rc = tml_fb_table(fb, table);
-    if (rc)
-        return rc;
-    int32_t soff = (int32_t)tml_fb_u32(fb->base + table);
-    const uint8_t *v = fb->base + ((int64_t)table - (int64_t)soff);
-    uint16_t vsize = tml_fb_u16(v), isize = tml_fb_u16(v + 2);
-    if (field < 0 || (uint32_t)(4 + 2 * field + 2) > vsize)
-        return TML_FB_OK;
-    uint16_t off = tml_fb_u16(v + 4 + 2 * field);
-    if (off == 0)
-        return TML_FB_OK;
-    if ((uint32_t)off + size > isize)
-        return fail(fb, TML_FB_FIELD, (uint64_t)table + off);
-    *pos = table + off;
+    /* p - table is the field's 16-bit offset inside the table. */
+    if (p && p - table + (uint64_t)size >
+                 tml_fb_u16(vtable_of(fb->base, table) + 2))
+        return fail(fb, TML_FB_FIELD, p);
+    *pos = p;
     return TML_FB_OK;
 }
 
-int tml_fb_field_u8(tml_fb *fb, uint32_t table, int field, uint8_t def,
-                    uint8_t *out)
+int tml_fb_deref(tml_fb *fb, uint32_t pos, uint32_t *target)
 {
-    uint32_t pos;
-    int rc = tml_fb_field(fb, table, field, 1, &pos);
-    *out = rc || !pos ? def : fb->base[pos];
-    return rc;
-}
-
-int tml_fb_field_i32(tml_fb *fb, uint32_t table, int field, int32_t def,
-                     int32_t *out)
-{
-    uint32_t pos;
-    int rc = tml_fb_field(fb, table, field, 4, &pos);
-    *out = rc || !pos ? def : (int32_t)tml_fb_u32(fb->base + pos);
-    return rc;
-}
-
-int tml_fb_field_u32(tml_fb *fb, uint32_t table, int field, uint32_t def,
-                     uint32_t *out)
-{
-    uint32_t pos;
-    int rc = tml_fb_field(fb, table, field, 4, &pos);
-    *out = rc || !pos ? def : tml_fb_u32(fb->base + pos);
-    return rc;
-}
-
-int tml_fb_field_u64(tml_fb *fb, uint32_t table, int field, uint64_t def,
-                     uint64_t *out)
-{
-    uint32_t pos;
-    int rc = tml_fb_field(fb, table, field, 8, &pos);
-    *out = rc || !pos ? def : tml_fb_u64(fb->base + pos);
-    return rc;
-}
-
-int tml_fb_field_ref(tml_fb *fb, uint32_t table, int field, uint32_t *target)
-{
-    uint32_t pos;
-    *target = 0;
-    int rc = tml_fb_field(fb, table, field, 4, &pos);
-    if (rc || !pos)
-        return rc;
     uint64_t t = (uint64_t)pos + tml_fb_u32(fb->base + pos);
-    /* A uoffset of 0 would point at itself: never valid. */
+    *target = 0;
     if (t == pos || !tml_fb_in(fb, t, 4))
         return fail(fb, TML_FB_BOUNDS, pos);
     *target = (uint32_t)t;
@@ -136,19 +103,49 @@ int tml_fb_vector(tml_fb *fb, uint32_t ref, uint32_t elem_size,
     if (ref % 4)
         return fail(fb, TML_FB_ALIGN, ref);
     uint32_t n = tml_fb_u32(fb->base + ref);
-    uint64_t start = (uint64_t)ref + 4;
+    uint32_t start = ref + 4;
     /* The count is bounded by the bytes left in the file, so a hostile
      * length can never make a caller loop past the end. */
     if (!tml_fb_in(fb, start, (uint64_t)n * elem_size))
         return fail(fb, TML_FB_BOUNDS, ref);
     /* Pointers to the elements are handed out, so alignment is checked
      * on the real address, not just the offset. */
-    if (align > 1 && n > 0 &&
-        (uintptr_t)(fb->base + start) % align != 0)
+    if (n && (uintptr_t)(fb->base + start) % align)
         return fail(fb, TML_FB_ALIGN, start);
     *count = n;
-    *data = (uint32_t)start;
+    *data = start;
     return TML_FB_OK;
+}
+
+int tml_fb_string(tml_fb *fb, uint32_t ref, uint32_t *data)
+{
+    uint32_t n;
+    int rc = tml_fb_vector(fb, ref, 1, 1, &n, data);
+    if (!rc && (!tml_fb_in(fb, (uint64_t)*data + n, 1) ||
+                fb->base[*data + n] != 0))
+        rc = fail(fb, TML_FB_NUL, ref);
+    if (rc)
+        *data = 0;
+    return rc;
+}
+
+int tml_fb_field_u32(tml_fb *fb, uint32_t table, int field, uint32_t def,
+                     uint32_t *out)
+{
+    uint32_t pos;
+    int rc = tml_fb_field(fb, table, field, 4, &pos);
+    *out = pos ? tml_fb_u32(fb->base + pos) : def;
+    return rc;
+}
+
+int tml_fb_field_ref(tml_fb *fb, uint32_t table, int field, uint32_t *target)
+{
+    uint32_t pos;
+    int rc = tml_fb_field(fb, table, field, 4, &pos);
+    *target = 0;
+    if (rc || !pos)
+        return rc;
+    return tml_fb_deref(fb, pos, target);
 }
 
 int tml_fb_field_vector(tml_fb *fb, uint32_t table, int field,
@@ -156,9 +153,9 @@ int tml_fb_field_vector(tml_fb *fb, uint32_t table, int field,
                         uint32_t *data)
 {
     uint32_t ref;
+    int rc = tml_fb_field_ref(fb, table, field, &ref);
     *count = 0;
     *data = 0;
-    int rc = tml_fb_field_ref(fb, table, field, &ref);
     if (rc || !ref)
         return rc;
     return tml_fb_vector(fb, ref, elem_size, align, count, data);
@@ -167,47 +164,36 @@ int tml_fb_field_vector(tml_fb *fb, uint32_t table, int field,
 int tml_fb_field_string(tml_fb *fb, uint32_t table, int field,
                         uint32_t *data)
 {
-    uint32_t ref, n, start;
-    *data = 0;
+    uint32_t ref;
     int rc = tml_fb_field_ref(fb, table, field, &ref);
+    *data = 0;
     if (rc || !ref)
         return rc;
-    rc = tml_fb_vector(fb, ref, 1, 1, &n, &start);
-    if (rc)
+    return tml_fb_string(fb, ref, data);
+}
+
+int tml_fb_field_table(tml_fb *fb, uint32_t table, int field, uint32_t *out)
+{
+    uint32_t ref;
+    int rc = tml_fb_field_ref(fb, table, field, &ref);
+    *out = 0;
+    if (rc || !ref)
         return rc;
-    if (!tml_fb_in(fb, (uint64_t)start + n, 1) || fb->base[start + n] != 0)
-        return fail(fb, TML_FB_NUL, ref);
-    *data = start;
-    return TML_FB_OK;
+    rc = tml_fb_table(fb, ref);
+    *out = rc ? 0 : ref;
+    return rc;
 }
 
 int tml_fb_vector_table(tml_fb *fb, uint32_t data, uint32_t i,
                         uint32_t *table)
 {
     uint64_t pos = (uint64_t)data + 4u * (uint64_t)i;
+    int rc;
     *table = 0;
     if (!tml_fb_in(fb, pos, 4))
         return fail(fb, TML_FB_BOUNDS, pos);
-    uint64_t t = pos + tml_fb_u32(fb->base + pos);
-    if (t == pos || !tml_fb_in(fb, t, 4))
-        return fail(fb, TML_FB_BOUNDS, pos);
-    int rc = tml_fb_table(fb, (uint32_t)t);
-    if (rc)
-        return rc;
-    *table = (uint32_t)t;
-    return TML_FB_OK;
-}
-
-int tml_fb_field_table(tml_fb *fb, uint32_t table, int field, uint32_t *out)
-{
-    uint32_t ref;
-    *out = 0;
-    int rc = tml_fb_field_ref(fb, table, field, &ref);
-    if (rc || !ref)
-        return rc;
-    rc = tml_fb_table(fb, ref);
-    if (rc)
-        return rc;
-    *out = ref;
-    return TML_FB_OK;
+    if ((rc = tml_fb_deref(fb, (uint32_t)pos, table)) ||
+        (rc = tml_fb_table(fb, *table)))
+        *table = 0;
+    return rc;
 }

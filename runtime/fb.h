@@ -1,13 +1,15 @@
 /*
- * Bounds-checked little-endian FlatBuffers primitives (the subset the
- * TFLite schema needs): scalars, tables with vtables, vectors, strings.
+ * Little-endian FlatBuffers primitives (the subset the TFLite schema needs):
+ * tables with vtables, vectors, strings.
  *
- * Every checked helper returns TML_FB_OK or an error code and, on error,
- * leaves the offending file offset in fb->where for the caller's message.
- * Offsets are relative to fb->base; all arithmetic is done in uint64 so a
- * hostile offset or length cannot wrap.  The file size is limited to
- * TML_FB_MAX_SIZE (FlatBuffers' own 2 GiB limit), so every in-bounds offset
- * fits in uint32.
+ * Checked helpers return TML_FB_OK or an error code and, on error, leave the
+ * offending file offset in fb->where for the caller's message.  Offsets are
+ * relative to fb->base; arithmetic is done in uint64 so a hostile offset or
+ * length cannot wrap.  The file size is limited to TML_FB_MAX_SIZE
+ * (FlatBuffers' own 2 GiB limit), so every in-bounds offset fits in uint32.
+ *
+ * Unchecked helpers (tml_fb_u16/u32/u64, tml_fb_pos) read a file that a
+ * verifier has already walked ("verify once, then trust").
  */
 #ifndef TML_FB_H
 #define TML_FB_H
@@ -37,6 +39,10 @@ enum {
 /* A short phrase for an error code: "out of bounds". */
 const char *tml_fb_error_text(int rc);
 
+/* String k (from 0) of a list of NUL-terminated strings stored back to back
+ * ("a\0b\0"): one const blob instead of an array of pointers. */
+const char *tml_fb_nth(const char *list, unsigned k);
+
 /* Unchecked reads: the caller guarantees the bytes are in the file. */
 static inline uint16_t tml_fb_u16(const uint8_t *p)
 {
@@ -52,6 +58,11 @@ static inline uint64_t tml_fb_u64(const uint8_t *p)
     return (uint64_t)tml_fb_u32(p) | ((uint64_t)tml_fb_u32(p + 4) << 32);
 }
 
+/* Position of field `field` of a table that passed tml_fb_table, 0 when
+ * absent; no bounds checks (the field's bytes were checked when the file
+ * was verified). */
+uint32_t tml_fb_pos(const uint8_t *base, uint32_t table, int field);
+
 /* 1 when [off, off + len) lies inside the file. */
 int tml_fb_in(const tml_fb *fb, uint64_t off, uint64_t len);
 
@@ -60,25 +71,16 @@ int tml_fb_in(const tml_fb *fb, uint64_t off, uint64_t len);
  * the file. */
 int tml_fb_table(tml_fb *fb, uint32_t table);
 
-/* Position of field `field` (id) of a checked table, 0 when absent.  An
- * error when the field's `size` bytes would leave the table's inline data. */
+/* Position of field `field` (id) of a table that passed tml_fb_table, 0
+ * when absent.  An error when the field's `size` bytes would leave the
+ * table's inline data. */
 int tml_fb_field(tml_fb *fb, uint32_t table, int field, uint32_t size,
                  uint32_t *pos);
 
-/* Scalar fields with their schema default when absent. */
-int tml_fb_field_u8(tml_fb *fb, uint32_t table, int field, uint8_t def,
-                    uint8_t *out);
-int tml_fb_field_i32(tml_fb *fb, uint32_t table, int field, int32_t def,
-                     int32_t *out);
-int tml_fb_field_u32(tml_fb *fb, uint32_t table, int field, uint32_t def,
-                     uint32_t *out);
-int tml_fb_field_u64(tml_fb *fb, uint32_t table, int field, uint64_t def,
-                     uint64_t *out);
-
-/* Offset field (uoffset to a table, vector or string): *target is the
- * absolute offset, 0 when the field is absent.  Checks the target is in
- * the file (its contents are checked by the typed helpers below). */
-int tml_fb_field_ref(tml_fb *fb, uint32_t table, int field, uint32_t *target);
+/* Follows the uoffset stored at `pos` (4 bytes inside the file): *target
+ * is the absolute offset, checked to be in the file with 4 bytes after it
+ * and not `pos` itself (a uoffset of 0 is never valid). */
+int tml_fb_deref(tml_fb *fb, uint32_t pos, uint32_t *target);
 
 /* The vector whose length word is at `ref`: *count elements of elem_size
  * bytes starting at *data, all inside the file; the length word must be
@@ -86,23 +88,24 @@ int tml_fb_field_ref(tml_fb *fb, uint32_t table, int field, uint32_t *target);
 int tml_fb_vector(tml_fb *fb, uint32_t ref, uint32_t elem_size,
                   uint32_t align, uint32_t *count, uint32_t *data);
 
-/* Vector field: count 0 and data 0 when absent. */
+/* The string whose length word is at `ref`: *data is its first byte,
+ * NUL-terminated inside the file. */
+int tml_fb_string(tml_fb *fb, uint32_t ref, uint32_t *data);
+
+/* Conveniences over the above for tools and tests: a field's uoffset
+ * target, vector, string (offset of its first byte) or table (checked),
+ * 0 / count 0 when absent; element i of a vector of tables. */
+int tml_fb_field_u32(tml_fb *fb, uint32_t table, int field, uint32_t def,
+                     uint32_t *out);
+int tml_fb_field_ref(tml_fb *fb, uint32_t table, int field, uint32_t *target);
 int tml_fb_field_vector(tml_fb *fb, uint32_t table, int field,
                         uint32_t elem_size, uint32_t align, uint32_t *count,
                         uint32_t *data);
-
-/* String field: *data is the offset of its first byte (NUL-terminated
- * inside the file), 0 when absent. */
 int tml_fb_field_string(tml_fb *fb, uint32_t table, int field,
                         uint32_t *data);
-
-/* Element i of a vector of tables starting at `data` (i < its count):
- * *table is the checked table. */
-int tml_fb_vector_table(tml_fb *fb, uint32_t data, uint32_t i,
-                        uint32_t *table);
-
-/* Optional table field: *table 0 when absent, else the checked table. */
 int tml_fb_field_table(tml_fb *fb, uint32_t table, int field,
                        uint32_t *out);
+int tml_fb_vector_table(tml_fb *fb, uint32_t data, uint32_t i,
+                        uint32_t *table);
 
 #endif

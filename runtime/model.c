@@ -1,11 +1,21 @@
 /*
  * The TFLite flatbuffer verifier and the verified model view (model.h).
  *
- * tml_model_load() checks everything the accessors and the interpreter
- * will later trust: every offset, vector and string of every table the
- * runtime reads, every index, every shape and data size.  The accessors
- * then reuse the same decoding functions (read_tensor, read_op, ...), so
- * what was verified is exactly what is read.
+ * The verifier is table-driven: k_fields describes every field of every
+ * schema table the file may hold (Model, OperatorCode, Buffer, SubGraph,
+ * Tensor, QuantizationParameters, Operator and the metadata/signature
+ * tables), and one walker checks each field by its kind: scalars in their
+ * table's inline data, offsets, vectors (length and alignment), strings
+ * (NUL), sub-tables (recursively), index fields and index vectors against
+ * the count of what they index.  After a table's fields, a per-table check
+ * (check_table) looks at what the schema cannot say: types, shapes, data
+ * sizes, quantization.  It reads the table with the same unchecked
+ * decoders (decode_*) the accessors use, so what was verified is exactly
+ * what is read later.
+ *
+ * Messages are one line: the path from the root ("subgraphs[0]: tensors[12]
+ * 'conv1/out': buffer: "), built from the walker's frames and the field
+ * names, then what is wrong with expected vs got.
  *
  * Work is bounded by the file size: vector counts are bounded by the bytes
  * left in the file, and a work budget proportional to the size stops files
@@ -21,227 +31,299 @@
 #include "schema.h"
 
 #define BUILTIN_CUSTOM 32
+#define NO_INDEX 0xffffffffu
+#define MAX_BYTES 0x7fffffffu
 
 /* A valid pointer for empty shapes and index lists. */
 static const int32_t k_empty[1] = { 0 };
 
 size_t tml_model_dtype_size(int32_t type)
 {
-    switch (type) {
-    case TML_FLOAT32: return 4;
-    case TML_FLOAT16: return 2;
-    case TML_INT32: return 4;
-    case TML_UINT8: return 1;
-    case TML_INT64: return 8;
-    case TML_BOOL: return 1;
-    case TML_INT16: return 2;
-    case TML_INT8: return 1;
-    default: return 0;
+    /* Element bytes by TensorType, 0 = not a type tinyml computes with
+     * (STRING, COMPLEX64, FLOAT64, ...). */
+    static const uint8_t sizes[10] = { 4, 2, 4, 1, 8, 0, 1, 2, 0, 1 };
+    return type >= 0 && type < 10 ? sizes[type] : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The schema, as data                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Tables, in the order of k_first. */
+enum { S_MODEL, S_OPCODE, S_BUFFER, S_SUBGRAPH, S_TENSOR, S_QUANT, S_OP,
+       S_METADATA, S_SIGNATURE, S_TENSORMAP, S_EXT_GROUP, S_EXT_BUFFER,
+       S_COUNT };
+
+/* Field kinds.  Scalars first, then offsets to vectors, then to tables. */
+enum {
+    K_U8, K_U32, K_U64,
+    K_INDEX,        /* uint32 index into the vector of tables `sub` */
+    K_STRING,
+    K_NAME,         /* string without control bytes, shown in messages */
+    K_BYTES,
+    K_INTS,         /* int32 or float32 elements */
+    K_INT64S,
+    K_SCALES,       /* float32, walked by check_tensor: charged */
+    K_INDICES,      /* int32 indices into the vector of tables `sub` */
+    K_OPT_INDICES,  /* the same, -1 allowed (optional operator input) */
+    K_TABLES,       /* vector of tables of schema `sub` */
+    K_TABLE,        /* table of schema `sub` */
+    K_OPAQUE        /* table checked for structure only (options) */
+};
+
+typedef struct field_desc {
+    uint8_t id, kind, sub;
+} field_desc;
+
+/* Indices into k_fields (and k_names) that the checks refer to. */
+enum {
+    F_VERSION = 0, F_OPCODES = 1, F_BUFFERS = 2, F_SUBGRAPHS = 3,
+    F_DESCRIPTION = 4,
+    F_DEPRECATED_CODE = 10, F_CUSTOM_CODE = 11, F_OPCODE_VERSION = 12,
+    F_BUILTIN_CODE = 13,
+    F_DATA = 14, F_OFFSET = 15, F_SIZE = 16,
+    F_TENSORS = 17, F_SG_INPUTS = 18, F_SG_OUTPUTS = 19, F_OPERATORS = 20,
+    F_NAME = 22, F_SHAPE = 23, F_TYPE = 24, F_BUFFER = 25, F_QUANT = 26,
+    F_IS_VARIABLE = 27, F_SPARSITY = 28,
+    F_SCALE = 32, F_ZERO_POINT = 33, F_QDIM = 35,
+    F_OPCODE_INDEX = 36, F_INPUTS = 37, F_OUTPUTS = 38, F_OPTIONS_TYPE = 39,
+    F_OPTIONS = 40, F_LARGE_OFFSET = 44,
+    F_ROOT = 55
+};
+
+/* Every field of every table the file may hold, table by table.  The
+ * Model's buffers and operator codes come before its subgraphs so that
+ * tensors and operators can be checked against them. */
+static const field_desc k_fields[] = {
+    /* Model */
+    { TML_F_MODEL_VERSION, K_U32, 0 },
+    { TML_F_MODEL_OPCODES, K_TABLES, S_OPCODE },
+    { TML_F_MODEL_BUFFERS, K_TABLES, S_BUFFER },
+    { TML_F_MODEL_SUBGRAPHS, K_TABLES, S_SUBGRAPH },
+    { TML_F_MODEL_DESCRIPTION, K_STRING, 0 },
+    { TML_F_MODEL_METADATA_BUFFER, K_INDICES, S_BUFFER },
+    { TML_F_MODEL_METADATA, K_TABLES, S_METADATA },
+    { TML_F_MODEL_SIGNATURE_DEFS, K_TABLES, S_SIGNATURE },
+    { TML_F_MODEL_EXTERNAL_BUFFER_GROUPS, K_TABLES, S_EXT_GROUP },
+    { TML_F_MODEL_EXTERNAL_BUFFERS, K_TABLES, S_EXT_BUFFER },
+    /* OperatorCode */
+    { TML_F_OPCODE_DEPRECATED_BUILTIN, K_U8, 0 },
+    { TML_F_OPCODE_CUSTOM, K_NAME, 0 },
+    { TML_F_OPCODE_VERSION, K_U32, 0 },
+    { TML_F_OPCODE_BUILTIN, K_U32, 0 },
+    /* Buffer */
+    { TML_F_BUFFER_DATA, K_BYTES, 0 },
+    { TML_F_BUFFER_OFFSET, K_U64, 0 },
+    { TML_F_BUFFER_SIZE, K_U64, 0 },
+    /* SubGraph: tensors first, the index vectors need their count */
+    { TML_F_SUBGRAPH_TENSORS, K_TABLES, S_TENSOR },
+    { TML_F_SUBGRAPH_INPUTS, K_INDICES, S_TENSOR },
+    { TML_F_SUBGRAPH_OUTPUTS, K_INDICES, S_TENSOR },
+    { TML_F_SUBGRAPH_OPERATORS, K_TABLES, S_OP },
+    { TML_F_SUBGRAPH_NAME, K_STRING, 0 },
+    /* Tensor: the name first, so later messages can show it */
+    { TML_F_TENSOR_NAME, K_NAME, 0 },
+    { TML_F_TENSOR_SHAPE, K_INTS, 0 },
+    { TML_F_TENSOR_TYPE, K_U8, 0 },
+    { TML_F_TENSOR_BUFFER, K_INDEX, S_BUFFER },
+    { TML_F_TENSOR_QUANT, K_TABLE, S_QUANT },
+    { TML_F_TENSOR_IS_VARIABLE, K_U8, 0 },
+    { TML_F_TENSOR_SPARSITY, K_OPAQUE, 0 },
+    { TML_F_TENSOR_SHAPE_SIGNATURE, K_INTS, 0 },
+    /* QuantizationParameters */
+    { TML_F_QUANT_MIN, K_INTS, 0 },
+    { TML_F_QUANT_MAX, K_INTS, 0 },
+    { TML_F_QUANT_SCALE, K_SCALES, 0 },
+    { TML_F_QUANT_ZERO_POINT, K_INT64S, 0 },
+    { TML_F_QUANT_DETAILS, K_OPAQUE, 0 },
+    { TML_F_QUANT_DIM, K_U32, 0 },
+    /* Operator */
+    { TML_F_OP_OPCODE_INDEX, K_INDEX, S_OPCODE },
+    { TML_F_OP_INPUTS, K_OPT_INDICES, S_TENSOR },
+    { TML_F_OP_OUTPUTS, K_INDICES, S_TENSOR },
+    { TML_F_OP_OPTIONS_TYPE, K_U8, 0 },
+    { TML_F_OP_OPTIONS, K_OPAQUE, 0 },
+    { TML_F_OP_CUSTOM_OPTIONS, K_BYTES, 0 },
+    { TML_F_OP_MUTATING_VARIABLE_INPUTS, K_BYTES, 0 },
+    { TML_F_OP_INTERMEDIATES, K_INDICES, S_TENSOR },
+    { TML_F_OP_LARGE_CUSTOM_OPTIONS_OFFSET, K_U64, 0 },
+    { TML_F_OP_LARGE_CUSTOM_OPTIONS_SIZE, K_U64, 0 },
+    { TML_F_OP_OPTIONS_2, K_OPAQUE, 0 },
+    /* Metadata */
+    { TML_F_METADATA_NAME, K_STRING, 0 },
+    { TML_F_METADATA_BUFFER, K_INDEX, S_BUFFER },
+    /* SignatureDef */
+    { TML_F_SIGNATURE_INPUTS, K_TABLES, S_TENSORMAP },
+    { TML_F_SIGNATURE_OUTPUTS, K_TABLES, S_TENSORMAP },
+    { TML_F_SIGNATURE_KEY, K_STRING, 0 },
+    /* TensorMap */
+    { TML_F_TENSORMAP_NAME, K_STRING, 0 },
+    /* ExternalBufferGroup */
+    { TML_F_EXTERNAL_GROUP_NAME, K_STRING, 0 },
+    /* ExternalBuffer */
+    { TML_F_EXTERNAL_BUFFER_PACKING, K_STRING, 0 },
+};
+
+/* First field of each table in k_fields; the last entry ends the list. */
+static const uint8_t k_first[S_COUNT + 1] = {
+    0, 10, 14, 17, 22, 30, 36, 47, 49, 52, 53, 54, 55
+};
+
+/* schema.fbs names of k_fields, in the same order, then F_ROOT. */
+static const char k_names[] =
+    "version\0operator_codes\0buffers\0subgraphs\0description\0"
+    "metadata_buffer\0metadata\0signature_defs\0external_buffer_groups\0"
+    "external_buffers\0"
+    "deprecated_builtin_code\0custom_code\0version\0builtin_code\0"
+    "data\0offset\0size\0"
+    "tensors\0inputs\0outputs\0operators\0name\0"
+    "name\0shape\0type\0buffer\0quantization\0is_variable\0sparsity\0"
+    "shape_signature\0"
+    "min\0max\0scale\0zero_point\0details\0quantized_dimension\0"
+    "opcode_index\0inputs\0outputs\0builtin_options_type\0builtin_options\0"
+    "custom_options\0mutating_variable_inputs\0intermediates\0"
+    "large_custom_options_offset\0large_custom_options_size\0"
+    "builtin_options_2\0"
+    "name\0buffer\0"
+    "inputs\0outputs\0signature_key\0"
+    "name\0name\0packing\0"
+    "root table";
+
+/* ------------------------------------------------------------------ */
+/* Unchecked decoding, shared by the checks and the accessors          */
+/* ------------------------------------------------------------------ */
+
+/* Target of an offset field, 0 when absent. */
+static uint32_t fref(const uint8_t *b, uint32_t t, int id)
+{
+    uint32_t p = tml_fb_pos(b, t, id);
+    return p ? p + tml_fb_u32(b + p) : 0;
+}
+
+/* Vector field: element count, *data the first element (0 if absent). */
+static uint32_t fvec(const uint8_t *b, uint32_t t, int id, uint32_t *data)
+{
+    uint32_t r = fref(b, t, id);
+    *data = r ? r + 4 : 0;
+    return r ? tml_fb_u32(b + r) : 0;
+}
+
+static const void *vec_ptr(const uint8_t *b, uint32_t n, uint32_t data)
+{
+    return n ? (const void *)(b + data) : (const void *)k_empty;
+}
+
+/* Scalar field of 1 (signed byte) or 4 bytes, `def` when absent. */
+static int32_t fint(const uint8_t *b, uint32_t t, int id, int bytes,
+                    int32_t def)
+{
+    uint32_t p = tml_fb_pos(b, t, id);
+    if (!p)
+        return def;
+    return bytes == 1 ? (int8_t)b[p] : (int32_t)tml_fb_u32(b + p);
+}
+
+static uint64_t fu64(const uint8_t *b, uint32_t t, int id)
+{
+    uint32_t p = tml_fb_pos(b, t, id);
+    return p ? tml_fb_u64(b + p) : 0;
+}
+
+/* Table i of the vector of tables whose first element is at `data`. */
+static uint32_t elem(const uint8_t *b, uint32_t data, uint32_t i)
+{
+    uint32_t p = data + 4 * i;
+    return p + tml_fb_u32(b + p);
+}
+
+/* Everything of a Tensor but its buffer's data; *quant is its
+ * QuantizationParameters table (0 when absent). */
+static void decode_tensor(const uint8_t *b, uint32_t t, tml_model_tensor *o,
+                          uint32_t *quant)
+{
+    uint32_t n, data, q, name = fref(b, t, TML_F_TENSOR_NAME);
+
+    memset(o, 0, sizeof *o);
+    o->name = name ? (const char *)b + name + 4 : "";
+    o->ndims = (int32_t)fvec(b, t, TML_F_TENSOR_SHAPE, &data);
+    o->dims = vec_ptr(b, (uint32_t)o->ndims, data);
+    o->type = fint(b, t, TML_F_TENSOR_TYPE, 1, 0);
+    o->buffer = (uint32_t)fint(b, t, TML_F_TENSOR_BUFFER, 4, 0);
+    o->is_variable = fint(b, t, TML_F_TENSOR_IS_VARIABLE, 1, 0) != 0;
+    *quant = q = fref(b, t, TML_F_TENSOR_QUANT);
+    if (!q)
+        return;
+    n = fvec(b, q, TML_F_QUANT_SCALE, &data);
+    o->nscales = (int32_t)n;
+    o->scales = n ? (const float *)(const void *)(b + data) : NULL;
+    /* Zero points without scales mean nothing: "not quantized". */
+    n = fvec(b, q, TML_F_QUANT_ZERO_POINT, &data);
+    o->zero_points = n && o->scales
+        ? (const int64_t *)(const void *)(b + data) : NULL;
+    o->quant_dim = fint(b, q, TML_F_QUANT_DIM, 4, 0);
+}
+
+/* Elements times element size, or MAX_BYTES + 1 as soon as the product
+ * of the dims so far passes MAX_BYTES: a shape whose dims overflow before
+ * a zero dim is refused too (kernels multiply dims). */
+static uint32_t tensor_bytes(const tml_model_tensor *t)
+{
+    uint64_t bytes = tml_model_dtype_size(t->type);
+    for (int32_t d = 0; d < t->ndims; d++) {
+        bytes *= (uint32_t)t->dims[d];
+        if (bytes > MAX_BYTES)
+            return MAX_BYTES + 1u;
     }
-}
-
-/* TensorType names of schema.fbs, for messages about types we reject. */
-static const char *type_name(int32_t type)
-{
-    static const char *const names[] = {
-        "FLOAT32", "FLOAT16", "INT32", "UINT8", "INT64", "STRING", "BOOL",
-        "INT16", "COMPLEX64", "INT8", "FLOAT64", "COMPLEX128", "UINT64",
-        "RESOURCE", "VARIANT", "UINT32", "UINT16", "INT4", "BFLOAT16",
-        "INT2", "UINT4", "FLOAT8_E4M3FN", "FLOAT8_E5M2"
-    };
-    if (type < 0 || type >= (int32_t)(sizeof names / sizeof names[0]))
-        return NULL;
-    return names[type];
-}
-
-/* ------------------------------------------------------------------ */
-/* Decoding shared by the verifier and the accessors                   */
-/* ------------------------------------------------------------------ */
-
-static tml_fb fb_of(const tml_model *m)
-{
-    tml_fb fb;
-    fb.base = m->base;
-    fb.size = (uint32_t)m->size;
-    fb.where = 0;
-    return fb;
-}
-
-static const char *str_at(const tml_fb *fb, uint32_t off)
-{
-    return off ? (const char *)(fb->base + off) : "";
-}
-
-/* Reads a Tensor table (everything but the buffer's data).  On error
- * *what names the field. */
-static int read_tensor(tml_fb *fb, uint32_t t, tml_model_tensor *out,
-                       uint32_t *sparsity, const char **what)
-{
-    uint32_t n, data, name, quant;
-    uint8_t u8;
-    int rc;
-
-    memset(out, 0, sizeof *out);
-    *sparsity = 0;
-    *what = "name";
-    if ((rc = tml_fb_field_string(fb, t, TML_F_TENSOR_NAME, &name)))
-        return rc;
-    out->name = str_at(fb, name);
-    *what = "shape";
-    if ((rc = tml_fb_field_vector(fb, t, TML_F_TENSOR_SHAPE, 4, 4, &n,
-                                  &data)))
-        return rc;
-    out->ndims = (int32_t)n;
-    out->dims = n ? (const int32_t *)(const void *)(fb->base + data)
-                  : k_empty;
-    *what = "type";
-    if ((rc = tml_fb_field_u8(fb, t, TML_F_TENSOR_TYPE, 0, &u8)))
-        return rc;
-    out->type = (int8_t)u8;   /* TensorType is a signed byte */
-    *what = "buffer";
-    if ((rc = tml_fb_field_u32(fb, t, TML_F_TENSOR_BUFFER, 0, &out->buffer)))
-        return rc;
-    *what = "is_variable";
-    if ((rc = tml_fb_field_u8(fb, t, TML_F_TENSOR_IS_VARIABLE, 0, &u8)))
-        return rc;
-    out->is_variable = u8 != 0;
-    *what = "sparsity";
-    if ((rc = tml_fb_field_table(fb, t, TML_F_TENSOR_SPARSITY, sparsity)))
-        return rc;
-    *what = "quantization";
-    if ((rc = tml_fb_field_table(fb, t, TML_F_TENSOR_QUANT, &quant)))
-        return rc;
-    if (!quant)
-        return TML_FB_OK;
-    *what = "quantization scale";
-    if ((rc = tml_fb_field_vector(fb, quant, TML_F_QUANT_SCALE, 4, 4, &n,
-                                  &data)))
-        return rc;
-    out->nscales = (int32_t)n;
-    out->scales = n ? (const float *)(const void *)(fb->base + data) : NULL;
-    *what = "quantization zero_point";
-    if ((rc = tml_fb_field_vector(fb, quant, TML_F_QUANT_ZERO_POINT, 8, 8, &n,
-                                  &data)))
-        return rc;
-    /* Zero points without scales mean nothing: report "not quantized". */
-    out->zero_points = n && out->scales
-        ? (const int64_t *)(const void *)(fb->base + data) : NULL;
-    *what = "quantized_dimension";
-    return tml_fb_field_i32(fb, quant, TML_F_QUANT_DIM, 0, &out->quant_dim);
-}
-
-/* Number of zero points of a tensor's quantization (0 when absent). */
-static int count_zero_points(tml_fb *fb, uint32_t t, uint32_t *count)
-{
-    uint32_t quant, data;
-    int rc = tml_fb_field_table(fb, t, TML_F_TENSOR_QUANT, &quant);
-    *count = 0;
-    if (rc || !quant)
-        return rc;
-    return tml_fb_field_vector(fb, quant, TML_F_QUANT_ZERO_POINT, 8, 8, count,
-                               &data);
+    return (uint32_t)bytes;
 }
 
 /* Constant data of a Buffer table: inline `data`, or the large-model form
- * (offset from the file start, used when offset > 1, plus size).  On
- * success *off is 0 when the buffer is empty. */
-static int read_buffer(tml_fb *fb, uint32_t b, uint32_t *off, uint32_t *size,
-                       int *both, const char **what)
+ * (offset from the file start, used when offset > 1, plus size).  Returns
+ * the data's file offset, 0 when the buffer is empty. */
+static uint32_t decode_buffer(const uint8_t *b, uint32_t t, uint32_t *size)
 {
-    uint32_t n, data;
-    uint64_t xoff, xsize;
-    int rc;
-
-    *off = 0;
-    *size = 0;
-    *both = 0;
-    *what = "data";
-    if ((rc = tml_fb_field_vector(fb, b, TML_F_BUFFER_DATA, 1, 1, &n, &data)))
-        return rc;
-    *what = "offset";
-    if ((rc = tml_fb_field_u64(fb, b, TML_F_BUFFER_OFFSET, 0, &xoff)))
-        return rc;
-    *what = "size";
-    if ((rc = tml_fb_field_u64(fb, b, TML_F_BUFFER_SIZE, 0, &xsize)))
-        return rc;
+    uint32_t data;
+    uint64_t xoff = fu64(b, t, TML_F_BUFFER_OFFSET);
+    *size = fvec(b, t, TML_F_BUFFER_DATA, &data);
     if (xoff > 1) {
-        *what = "offset/size";
-        if (!tml_fb_in(fb, xoff, xsize)) {
-            fb->where = xoff > 0xffffffffu ? 0xffffffffu : (uint32_t)xoff;
-            return TML_FB_BOUNDS;
-        }
-        *both = n > 0;
-        *off = xsize ? (uint32_t)xoff : 0;
-        *size = (uint32_t)xsize;
-        return TML_FB_OK;
+        *size = (uint32_t)fu64(b, t, TML_F_BUFFER_SIZE);
+        data = (uint32_t)xoff;
     }
-    *off = n ? data : 0;
-    *size = n;
-    return TML_FB_OK;
+    return *size ? data : 0;
 }
 
 /* Builtin code, version and custom name of an OperatorCode table. */
-static int read_opcode(tml_fb *fb, uint32_t oc, int32_t *builtin,
-                       int32_t *version, uint32_t *custom, const char **what)
+static void decode_opcode(const uint8_t *b, uint32_t oc, tml_model_op *o)
 {
-    uint8_t dep;
-    int32_t code;
-    int rc;
-
-    *what = "deprecated_builtin_code";
-    if ((rc = tml_fb_field_u8(fb, oc, TML_F_OPCODE_DEPRECATED_BUILTIN, 0,
-                              &dep)))
-        return rc;
-    *what = "builtin_code";
-    if ((rc = tml_fb_field_i32(fb, oc, TML_F_OPCODE_BUILTIN, 0, &code)))
-        return rc;
-    *what = "version";
-    if ((rc = tml_fb_field_i32(fb, oc, TML_F_OPCODE_VERSION, 1, version)))
-        return rc;
-    *what = "custom_code";
-    if ((rc = tml_fb_field_string(fb, oc, TML_F_OPCODE_CUSTOM, custom)))
-        return rc;
+    int32_t dep = fint(b, oc, TML_F_OPCODE_DEPRECATED_BUILTIN, 1, 0);
+    int32_t code = fint(b, oc, TML_F_OPCODE_BUILTIN, 4, 0);
+    uint32_t custom = fref(b, oc, TML_F_OPCODE_CUSTOM);
     /* TFLite's rule (schema_utils GetBuiltinCode): codes < 127 may live
      * in either field, so the larger of the two is the real one. */
-    *builtin = (int8_t)dep > code ? (int8_t)dep : code;
-    return TML_FB_OK;
+    o->builtin = dep > code ? dep : code;
+    o->version = fint(b, oc, TML_F_OPCODE_VERSION, 4, 1);
+    o->custom_name = o->builtin == BUILTIN_CUSTOM && custom
+        ? (const char *)b + custom + 4 : NULL;
 }
 
-/* An Operator table's own fields (not its opcode). */
-static int read_op(tml_fb *fb, uint32_t op, uint32_t *opcode_index,
-                   tml_model_op *out, const char **what)
+/* An Operator table and its OperatorCode (from the vector at opcodes). */
+static void decode_op(const uint8_t *b, uint32_t opcodes, uint32_t t,
+                      tml_model_op *o)
 {
     uint32_t n, data;
-    int rc;
 
-    memset(out, 0, sizeof *out);
-    *what = "opcode_index";
-    if ((rc = tml_fb_field_u32(fb, op, TML_F_OP_OPCODE_INDEX, 0,
-                               opcode_index)))
-        return rc;
-    *what = "inputs";
-    if ((rc = tml_fb_field_vector(fb, op, TML_F_OP_INPUTS, 4, 4, &n, &data)))
-        return rc;
-    out->ninputs = (int32_t)n;
-    out->inputs = n ? (const int32_t *)(const void *)(fb->base + data)
-                    : k_empty;
-    *what = "outputs";
-    if ((rc = tml_fb_field_vector(fb, op, TML_F_OP_OUTPUTS, 4, 4, &n, &data)))
-        return rc;
-    out->noutputs = (int32_t)n;
-    out->outputs = n ? (const int32_t *)(const void *)(fb->base + data)
-                     : k_empty;
-    *what = "builtin_options_type";
-    if ((rc = tml_fb_field_u8(fb, op, TML_F_OP_OPTIONS_TYPE, 0,
-                              &out->options_type)))
-        return rc;
-    *what = "builtin_options";
-    if ((rc = tml_fb_field_table(fb, op, TML_F_OP_OPTIONS, &out->options)))
-        return rc;
+    memset(o, 0, sizeof *o);
+    n = fvec(b, t, TML_F_OP_INPUTS, &data);
+    o->ninputs = (int32_t)n;
+    o->inputs = vec_ptr(b, n, data);
+    n = fvec(b, t, TML_F_OP_OUTPUTS, &data);
+    o->noutputs = (int32_t)n;
+    o->outputs = vec_ptr(b, n, data);
+    o->options_type = (uint8_t)fint(b, t, TML_F_OP_OPTIONS_TYPE, 1, 0);
     /* A union whose type is NONE has no value, whatever the table says. */
-    if (out->options_type == TML_OPT_NONE)
-        out->options = 0;
-    return TML_FB_OK;
+    o->options = o->options_type ? fref(b, t, TML_F_OP_OPTIONS) : 0;
+    decode_opcode(b, elem(b, opcodes, (uint32_t)fint(b, t,
+                         TML_F_OP_OPCODE_INDEX, 4, 0)), o);
 }
 
 /* The BuiltinOptions type each op tinyml runs expects (schema.fbs), so a
@@ -249,7 +331,7 @@ static int read_op(tml_fb *fb, uint32_t op, uint32_t *opcode_index,
  * ops without options or that tinyml does not run. */
 static int expected_options(int32_t builtin)
 {
-    static const struct { uint8_t builtin, type; } map[] = {
+    static const uint8_t map[][2] = {
         { 0, TML_OPT_ADD }, { 1, TML_OPT_POOL_2D },
         { 2, TML_OPT_CONCATENATION }, { 3, TML_OPT_CONV_2D },
         { 4, TML_OPT_DEPTHWISE_CONV_2D }, { 6, TML_OPT_DEQUANTIZE },
@@ -262,8 +344,8 @@ static int expected_options(int32_t builtin)
         { 114, TML_OPT_QUANTIZE }, { 117, TML_OPT_HARD_SWISH }
     };
     for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
-        if (map[k].builtin == builtin)
-            return map[k].type;
+        if (map[k][0] == builtin)
+            return map[k][1];
     return 0;
 }
 
@@ -271,758 +353,458 @@ static int expected_options(int32_t builtin)
 /* The verifier                                                        */
 /* ------------------------------------------------------------------ */
 
+/* One table on the path from the root: the field that led to it, its
+ * index in that vector (NO_INDEX for a single table), its name. */
+typedef struct frame {
+    int field;
+    uint32_t index;
+    uint32_t name;          /* file offset of a checked name, 0 = none */
+} frame;
+
 typedef struct ver {
     tml_fb fb;
     char *err;
     size_t err_size;
-    char sg[24];            /* "" for subgraph 0, else "subgraph N: " */
-    char where[112];        /* prefix of the current message */
-    uint32_t opcodes, buffers;
-    int32_t nopcodes, nbuffers;
     uint64_t budget;        /* work units left (see charge) */
+    int depth;
+    int field;              /* field being checked, -1 = the table itself */
+    uint32_t index;         /* element of that field, NO_INDEX = all */
+    frame path[4];
+    /* The last vector of tables of each schema: first element, count, and
+     * the field that holds it (named in index messages). */
+    uint32_t vec[S_COUNT], count[S_COUNT];
+    uint8_t vec_field[S_COUNT];
 } ver;
+
+static const char k_unsupported[] = "not supported";
+static const char k_holds[] = "buffer %u holds %u bytes, expected %u";
+
+/* An index for at() that names a vector's element count. */
+#define COUNT 0xfffffffeu
+
+/* How bad() words the expected value: "is 7, expected at most 6". */
+enum { R_EQ, R_MIN, R_RANGE, R_MAX };
+static const char k_rel[] = "\0>= \0an index below \0at most ";
+
+/* Appends to the message; keeps n < cap so later appends stay inside. */
+static size_t put(ver *v, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    n += tml_vformat(v->err + n, v->err_size - n, fmt, ap);
+    va_end(ap);
+    return n < v->err_size ? n : v->err_size - 1;
+}
+
+/* Prefix "field[index] 'name': " of one step of the path. */
+static size_t put_step(ver *v, size_t n, int field, uint32_t index,
+                       uint32_t name)
+{
+    char safe[41];
+    size_t k = 0;
+    if (field < 0)
+        return n;
+    n = put(v, n, "%s", tml_fb_nth(k_names, (unsigned)field));
+    if (index == COUNT)
+        n = put(v, n, " count");
+    else if (index != NO_INDEX)
+        n = put(v, n, "[%u]", index);
+    if (name) {
+        /* At most 40 bytes; names hold no control bytes (check_name),
+         * non-ASCII bytes print as '?'. */
+        const uint8_t *s = v->fb.base + name;
+        for (; s[k] && k + 1 < sizeof safe; k++)
+            safe[k] = s[k] < 0x7f ? (char)s[k] : '?';
+        safe[k] = '\0';
+        n = put(v, n, " '%s'", safe);
+    }
+    return put(v, n, ": ");
+}
 
 static tml_status fail(ver *v, tml_status st, const char *fmt, ...)
 {
     va_list ap;
-    size_t n;
+    size_t n = 0;
 
-    if (!v->err || !v->err_size)
+    if (!v->err_size)
         return st;
-    n = tml_format(v->err, v->err_size, "%s", v->where);
-    if (n + 1 < v->err_size) {
-        va_start(ap, fmt);
-        tml_vformat(v->err + n, v->err_size - n, fmt, ap);
-        va_end(ap);
-    }
+    for (int k = 0; k < v->depth; k++)
+        n = put_step(v, n, v->path[k].field, v->path[k].index,
+                     v->path[k].name);
+    n = put_step(v, n, v->field, v->index, 0);
+    va_start(ap, fmt);
+    tml_vformat(v->err + n, v->err_size - n, fmt, ap);
+    va_end(ap);
     return st;
 }
 
-static tml_status fb_fail(ver *v, int rc, const char *what)
+static tml_status fb_fail(ver *v, int rc)
 {
-    /* The file size helps tell a truncated file from a bad offset. */
-    if (rc == TML_FB_BOUNDS || rc == TML_FB_VTABLE_BOUNDS ||
-        rc == TML_FB_INLINE_SIZE)
-        return fail(v, TML_ERROR_MODEL,
-                    "%s: %s at offset %u (model is %u bytes)", what,
-                    tml_fb_error_text(rc), v->fb.where, v->fb.size);
     /* Alignment is checked on real addresses: a file that is fine at a
      * 16-aligned address can fail at a 4-aligned one. */
-    if (rc == TML_FB_ALIGN && (uintptr_t)v->fb.base % 16)
-        return fail(v, TML_ERROR_MODEL,
-                    "%s: %s at offset %u (the model's address is not "
-                    "16-byte aligned)", what, tml_fb_error_text(rc),
-                    v->fb.where);
-    return fail(v, TML_ERROR_MODEL, "%s: %s at offset %u", what,
-                tml_fb_error_text(rc), v->fb.where);
+    return fail(v, TML_ERROR_MODEL, "%s at offset %u (model is %u bytes%s)",
+                tml_fb_error_text(rc), v->fb.where, v->fb.size,
+                rc == TML_FB_ALIGN && (uintptr_t)v->fb.base % 16
+                    ? ", not 16-byte aligned in memory" : "");
 }
 
-static void set_where(ver *v, const char *fmt, ...)
+/* Points messages at a field (and an element of it). */
+static ver *at(ver *v, int field, uint32_t index)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    tml_vformat(v->where, sizeof v->where, fmt, ap);
-    va_end(ap);
+    v->field = field;
+    v->index = index;
+    return v;
 }
 
-/* A name safe to print in a one-line message: at most 40 bytes, control
- * and non-ASCII bytes replaced (a hostile name could hold a newline). */
-static void safe_name(char *dst, size_t cap, const char *s)
+/* Field `field` (element `index`, or COUNT) is `got`, expected `want`
+ * (rel: exactly, at least, 0 <= got < want, at most).  "At most" is a limit of
+ * tinyml (TML_MAX_DIMS), not of the format: unsupported. */
+static tml_status bad(ver *v, int field, uint32_t index, int rel,
+                      int32_t got, int32_t want)
 {
-    size_t i = 0;
-    for (; s[i] && i + 1 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        dst[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
-    }
-    dst[i] = '\0';
+    return fail(at(v, field, index),
+                rel == R_MAX ? TML_ERROR_UNSUPPORTED : TML_ERROR_MODEL,
+                "is %d, expected %s%d", (int)got,
+                tml_fb_nth(k_rel, (unsigned)rel), (int)want);
 }
 
 /* Every element the verifier walks costs one unit; a well-formed file
  * spends at most one unit per 4 bytes, so size units leave 4x slack while
  * a file aliasing one vector from many tables is stopped early. */
-static int charge(ver *v, uint64_t units)
+static tml_status charge(ver *v, uint64_t units)
 {
-    if (units > v->budget)
-        return 0;
-    v->budget -= units;
-    return 1;
-}
-
-static tml_status over_budget(ver *v)
-{
+    if (units <= v->budget) {
+        v->budget -= units;
+        return TML_OK;
+    }
     return fail(v, TML_ERROR_MODEL,
                 "references more elements than a %u-byte file can hold "
                 "(aliased vectors)", v->fb.size);
 }
 
+/* Index x into the vector of tables of schema s. */
+static tml_status check_index(ver *v, int s, int32_t x, int optional)
+{
+    if ((uint32_t)x < v->count[s] || (x == -1 && optional))
+        return TML_OK;
+    return bad(v, v->field, v->index, R_RANGE, x, (int32_t)v->count[s]);
+}
+
 /* Names end up in every later message (kernels name their tensors), so a
  * control byte such as a newline would break the one-line rule anywhere
  * downstream: refuse them here, once.  UTF-8 is fine. */
-static tml_status check_text(ver *v, const char *s, const char *what)
+static tml_status check_name(ver *v, uint32_t str)
 {
-    size_t n = 0;
-    for (; s[n]; n++) {
-        unsigned char c = (unsigned char)s[n];
-        if (c < 0x20 || c == 0x7f)
-            return fail(v, TML_ERROR_MODEL,
-                        "%s has control byte 0x%x at index %zu", what,
-                        (unsigned)c, n);
-    }
-    if (!charge(v, n / 4))
-        return over_budget(v);
-    return TML_OK;
+    const uint8_t *s = v->fb.base + str;
+    uint32_t n = 0;
+    for (; s[n]; n++)
+        if (s[n] < 0x20 || s[n] == 0x7f)
+            return fail(at(v, v->field, n), TML_ERROR_MODEL,
+                        "is control byte 0x%x", (unsigned)s[n]);
+    v->path[v->depth - 1].name = str;
+    return charge(v, n / 4);
 }
 
-static tml_status check_header(ver *v, const void *data, size_t size,
-                               uint32_t *root)
+/* A (file offset, size) pair: field f and f + 1. */
+static tml_status check_span(ver *v, uint32_t t, int f)
 {
-    if (size < 8)
-        return fail(v, TML_ERROR_MODEL,
-                    "truncated: model is %zu bytes, need at least 8", size);
-    if (size > TML_FB_MAX_SIZE)
-        return fail(v, TML_ERROR_UNSUPPORTED,
-                    "model is %zu bytes, more than the 2 GiB limit", size);
-    if ((uintptr_t)data % 4)
-        return fail(v, TML_ERROR_MODEL,
-                    "model data is not 4-byte aligned in memory "
-                    "(address mod 4 = %u)", (unsigned)((uintptr_t)data % 4));
-    *root = tml_fb_u32(v->fb.base);
-    if ((uint64_t)*root + 4 > size)
-        return fail(v, TML_ERROR_MODEL,
-                    "root table offset %u out of range (model is %zu bytes)",
-                    *root, size);
-    int rc = tml_fb_table(&v->fb, *root);
-    if (rc)
-        return fb_fail(v, rc, "root table");
-    return TML_OK;
-}
-
-static tml_status verify_opcodes(ver *v, uint32_t root)
-{
-    uint32_t n, data;
-    int rc = tml_fb_field_vector(&v->fb, root, TML_F_MODEL_OPCODES, 4, 4, &n,
-                                 &data);
-    if (rc)
-        return fb_fail(v, rc, "operator_codes");
-    if (!charge(v, n))
-        return over_budget(v);
-    v->opcodes = data;
-    v->nopcodes = (int32_t)n;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t oc, custom;
-        int32_t builtin, version;
-        const char *what = "table";
-        set_where(v, "operator code %u: ", i);
-        rc = tml_fb_vector_table(&v->fb, data, i, &oc);
-        if (!rc)
-            rc = read_opcode(&v->fb, oc, &builtin, &version, &custom, &what);
-        if (rc)
-            return fb_fail(v, rc, what);
-        if (builtin < 0)
-            return fail(v, TML_ERROR_MODEL, "builtin code %d is negative",
-                        (int)builtin);
-        if (version < 1)
-            return fail(v, TML_ERROR_MODEL, "version %d, must be >= 1",
-                        (int)version);
-        if (builtin == BUILTIN_CUSTOM && !custom)
-            return fail(v, TML_ERROR_MODEL,
-                        "CUSTOM operator without a custom_code name");
-        if (custom) {
-            tml_status st = check_text(v, (const char *)(v->fb.base + custom),
-                                       "custom_code");
-            if (st != TML_OK)
-                return st;
-        }
-    }
-    v->where[0] = '\0';
-    return TML_OK;
-}
-
-static tml_status verify_buffers(ver *v, uint32_t root)
-{
-    uint32_t n, data;
-    int rc = tml_fb_field_vector(&v->fb, root, TML_F_MODEL_BUFFERS, 4, 4, &n,
-                                 &data);
-    if (rc)
-        return fb_fail(v, rc, "buffers");
-    if (!charge(v, n))
-        return over_budget(v);
-    v->buffers = data;
-    v->nbuffers = (int32_t)n;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t b, off, size;
-        int both;
-        const char *what = "table";
-        set_where(v, "buffer %u: ", i);
-        rc = tml_fb_vector_table(&v->fb, data, i, &b);
-        if (!rc)
-            rc = read_buffer(&v->fb, b, &off, &size, &both, &what);
-        if (rc)
-            return fb_fail(v, rc, what);
-        if (both)
-            return fail(v, TML_ERROR_MODEL,
-                        "has both inline data and an offset");
-        /* TFLite convention: buffer 0 is the empty sentinel that every
-         * non-constant tensor points at. */
-        if (i == 0 && size)
-            return fail(v, TML_ERROR_MODEL,
-                        "the empty sentinel holds %u bytes", size);
-    }
-    v->where[0] = '\0';
-    return TML_OK;
-}
-
-/* Elements and bytes of a shape: bytes must fit in 2^31 - 1. */
-static tml_status check_size(ver *v, const tml_model_tensor *t,
-                             uint32_t *bytes)
-{
-    uint64_t elems = 1, esize = tml_model_dtype_size(t->type);
-    for (int32_t d = 0; d < t->ndims; d++) {
-        uint64_t dim = (uint64_t)t->dims[d];
-        if (dim && elems > UINT64_MAX / dim)
-            return fail(v, TML_ERROR_MODEL,
-                        "element count overflows at dim %d (%d)", (int)d,
-                        (int)t->dims[d]);
-        elems *= dim;
-    }
-    if (elems > 0x7fffffffu / esize)
-        return fail(v, TML_ERROR_MODEL,
-                    "%llu elements of %u bytes, more than 2^31 - 1 bytes",
-                    (unsigned long long)elems, (unsigned)esize);
-    *bytes = (uint32_t)(elems * esize);
-    return TML_OK;
-}
-
-static tml_status check_type(ver *v, int32_t type)
-{
-    const char *name = type_name(type);
-    if (tml_model_dtype_size(type))
+    uint64_t off = fu64(v->fb.base, t, k_fields[f].id);
+    uint64_t size = fu64(v->fb.base, t, k_fields[f + 1].id);
+    if (off < 2 || tml_fb_in(&v->fb, off, size))
         return TML_OK;
-    if (type == TML_STRING)
-        return fail(v, TML_ERROR_UNSUPPORTED,
-                    "STRING tensors are not supported");
-    if (name)
-        return fail(v, TML_ERROR_UNSUPPORTED,
-                    "type %s (%d) is not supported", name, (int)type);
-    return fail(v, TML_ERROR_MODEL, "unknown tensor type %d", (int)type);
+    return fail(at(v, f, NO_INDEX), TML_ERROR_MODEL,
+                "%llu with size %llu is outside the %u-byte model",
+                (unsigned long long)off, (unsigned long long)size,
+                v->fb.size);
 }
 
-static tml_status check_data(ver *v, const tml_model_tensor *t,
-                             uint32_t bytes)
+static tml_status check_opcode(ver *v, uint32_t t)
 {
-    uint32_t b, off, size;
-    int both;
-    const char *what;
-    size_t esize = tml_model_dtype_size(t->type);
-    int rc = tml_fb_vector_table(&v->fb, v->buffers, t->buffer, &b);
-    if (!rc)
-        rc = read_buffer(&v->fb, b, &off, &size, &both, &what);
-    if (rc)
-        return fb_fail(v, rc, "buffer");
-    if (!off)
-        return TML_OK;
-    if (size != bytes)
-        return fail(v, TML_ERROR_MODEL,
-                    "buffer %u holds %u bytes, shape and type need %u",
-                    t->buffer, size, bytes);
-    /* Kernels read constants in place as their element type. */
-    if ((uintptr_t)(v->fb.base + off) % esize)
-        return fail(v, TML_ERROR_MODEL,
-                    "buffer %u data at offset %u is not %u-byte aligned "
-                    "for %s", t->buffer, off, (unsigned)esize,
-                    type_name(t->type));
+    tml_model_op op;
+    decode_opcode(v->fb.base, t, &op);
+    if (op.builtin < 0)
+        return bad(v, F_BUILTIN_CODE, NO_INDEX, R_MIN, op.builtin, 0);
+    if (op.version < 1)
+        return bad(v, F_OPCODE_VERSION, NO_INDEX, R_MIN, op.version, 1);
+    if (op.builtin == BUILTIN_CUSTOM && !op.custom_name)
+        return fail(at(v, F_CUSTOM_CODE, NO_INDEX), TML_ERROR_MODEL,
+                    "missing for a CUSTOM operator");
     return TML_OK;
 }
 
-static tml_status check_quant(ver *v, uint32_t table,
-                              const tml_model_tensor *t)
+static tml_status check_buffer(ver *v, uint32_t t, uint32_t index)
 {
-    uint32_t nzp;
-    int rc = count_zero_points(&v->fb, table, &nzp);
-    if (rc)
-        return fb_fail(v, rc, "quantization zero_point");
+    uint32_t size, data;
+    tml_status st = check_span(v, t, F_OFFSET);
+    if (st)
+        return st;
+    if (fu64(v->fb.base, t, TML_F_BUFFER_OFFSET) > 1 &&
+        fvec(v->fb.base, t, TML_F_BUFFER_DATA, &data))
+        return fail(at(v, F_OFFSET, NO_INDEX), TML_ERROR_MODEL,
+                    "set together with inline data");
+    decode_buffer(v->fb.base, t, &size);
+    /* TFLite convention: buffer 0 is the empty sentinel that every
+     * non-constant tensor points at. */
+    if (index == 0 && size)
+        return fail(at(v, -1, NO_INDEX), TML_ERROR_MODEL, k_holds, 0u, size,
+                    0u);
+    return TML_OK;
+}
+
+static tml_status check_quant(ver *v, uint32_t q, const tml_model_tensor *t)
+{
+    uint32_t data, nzp = fvec(v->fb.base, q, TML_F_QUANT_ZERO_POINT, &data);
+    int32_t qd = t->quant_dim;
+
     if (!t->scales)
         return TML_OK;
-    if (!charge(v, (uint64_t)t->nscales))
-        return over_budget(v);
     for (int32_t c = 0; c < t->nscales; c++) {
         /* A NaN or infinite scale is never meaningful, and would poison
          * every multiplier computed from it. */
         uint32_t bits;
         memcpy(&bits, &t->scales[c], sizeof bits);
         if (((bits >> 23) & 0xffu) == 0xffu)
-            return fail(v, TML_ERROR_MODEL,
-                        "quantization scale %d is not finite", (int)c);
+            return fail(at(v, F_SCALE, (uint32_t)c), TML_ERROR_MODEL,
+                        "is not finite");
     }
     if (nzp && nzp != (uint32_t)t->nscales)
-        return fail(v, TML_ERROR_MODEL,
-                    "%d quantization scales but %u zero points",
-                    (int)t->nscales, nzp);
+        return bad(v, F_ZERO_POINT, COUNT, R_EQ, (int32_t)nzp, t->nscales);
     /* Kernels check zero points against their dtype (with the op in the
      * message); here only what no kernel could handle: values beyond
      * int32, and INT32_MIN, whose negation (input offset) overflows. */
     for (int32_t c = 0; t->zero_points && c < t->nscales; c++)
         if (t->zero_points[c] < -2147483647 ||
             t->zero_points[c] > 2147483647)
-            return fail(v, TML_ERROR_MODEL,
-                        "zero point %d is %lld, outside int32", (int)c,
+            return fail(at(v, F_ZERO_POINT, (uint32_t)c), TML_ERROR_MODEL,
+                        "is %lld, outside int32",
                         (long long)t->zero_points[c]);
-    if (t->quant_dim < 0 ||
-        (t->quant_dim > 0 && t->quant_dim >= t->ndims) ||
-        (t->nscales > 1 && t->quant_dim >= t->ndims))
-        return fail(v, TML_ERROR_MODEL,
-                    "quantized_dimension %d out of range (rank %d)",
-                    (int)t->quant_dim, (int)t->ndims);
-    if (t->nscales > 1 && t->nscales != t->dims[t->quant_dim])
-        return fail(v, TML_ERROR_MODEL,
-                    "%d quantization scales, dim %d is %d", (int)t->nscales,
-                    (int)t->quant_dim, (int)t->dims[t->quant_dim]);
+    if (qd < 0 || (qd >= t->ndims && (qd > 0 || t->nscales > 1)))
+        return bad(v, F_QDIM, NO_INDEX, R_RANGE, qd, t->ndims);
+    if (t->nscales > 1 && t->nscales != t->dims[qd])
+        return bad(v, F_SCALE, COUNT, R_EQ, t->nscales, t->dims[qd]);
     return TML_OK;
 }
 
-/* Tensor fields the runtime does not use, checked for bounds. */
-static int check_tensor_extras(tml_fb *fb, uint32_t t, const char **what)
+static tml_status check_tensor(ver *v, uint32_t table)
 {
-    uint32_t n, data, quant, details;
-    int rc;
-
-    *what = "shape_signature";
-    if ((rc = tml_fb_field_vector(fb, t, TML_F_TENSOR_SHAPE_SIGNATURE, 4, 4,
-                                  &n, &data)))
-        return rc;
-    *what = "quantization";
-    if ((rc = tml_fb_field_table(fb, t, TML_F_TENSOR_QUANT, &quant)) ||
-        !quant)
-        return rc;
-    *what = "quantization min";
-    if ((rc = tml_fb_field_vector(fb, quant, TML_F_QUANT_MIN, 4, 4, &n,
-                                  &data)))
-        return rc;
-    *what = "quantization max";
-    if ((rc = tml_fb_field_vector(fb, quant, TML_F_QUANT_MAX, 4, 4, &n,
-                                  &data)))
-        return rc;
-    *what = "quantization details";
-    return tml_fb_field_table(fb, quant, TML_F_QUANT_DETAILS, &details);
-}
-
-static tml_status verify_tensor(ver *v, uint32_t tensors, uint32_t i)
-{
+    const uint8_t *b = v->fb.base;
     tml_model_tensor t;
-    uint32_t table, sparsity, bytes = 0;
-    const char *what = "table";
-    char name[41];
-    tml_status st;
+    uint32_t q, off, size, bytes;
+    int32_t type;
+    size_t esize;
 
-    memset(&t, 0, sizeof t);
-    set_where(v, "%stensor %u: ", v->sg, i);
-    int rc = tml_fb_vector_table(&v->fb, tensors, i, &table);
-    if (!rc)
-        rc = read_tensor(&v->fb, table, &t, &sparsity, &what);
-    if (!rc)
-        rc = check_tensor_extras(&v->fb, table, &what);
-    if (rc && t.name) {
-        /* The name is read first: show it when a later field failed. */
-        safe_name(name, sizeof name, t.name);
-        set_where(v, "%stensor %u '%s': ", v->sg, i, name);
-    }
-    if (rc)
-        return fb_fail(v, rc, what);
-    if ((st = check_text(v, t.name, "name")) != TML_OK)
-        return st;
-    safe_name(name, sizeof name, t.name);
-    set_where(v, "%stensor %u '%s': ", v->sg, i, name);
+    decode_tensor(b, table, &t, &q);
+    type = t.type;
+    esize = tml_model_dtype_size(type);
     if (t.ndims > TML_MAX_DIMS)
-        return fail(v, TML_ERROR_UNSUPPORTED, "rank %d, at most %d supported",
-                    (int)t.ndims, TML_MAX_DIMS);
+        return bad(v, F_SHAPE, COUNT, R_MAX, t.ndims, TML_MAX_DIMS);
     for (int32_t d = 0; d < t.ndims; d++)
         if (t.dims[d] < 0)
-            return fail(v, TML_ERROR_MODEL, "dim %d is %d, must be >= 0",
-                        (int)d, (int)t.dims[d]);
-    if ((st = check_type(v, t.type)) != TML_OK)
-        return st;
-    if ((st = check_size(v, &t, &bytes)) != TML_OK)
-        return st;
-    if (t.buffer >= (uint32_t)v->nbuffers)
-        return fail(v, TML_ERROR_MODEL, "buffer %u out of range (model has %d)",
-                    t.buffer, (int)v->nbuffers);
-    if ((st = check_data(v, &t, bytes)) != TML_OK)
-        return st;
-    if ((st = check_quant(v, table, &t)) != TML_OK)
-        return st;
-    if (sparsity)
-        return fail(v, TML_ERROR_UNSUPPORTED,
-                    "sparse tensors are not supported");
-    return TML_OK;
-}
-
-/* Tensor index lists: each entry in [0, ntensors), or -1 if optional. */
-static tml_status check_indices(ver *v, const char *what, const int32_t *idx,
-                                int32_t n, int32_t ntensors, int optional)
-{
-    for (int32_t k = 0; k < n; k++) {
-        int32_t x = idx[k];
-        if (x == -1 && optional)
-            continue;
-        if (x < 0 || x >= ntensors)
-            return fail(v, TML_ERROR_MODEL,
-                        "%s %d is tensor %d, out of range (subgraph has %d "
-                        "tensors)", what, (int)k, (int)x, (int)ntensors);
-    }
-    return TML_OK;
-}
-
-/* Fields of an Operator the runtime does not use: checked for bounds. */
-static tml_status verify_op_extras(ver *v, uint32_t op, int32_t ntensors)
-{
-    uint32_t n, data, t2;
-    uint64_t xoff, xsize;
-    int rc;
-
-    if ((rc = tml_fb_field_vector(&v->fb, op, TML_F_OP_CUSTOM_OPTIONS, 1, 1,
-                                  &n, &data)))
-        return fb_fail(v, rc, "custom_options");
-    if ((rc = tml_fb_field_vector(&v->fb, op,
-                                  TML_F_OP_MUTATING_VARIABLE_INPUTS, 1, 1, &n,
-                                  &data)))
-        return fb_fail(v, rc, "mutating_variable_inputs");
-    if ((rc = tml_fb_field_table(&v->fb, op, TML_F_OP_OPTIONS_2, &t2)))
-        return fb_fail(v, rc, "builtin_options_2");
-    if ((rc = tml_fb_field_u64(&v->fb, op,
-                               TML_F_OP_LARGE_CUSTOM_OPTIONS_OFFSET, 0,
-                               &xoff)) ||
-        (rc = tml_fb_field_u64(&v->fb, op, TML_F_OP_LARGE_CUSTOM_OPTIONS_SIZE,
-                               0, &xsize)))
-        return fb_fail(v, rc, "large_custom_options");
-    if (xoff > 1 && !tml_fb_in(&v->fb, xoff, xsize))
+            return bad(v, F_SHAPE, (uint32_t)d, R_MIN, t.dims[d], 0);
+    /* Types of schema.fbs (0..22) we cannot run are unsupported; other
+     * numbers are not TFLite types at all. */
+    if (!esize)
+        return fail(at(v, F_TYPE, NO_INDEX),
+                    type >= 0 && type <= 22 ? TML_ERROR_UNSUPPORTED
+                                            : TML_ERROR_MODEL,
+                    "%d is %s", (int)type, type >= 0 && type <= 22
+                        ? k_unsupported : "not a TensorType");
+    bytes = tensor_bytes(&t);
+    if (bytes > MAX_BYTES)
+        return fail(at(v, F_SHAPE, NO_INDEX), TML_ERROR_MODEL,
+                    "needs more than 2^31 - 1 bytes");
+    off = decode_buffer(b, elem(b, v->vec[S_BUFFER], t.buffer), &size);
+    at(v, F_BUFFER, NO_INDEX);
+    if (off && size != bytes)
+        return fail(v, TML_ERROR_MODEL, k_holds, t.buffer, size, bytes);
+    /* Kernels read constants in place as their element type. */
+    if (off && (uintptr_t)(b + off) % esize)
         return fail(v, TML_ERROR_MODEL,
-                    "large custom options (offset %llu, %llu bytes) outside "
-                    "the file", (unsigned long long)xoff,
-                    (unsigned long long)xsize);
-    if ((rc = tml_fb_field_vector(&v->fb, op, TML_F_OP_INTERMEDIATES, 4, 4,
-                                  &n, &data)))
-        return fb_fail(v, rc, "intermediates");
-    if (!charge(v, n))
-        return over_budget(v);
-    return check_indices(v, "intermediate",
-                         n ? (const int32_t *)(const void *)(v->fb.base + data)
-                           : k_empty,
-                         (int32_t)n, ntensors, 0);
+                    "buffer %u data at offset %u is not %u-byte aligned",
+                    t.buffer, off, (unsigned)esize);
+    if (q && check_quant(v, q, &t))
+        return TML_ERROR_MODEL;
+    if (fref(b, table, TML_F_TENSOR_SPARSITY))
+        return fail(at(v, F_SPARSITY, NO_INDEX), TML_ERROR_UNSUPPORTED,
+                    k_unsupported);
+    return TML_OK;
 }
 
-static tml_status check_options_type(ver *v, uint32_t opcode_index,
-                                     const tml_model_op *op)
-{
-    uint32_t oc, custom;
-    int32_t builtin, version;
-    const char *what;
-    int rc = tml_fb_vector_table(&v->fb, v->opcodes, opcode_index, &oc);
-    if (!rc)
-        rc = read_opcode(&v->fb, oc, &builtin, &version, &custom, &what);
-    if (rc)
-        return fb_fail(v, rc, "operator code");
-    int want = expected_options(builtin);
-    if (!want || op->options_type == TML_OPT_NONE ||
-        op->options_type == want)
-        return TML_OK;
-    return fail(v, TML_ERROR_MODEL,
-                "%s has builtin options of type %d, expected %d",
-                tml_op_name(builtin), (int)op->options_type, want);
-}
-
-static tml_status verify_op(ver *v, uint32_t ops, uint32_t i,
-                            int32_t ntensors)
+static tml_status check_op(ver *v, uint32_t t)
 {
     tml_model_op op;
-    uint32_t table, opcode_index;
-    const char *what = "table";
-    tml_status st;
-
-    set_where(v, "%soperator %u: ", v->sg, i);
-    int rc = tml_fb_vector_table(&v->fb, ops, i, &table);
-    if (!rc)
-        rc = read_op(&v->fb, table, &opcode_index, &op, &what);
-    if (rc)
-        return fb_fail(v, rc, what);
-    if (opcode_index >= (uint32_t)v->nopcodes)
-        return fail(v, TML_ERROR_MODEL,
-                    "opcode index %u out of range (model has %d operator "
-                    "codes)", opcode_index, (int)v->nopcodes);
-    if ((st = check_options_type(v, opcode_index, &op)) != TML_OK)
-        return st;
-    if (!charge(v, (uint64_t)op.ninputs + (uint64_t)op.noutputs))
-        return over_budget(v);
-    if ((st = check_indices(v, "input", op.inputs, op.ninputs, ntensors, 1)))
-        return st;
-    if ((st = check_indices(v, "output", op.outputs, op.noutputs, ntensors,
-                            0)))
-        return st;
-    return verify_op_extras(v, table, ntensors);
+    decode_op(v->fb.base, v->vec[S_OPCODE], t, &op);
+    int want = expected_options(op.builtin);
+    if (want && op.options_type && op.options_type != want)
+        return bad(v, F_OPTIONS_TYPE, NO_INDEX, R_EQ, op.options_type, want);
+    return check_span(v, t, F_LARGE_OFFSET);
 }
 
-typedef struct sg_view {
-    uint32_t tensors, inputs, outputs, ops;
-    int32_t ntensors, ninputs, noutputs, nops;
-} sg_view;
-
-static int read_subgraph(tml_fb *fb, uint32_t s, sg_view *out,
-                         const char **what)
+/* What the schema cannot say about a table whose fields all passed. */
+static tml_status check_table(ver *v, uint32_t t, int s, uint32_t index)
 {
-    uint32_t n, name;
+    uint32_t version;
+    switch (s) {
+    case S_MODEL:
+        version = (uint32_t)fint(v->fb.base, t, TML_F_MODEL_VERSION, 4, 0);
+        if (version != 3)
+            return bad(v, F_VERSION, NO_INDEX, R_EQ, (int32_t)version, 3);
+        if (!v->count[S_SUBGRAPH])
+            return bad(v, F_SUBGRAPHS, COUNT, R_MIN, 0, 1);
+        return TML_OK;
+    case S_OPCODE: return check_opcode(v, t);
+    case S_BUFFER: return check_buffer(v, t, index);
+    case S_TENSOR: return check_tensor(v, t);
+    case S_OP: return check_op(v, t);
+    default: return TML_OK;
+    }
+}
+
+static tml_status walk(ver *v, uint32_t t, int s);
+
+/* Table t of schema s, reached through `field` (element `index`). */
+static tml_status enter(ver *v, uint32_t t, int s, int field, uint32_t index)
+{
+    frame *f = &v->path[v->depth++];
+    tml_status st;
     int rc;
 
-    *what = "tensors";
-    if ((rc = tml_fb_field_vector(fb, s, TML_F_SUBGRAPH_TENSORS, 4, 4, &n,
-                                  &out->tensors)))
-        return rc;
-    out->ntensors = (int32_t)n;
-    *what = "inputs";
-    if ((rc = tml_fb_field_vector(fb, s, TML_F_SUBGRAPH_INPUTS, 4, 4, &n,
-                                  &out->inputs)))
-        return rc;
-    out->ninputs = (int32_t)n;
-    *what = "outputs";
-    if ((rc = tml_fb_field_vector(fb, s, TML_F_SUBGRAPH_OUTPUTS, 4, 4, &n,
-                                  &out->outputs)))
-        return rc;
-    out->noutputs = (int32_t)n;
-    *what = "operators";
-    if ((rc = tml_fb_field_vector(fb, s, TML_F_SUBGRAPH_OPERATORS, 4, 4, &n,
-                                  &out->ops)))
-        return rc;
-    out->nops = (int32_t)n;
-    *what = "name";
-    return tml_fb_field_string(fb, s, TML_F_SUBGRAPH_NAME, &name);
+    f->field = field;
+    f->index = index;
+    f->name = 0;
+    at(v, -1, NO_INDEX);
+    rc = tml_fb_table(&v->fb, t);
+    st = rc ? fb_fail(v, rc) : walk(v, t, s);
+    if (!st)
+        st = check_table(v, t, s, index);
+    v->depth--;
+    at(v, field, NO_INDEX);
+    return st;
 }
 
-static const int32_t *ints_at(const tml_fb *fb, uint32_t off)
+/* Offset field of kind k at pos: the vector, string or table it names. */
+static tml_status walk_ref(ver *v, uint32_t pos, int kind, int sub)
 {
-    return off ? (const int32_t *)(const void *)(fb->base + off) : k_empty;
-}
+    const uint8_t *b = v->fb.base;
+    uint32_t ref, n = 0, data, esize = kind == K_INT64S ? 8
+                                      : kind <= K_BYTES ? 1 : 4;
+    tml_status st = TML_OK;
+    int rc = tml_fb_deref(&v->fb, pos, &ref);
 
-static tml_status verify_subgraph(ver *v, uint32_t table, uint32_t s,
-                                  sg_view *sg)
-{
-    const char *what;
-    tml_status st;
-
-    tml_format(v->sg, sizeof v->sg, s ? "subgraph %u: " : "", s);
-    set_where(v, "subgraph %u: ", s);
-    int rc = read_subgraph(&v->fb, table, sg, &what);
+    if (!rc && kind == K_OPAQUE)
+        rc = tml_fb_table(&v->fb, ref);
+    else if (!rc && kind <= K_NAME)
+        rc = tml_fb_string(&v->fb, ref, &data);
+    else if (!rc && kind < K_TABLE)
+        rc = tml_fb_vector(&v->fb, ref, esize, esize, &n, &data);
     if (rc)
-        return fb_fail(v, rc, what);
-    if (!charge(v, (uint64_t)sg->ntensors + (uint64_t)sg->nops +
-                       (uint64_t)sg->ninputs + (uint64_t)sg->noutputs))
-        return over_budget(v);
-    if ((st = check_indices(v, "input", ints_at(&v->fb, sg->inputs),
-                            sg->ninputs, sg->ntensors, 0)))
-        return st;
-    if ((st = check_indices(v, "output", ints_at(&v->fb, sg->outputs),
-                            sg->noutputs, sg->ntensors, 0)))
-        return st;
-    for (int32_t i = 0; i < sg->ntensors; i++)
-        if ((st = verify_tensor(v, sg->tensors, (uint32_t)i)) != TML_OK)
-            return st;
-    for (int32_t i = 0; i < sg->nops; i++)
-        if ((st = verify_op(v, sg->ops, (uint32_t)i, sg->ntensors)) != TML_OK)
-            return st;
-    v->where[0] = '\0';
-    return TML_OK;
+        return fb_fail(v, rc);
+    if (kind == K_TABLE)
+        return enter(v, ref, sub, v->field, NO_INDEX);
+    if (kind == K_NAME)
+        return check_name(v, data);
+    if (kind >= K_SCALES && kind <= K_TABLES)
+        st = charge(v, n);
+    if (kind == K_TABLES) {
+        v->vec[sub] = data;
+        v->count[sub] = n;
+    }
+    for (uint32_t i = 0; !st && i < n && kind >= K_INDICES &&
+                         kind <= K_TABLES; i++) {
+        uint32_t p = data + 4 * i;
+        if (kind != K_TABLES)
+            st = check_index(at(v, v->field, i), sub,
+                             (int32_t)tml_fb_u32(b + p),
+                             kind == K_OPT_INDICES);
+        else if ((rc = tml_fb_deref(&v->fb, p, &ref)))
+            st = fb_fail(v, rc);
+        else
+            st = enter(v, ref, sub, v->field, i);
+    }
+    return st;
 }
 
-static tml_status verify_subgraphs(ver *v, uint32_t root, tml_model *m)
+/* Every field of table t (schema s), in k_fields order. */
+static tml_status walk(ver *v, uint32_t t, int s)
 {
-    uint32_t n, data;
-    tml_status st;
-    int rc = tml_fb_field_vector(&v->fb, root, TML_F_MODEL_SUBGRAPHS, 4, 4, &n,
-                                 &data);
-    if (rc)
-        return fb_fail(v, rc, "subgraphs");
-    if (n == 0)
-        return fail(v, TML_ERROR_MODEL, "model has no subgraphs");
-    if (!charge(v, n))
-        return over_budget(v);
-    for (uint32_t s = 0; s < n; s++) {
-        uint32_t table;
-        sg_view sg;
-        set_where(v, "subgraph %u: ", s);
-        rc = tml_fb_vector_table(&v->fb, data, s, &table);
-        if (rc)
-            return fb_fail(v, rc, "table");
-        if ((st = verify_subgraph(v, table, s, &sg)) != TML_OK)
-            return st;
-        if (s == 0) {
-            m->subgraph = table;
-            m->tensors = sg.tensors;
-            m->ntensors = sg.ntensors;
-            m->inputs = sg.inputs;
-            m->ninputs = sg.ninputs;
-            m->outputs = sg.outputs;
-            m->noutputs = sg.noutputs;
-            m->operators = sg.ops;
-            m->nops = sg.nops;
+    for (int f = k_first[s]; f < k_first[s + 1]; f++) {
+        int kind = k_fields[f].kind, sub = k_fields[f].sub;
+        uint32_t pos;
+        tml_status st = TML_OK;
+        int rc;
+
+        at(v, f, NO_INDEX);
+        if (kind == K_TABLES) {
+            v->count[sub] = 0;
+            v->vec_field[sub] = (uint8_t)f;
         }
-    }
-    return TML_OK;
-}
-
-/* A vector of TensorMap tables {name, tensor_index}. */
-static int check_tensor_maps(ver *v, uint32_t sig, int field)
-{
-    uint32_t n, data, t, str;
-    int rc = tml_fb_field_vector(&v->fb, sig, field, 4, 4, &n, &data);
-    if (rc)
-        return rc;
-    if (!charge(v, n)) {
-        v->fb.where = sig;   /* aliased vectors: report as out of bounds */
-        return TML_FB_BOUNDS;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        if ((rc = tml_fb_vector_table(&v->fb, data, i, &t)) ||
-            (rc = tml_fb_field_string(&v->fb, t, TML_F_TENSORMAP_NAME, &str)))
-            return rc;
-    return TML_FB_OK;
-}
-
-static int verify_signature_def(ver *v, uint32_t sig, const char **what)
-{
-    uint32_t str;
-    int rc;
-    *what = "inputs";
-    if ((rc = check_tensor_maps(v, sig, TML_F_SIGNATURE_INPUTS)))
-        return rc;
-    *what = "outputs";
-    if ((rc = check_tensor_maps(v, sig, TML_F_SIGNATURE_OUTPUTS)))
-        return rc;
-    *what = "signature_key";
-    return tml_fb_field_string(&v->fb, sig, TML_F_SIGNATURE_KEY, &str);
-}
-
-/* external_buffer_groups [{name}] and external_buffers [{..., packing}]. */
-static tml_status verify_external_buffers(ver *v, uint32_t root)
-{
-    static const int fields[2] = { TML_F_MODEL_EXTERNAL_BUFFER_GROUPS,
-                                   TML_F_MODEL_EXTERNAL_BUFFERS };
-    static const int strings[2] = { TML_F_EXTERNAL_GROUP_NAME,
-                                    TML_F_EXTERNAL_BUFFER_PACKING };
-    static const char *const names[2] = { "external_buffer_groups",
-                                          "external_buffers" };
-    for (int k = 0; k < 2; k++) {
-        uint32_t n, data, t, str;
-        int rc = tml_fb_field_vector(&v->fb, root, fields[k], 4, 4, &n,
-                                     &data);
+        rc = tml_fb_field(&v->fb, t, k_fields[f].id,
+                          kind == K_U8 ? 1 : kind == K_U64 ? 8 : 4, &pos);
         if (rc)
-            return fb_fail(v, rc, names[k]);
-        if (!charge(v, n))
-            return over_budget(v);
-        for (uint32_t i = 0; i < n; i++)
-            if ((rc = tml_fb_vector_table(&v->fb, data, i, &t)) ||
-                (rc = tml_fb_field_string(&v->fb, t, strings[k], &str)))
-                return fb_fail(v, rc, names[k]);
+            return fb_fail(v, rc);
+        /* An absent index is index 0, which must exist too. */
+        if (kind == K_INDEX)
+            st = check_index(v, sub,
+                             pos ? (int32_t)tml_fb_u32(v->fb.base + pos) : 0,
+                             0);
+        else if (pos && kind > K_INDEX)
+            st = walk_ref(v, pos, kind, sub);
+        if (st)
+            return st;
     }
+    at(v, -1, NO_INDEX);
     return TML_OK;
-}
-
-/* Model fields the runtime does not read: description, metadata and
- * signature tables, checked for bounds. */
-static tml_status verify_model_extras(ver *v, uint32_t root)
-{
-    uint32_t n, data, str;
-    int rc;
-
-    if ((rc = tml_fb_field_string(&v->fb, root, TML_F_MODEL_DESCRIPTION,
-                                  &str)))
-        return fb_fail(v, rc, "description");
-    if ((rc = tml_fb_field_vector(&v->fb, root, TML_F_MODEL_METADATA_BUFFER,
-                                  4, 4, &n, &data)))
-        return fb_fail(v, rc, "metadata_buffer");
-    if (!charge(v, n))
-        return over_budget(v);
-    for (uint32_t i = 0; i < n; i++) {
-        int32_t b = (int32_t)tml_fb_u32(v->fb.base + data + 4 * i);
-        if (b < 0 || b >= v->nbuffers)
-            return fail(v, TML_ERROR_MODEL,
-                        "metadata_buffer %u: buffer %d out of range (model "
-                        "has %d)", i, (int)b, (int)v->nbuffers);
-    }
-    if ((rc = tml_fb_field_vector(&v->fb, root, TML_F_MODEL_METADATA, 4, 4,
-                                  &n, &data)))
-        return fb_fail(v, rc, "metadata");
-    if (!charge(v, n))
-        return over_budget(v);
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t t, b;
-        set_where(v, "metadata %u: ", i);
-        if ((rc = tml_fb_vector_table(&v->fb, data, i, &t)) ||
-            (rc = tml_fb_field_string(&v->fb, t, TML_F_METADATA_NAME, &str)) ||
-            (rc = tml_fb_field_u32(&v->fb, t, TML_F_METADATA_BUFFER, 0, &b)))
-            return fb_fail(v, rc, "table");
-        if (b >= (uint32_t)v->nbuffers)
-            return fail(v, TML_ERROR_MODEL,
-                        "buffer %u out of range (model has %d)", b,
-                        (int)v->nbuffers);
-    }
-    v->where[0] = '\0';
-    if ((rc = tml_fb_field_vector(&v->fb, root, TML_F_MODEL_SIGNATURE_DEFS, 4,
-                                  4, &n, &data)))
-        return fb_fail(v, rc, "signature_defs");
-    if (!charge(v, n))
-        return over_budget(v);
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t t;
-        const char *what = "table";
-        set_where(v, "signature_def %u: ", i);
-        if ((rc = tml_fb_vector_table(&v->fb, data, i, &t)) ||
-            (rc = verify_signature_def(v, t, &what)))
-            return fb_fail(v, rc, what);
-    }
-    v->where[0] = '\0';
-    return verify_external_buffers(v, root);
 }
 
 tml_status tml_model_load(tml_model *m, const void *data, size_t size,
                           char *err, size_t err_size)
 {
     ver v;
-    uint32_t root = 0, version;
+    const uint8_t *b = (const uint8_t *)data;
+    uint32_t root, sg;
     tml_status st;
     int rc;
 
-    if (err && err_size)
-        err[0] = '\0';
     memset(&v, 0, sizeof v);
     v.err = err;
-    v.err_size = err_size;
-    if (!m || !data) {
-        fail(&v, TML_ERROR_ARGUMENT, "model or model data is NULL");
-        return TML_ERROR_ARGUMENT;
-    }
+    v.err_size = err ? err_size : 0;
+    v.field = -1;
+    v.index = NO_INDEX;
+    if (v.err_size)
+        err[0] = '\0';
+    if (!m || !data)
+        return fail(&v, TML_ERROR_ARGUMENT, "model or model data is NULL");
     memset(m, 0, sizeof *m);
-    v.fb.base = (const uint8_t *)data;
-    v.fb.size = size > TML_FB_MAX_SIZE ? 0 : (uint32_t)size;
+    v.fb.base = b;
+    v.fb.size = (uint32_t)size;
     v.budget = size;
-    if ((st = check_header(&v, data, size, &root)) != TML_OK)
+    if (size < 8 || size > TML_FB_MAX_SIZE)
+        return fail(&v, size < 8 ? TML_ERROR_MODEL : TML_ERROR_UNSUPPORTED,
+                    "model is %zu bytes, expected 8 to 2^31 - 1", size);
+    if ((uintptr_t)data % 4)
+        return fail(&v, TML_ERROR_MODEL,
+                    "model data is not 4-byte aligned in memory");
+    at(&v, F_ROOT, NO_INDEX);
+    if ((rc = tml_fb_deref(&v.fb, 0, &root)) ||
+        (rc = tml_fb_table(&v.fb, root)))
+        return fb_fail(&v, rc);
+    if ((st = walk(&v, root, S_MODEL)) ||
+        (st = check_table(&v, root, S_MODEL, NO_INDEX)))
         return st;
-    if ((rc = tml_fb_field_u32(&v.fb, root, TML_F_MODEL_VERSION, 0,
-                               &version)))
-        return fb_fail(&v, rc, "version");
-    if (version != 3)
-        return fail(&v, TML_ERROR_MODEL, "schema version %u, expected 3",
-                    version);
-    if ((st = verify_opcodes(&v, root)) != TML_OK ||
-        (st = verify_buffers(&v, root)) != TML_OK ||
-        (st = verify_subgraphs(&v, root, m)) != TML_OK ||
-        (st = verify_model_extras(&v, root)) != TML_OK) {
-        memset(m, 0, sizeof *m);
-        return st;
-    }
-    m->base = v.fb.base;
+    /* Only subgraph 0 is read; the others were verified all the same. */
+    sg = elem(b, v.vec[S_SUBGRAPH], 0);
+    m->base = b;
     m->size = size;
-    m->opcodes = v.opcodes;
-    m->nopcodes = v.nopcodes;
-    m->buffers = v.buffers;
-    m->nbuffers = v.nbuffers;
-    m->version = version;
+    m->opcodes = v.vec[S_OPCODE];
+    m->nopcodes = (int32_t)v.count[S_OPCODE];
+    m->buffers = v.vec[S_BUFFER];
+    m->nbuffers = (int32_t)v.count[S_BUFFER];
+    m->subgraph = sg;
+    m->ntensors = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_TENSORS, &m->tensors);
+    m->ninputs = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_INPUTS, &m->inputs);
+    m->noutputs = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_OUTPUTS, &m->outputs);
+    m->nops = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_OPERATORS, &m->operators);
+    m->version = 3;
     return TML_OK;
 }
 
@@ -1032,67 +814,62 @@ tml_status tml_model_load(tml_model *m, const void *data, size_t size,
 
 void tml_model_get_tensor(const tml_model *m, int32_t i, tml_model_tensor *out)
 {
-    tml_fb fb = fb_of(m);
-    uint32_t table, sparsity, b, off, size;
-    int both;
-    const char *what;
+    const uint8_t *b = m->base;
+    uint32_t quant, off, size;
 
-    memset(out, 0, sizeof *out);
-    out->dims = k_empty;
-    out->name = "";
-    if (i < 0 || i >= m->ntensors ||
-        tml_fb_vector_table(&fb, m->tensors, (uint32_t)i, &table) ||
-        read_tensor(&fb, table, out, &sparsity, &what))
+    if (i < 0 || i >= m->ntensors) {
+        memset(out, 0, sizeof *out);
+        out->dims = k_empty;
+        out->name = "";
         return;
-    out->bytes = (uint32_t)tml_model_dtype_size(out->type);
-    for (int32_t d = 0; d < out->ndims; d++)
-        out->bytes *= (uint32_t)out->dims[d];
-    if (tml_fb_vector_table(&fb, m->buffers, out->buffer, &b) ||
-        read_buffer(&fb, b, &off, &size, &both, &what) || !off)
-        return;
-    out->data = fb.base + off;
-    out->data_size = size;
+    }
+    decode_tensor(b, elem(b, m->tensors, (uint32_t)i), out, &quant);
+    out->bytes = tensor_bytes(out);
+    off = decode_buffer(b, elem(b, m->buffers, out->buffer), &size);
+    if (off) {
+        out->data = b + off;
+        out->data_size = size;
+    }
 }
 
 void tml_model_get_op(const tml_model *m, int32_t i, tml_model_op *out)
 {
-    tml_fb fb = fb_of(m);
-    uint32_t table, opcode_index, oc, custom;
-    const char *what;
-
-    memset(out, 0, sizeof *out);
-    out->inputs = k_empty;
-    out->outputs = k_empty;
-    if (i < 0 || i >= m->nops ||
-        tml_fb_vector_table(&fb, m->operators, (uint32_t)i, &table) ||
-        read_op(&fb, table, &opcode_index, out, &what) ||
-        tml_fb_vector_table(&fb, m->opcodes, opcode_index, &oc) ||
-        read_opcode(&fb, oc, &out->builtin, &out->version, &custom, &what))
+    if (i < 0 || i >= m->nops) {
+        memset(out, 0, sizeof *out);
+        out->inputs = k_empty;
+        out->outputs = k_empty;
         return;
-    out->custom_name = out->builtin == BUILTIN_CUSTOM
-        ? (const char *)(fb.base + custom) : NULL;
+    }
+    decode_op(m->base, m->opcodes, elem(m->base, m->operators, (uint32_t)i),
+              out);
 }
 
 const int32_t *tml_model_inputs(const tml_model *m)
 {
-    return m->ninputs ? (const int32_t *)(const void *)(m->base + m->inputs)
-                      : k_empty;
+    return vec_ptr(m->base, (uint32_t)m->ninputs, m->inputs);
 }
 
 const int32_t *tml_model_outputs(const tml_model *m)
 {
-    return m->noutputs ? (const int32_t *)(const void *)(m->base + m->outputs)
-                       : k_empty;
+    return vec_ptr(m->base, (uint32_t)m->noutputs, m->outputs);
 }
 
 const char *tml_model_description(const tml_model *m)
 {
-    tml_fb fb = fb_of(m);
-    uint32_t str;
-    if (!m->base || tml_fb_field_string(&fb, tml_fb_u32(m->base),
-                                        TML_F_MODEL_DESCRIPTION, &str))
-        return "";
-    return str_at(&fb, str);
+    uint32_t s = m->base ? fref(m->base, tml_fb_u32(m->base),
+                                TML_F_MODEL_DESCRIPTION) : 0;
+    return s ? (const char *)m->base + s + 4 : "";
+}
+
+/* Options tables were only checked for structure: their fields are read
+ * through the checked helpers, since their layout depends on the op. */
+static tml_fb fb_of(const tml_model *m)
+{
+    tml_fb fb;
+    fb.base = m->base;
+    fb.size = (uint32_t)m->size;
+    fb.where = 0;
+    return fb;
 }
 
 const uint8_t *tml_model_table_field(const tml_model *m, uint32_t table,
@@ -1116,8 +893,7 @@ int32_t tml_model_table_int_vector(const tml_model *m, uint32_t table,
         return 0;
     if (tml_fb_field_vector(&fb, table, field, 4, 4, &n, &data))
         return -1;
-    if (n > 0x7fffffffu)
-        return -1;
+    /* n * 4 bytes fit in the file, so n fits in int32. */
     *out = n ? (const int32_t *)(const void *)(fb.base + data) : NULL;
     return (int32_t)n;
 }

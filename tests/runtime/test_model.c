@@ -390,9 +390,9 @@ static void test_truncated(void **state)
     (void)state;
     uint8_t *buf = load(KWS, &size);
     expect_error(buf, 5, TML_ERROR_MODEL,
-                 "truncated: model is 5 bytes, need at least 8");
+                 "model is 5 bytes, expected 8 to 2^31 - 1");
     expect_error(buf, 0, TML_ERROR_MODEL,
-                 "truncated: model is 0 bytes, need at least 8");
+                 "model is 0 bytes, expected 8 to 2^31 - 1");
     /* Cut in the middle: the root table's vtable or a vector runs past
      * the end. */
     tml_model m;
@@ -410,11 +410,11 @@ static void test_bad_root_offset(void **state)
     uint8_t *buf = load(KWS, &size);
     put32(buf, 0x100000);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "root table offset 1048576 out of range (model is 53936 "
+                 "root table: out of bounds at offset 0 (model is 53936 "
                  "bytes)");
     put32(buf, 6);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "root table: misaligned at offset 6");
+                 "root table: misaligned at offset 6 (model is 53936 bytes)");
     free(buf);
 }
 
@@ -425,7 +425,7 @@ static void test_wrong_version(void **state)
     uint8_t *buf = load(KWS, &size);
     tml_fb fb = fb_over(buf, size);
     put32(buf + field_at(&fb, root_of(buf), TML_F_MODEL_VERSION, 4), 2);
-    expect_error(buf, size, TML_ERROR_MODEL, "schema version 2, expected 3");
+    expect_error(buf, size, TML_ERROR_MODEL, "version: is 2, expected 3");
     free(buf);
 }
 
@@ -439,8 +439,9 @@ static void test_buffer_index_out_of_range(void **state)
           40);
     /* Names are cut to 40 bytes in messages. */
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 12 'functional_1/activation_6/Relu;functiona': "
-                 "buffer 40 out of range (model has 37)");
+                 "subgraphs[0]: tensors[12] "
+                 "'functional_1/activation_6/Relu;functiona': buffer: is 40, "
+                 "expected an index below 37");
     free(buf);
 }
 
@@ -453,14 +454,14 @@ static void test_op_tensor_index_out_of_range(void **state)
     uint32_t op3 = op_table(&fb, 3);
     put32(buf + vec_elem(&fb, op3, TML_F_OP_INPUTS, 4, 2), 99);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "operator 3: input 2 is tensor 99, out of range (subgraph "
-                 "has 35 tensors)");
+                 "subgraphs[0]: operators[3]: inputs[2]: is 99, expected an "
+                 "index below 35");
     put32(buf + vec_elem(&fb, op3, TML_F_OP_INPUTS, 4, 2), 7);
     /* -1 means "optional, absent" for inputs only. */
     put32(buf + vec_elem(&fb, op3, TML_F_OP_OUTPUTS, 4, 0), 0xffffffffu);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "operator 3: output 0 is tensor -1, out of range (subgraph "
-                 "has 35 tensors)");
+                 "subgraphs[0]: operators[3]: outputs[0]: is -1, expected an "
+                 "index below 35");
     free(buf);
 }
 
@@ -472,8 +473,8 @@ static void test_opcode_index_out_of_range(void **state)
     tml_fb fb = fb_over(buf, size);
     put32(buf + field_at(&fb, op_table(&fb, 5), TML_F_OP_OPCODE_INDEX, 4), 6);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "operator 5: opcode index 6 out of range (model has 6 "
-                 "operator codes)");
+                 "subgraphs[0]: operators[5]: opcode_index: is 6, expected an "
+                 "index below 6");
     free(buf);
 }
 
@@ -486,8 +487,8 @@ static void test_subgraph_io_out_of_range(void **state)
     put32(buf + vec_elem(&fb, subgraph0(&fb), TML_F_SUBGRAPH_OUTPUTS, 4, 0),
           35);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "subgraph 0: output 0 is tensor 35, out of range (subgraph "
-                 "has 35 tensors)");
+                 "subgraphs[0]: outputs[0]: is 35, expected an index below "
+                 "35");
     free(buf);
 }
 
@@ -500,7 +501,8 @@ static void test_negative_dim(void **state)
     put32(buf + vec_elem(&fb, tensor_table(&fb, 0), TML_F_TENSOR_SHAPE, 4, 1),
           (uint32_t)-5);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0 'input_1': dim 1 is -5, must be >= 0");
+                 "subgraphs[0]: tensors[0] 'input_1': shape[1]: is -5, expected "
+                 ">= 0");
     free(buf);
 }
 
@@ -514,8 +516,8 @@ static void test_bytes_mismatch(void **state)
     put32(buf + vec_elem(&fb, tensor_table(&fb, 16), TML_F_TENSOR_SHAPE, 4, 0),
           13);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 16 'functional_1/dense/MatMul': buffer 17 holds 768 "
-                 "bytes, shape and type need 832");
+                 "subgraphs[0]: tensors[16] 'functional_1/dense/MatMul': "
+                 "buffer: buffer 17 holds 768 bytes, expected 832");
     free(buf);
 }
 
@@ -528,14 +530,14 @@ static void test_huge_shape(void **state)
     uint32_t t0 = tensor_table(&fb, 0);
     put32(buf + vec_elem(&fb, t0, TML_F_TENSOR_SHAPE, 4, 1), 0x7fffffff);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0 'input_1': 21474836470 elements of 1 bytes, more "
-                 "than 2^31 - 1 bytes");
-    /* Four dims of 2^31 - 1 overflow even uint64. */
+                 "subgraphs[0]: tensors[0] 'input_1': shape: needs more than "
+                 "2^31 - 1 bytes");
+    /* Four dims of 2^31 - 1: the bytes pass 2^31 - 1 at dim 2. */
     for (uint32_t d = 0; d < 4; d++)
         put32(buf + vec_elem(&fb, t0, TML_F_TENSOR_SHAPE, 4, d), 0x7fffffff);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0 'input_1': element count overflows at dim 2 "
-                 "(2147483647)");
+                 "subgraphs[0]: tensors[0] 'input_1': shape: needs more than "
+                 "2^31 - 1 bytes");
     /* A zero dim makes the tensor empty whatever the others say. */
     put32(buf + vec_elem(&fb, t0, TML_F_TENSOR_SHAPE, 4, 0), 0);
     tml_model m;
@@ -553,21 +555,26 @@ static void test_rank_and_types(void **state)
     uint32_t shape = vec_ref(&fb, t0, TML_F_TENSOR_SHAPE);
     put32(buf + shape, 7);
     expect_error(buf, size, TML_ERROR_UNSUPPORTED,
-                 "tensor 0 'input_1': rank 7, at most 6 supported");
+                 "subgraphs[0]: tensors[0] 'input_1': shape count: is 7, "
+                 "expected at most 6");
     put32(buf + shape, 4);
     uint8_t *type = buf + field_at(&fb, t0, TML_F_TENSOR_TYPE, 1);
     *type = TML_STRING;
     expect_error(buf, size, TML_ERROR_UNSUPPORTED,
-                 "tensor 0 'input_1': STRING tensors are not supported");
+                 "subgraphs[0]: tensors[0] 'input_1': type: 5 is not "
+                 "supported");
     *type = 8;
     expect_error(buf, size, TML_ERROR_UNSUPPORTED,
-                 "tensor 0 'input_1': type COMPLEX64 (8) is not supported");
+                 "subgraphs[0]: tensors[0] 'input_1': type: 8 is not "
+                 "supported");
     *type = 100;
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0 'input_1': unknown tensor type 100");
+                 "subgraphs[0]: tensors[0] 'input_1': type: 100 is not a "
+                 "TensorType");
     *type = 0xff;
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0 'input_1': unknown tensor type -1");
+                 "subgraphs[0]: tensors[0] 'input_1': type: -1 is not a "
+                 "TensorType");
     free(buf);
 }
 
@@ -583,8 +590,8 @@ static void test_quantization_consistency(void **state)
     uint32_t scales = vec_ref(&fb, quant, TML_F_QUANT_SCALE);
     put32(buf + scales, 63);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 17 'functional_1/conv2d/Conv2D': 63 quantization "
-                 "scales but 64 zero points");
+                 "subgraphs[0]: tensors[17] 'functional_1/conv2d/Conv2D': "
+                 "zero_point count: is 64, expected 63");
     put32(buf + scales, 64);
 
     /* Depthwise weights [1,3,3,64], quantized_dimension 3. */
@@ -593,12 +600,14 @@ static void test_quantization_consistency(void **state)
     uint8_t *qdim = buf + field_at(&fb, quant, TML_F_QUANT_DIM, 4);
     put32(qdim, 2);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 5 'functional_1/batch_normalization_1/Fused': 64 "
-                 "quantization scales, dim 2 is 3");
+                 "subgraphs[0]: tensors[5] "
+                 "'functional_1/batch_normalization_1/Fused': scale count: is "
+                 "64, expected 3");
     put32(qdim, 4);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 5 'functional_1/batch_normalization_1/Fused': "
-                 "quantized_dimension 4 out of range (rank 4)");
+                 "subgraphs[0]: tensors[5] "
+                 "'functional_1/batch_normalization_1/Fused': "
+                 "quantized_dimension: is 4, expected an index below 4");
     put32(qdim, 3);
 
     /* NaN and infinite scales. */
@@ -608,18 +617,19 @@ static void test_quantization_consistency(void **state)
     uint32_t s0 = vec_elem(&fb, q0, TML_F_QUANT_SCALE, 4, 0);
     put32(buf + s0, 0x7f800000u);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0 'input_1': quantization scale 0 is not finite");
+                 "subgraphs[0]: tensors[0] 'input_1': scale[0]: is not finite");
     put32(buf + s0, 0xffc00000u);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0 'input_1': quantization scale 0 is not finite");
+                 "subgraphs[0]: tensors[0] 'input_1': scale[0]: is not finite");
     put32(buf + s0, 0x3f000000u);   /* 0.5: fine */
     tml_model m;
     load_ok(&m, buf, size);
 
     put32(qdim, (uint32_t)-1);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 5 'functional_1/batch_normalization_1/Fused': "
-                 "quantized_dimension -1 out of range (rank 4)");
+                 "subgraphs[0]: tensors[5] "
+                 "'functional_1/batch_normalization_1/Fused': "
+                 "quantized_dimension: is -1, expected an index below 4");
     free(buf);
 }
 
@@ -637,7 +647,7 @@ static void test_options_type(void **state)
                                    TML_F_OP_OPTIONS_TYPE, 1);
     *type = TML_OPT_SOFTMAX;
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "operator 0: CONV_2D has builtin options of type 9, "
+                 "subgraphs[0]: operators[0]: builtin_options_type: is 9, "
                  "expected 1");
     /* Union type NONE: the table is not an options table any more. */
     *type = TML_OPT_NONE;
@@ -666,13 +676,13 @@ static void test_zero_point_range(void **state)
     /* Beyond int32, or INT32_MIN: no kernel can use it. */
     put32(zp + 4, 1);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0 'input_1': zero point 0 is 4294967496, outside "
-                 "int32");
+                 "subgraphs[0]: tensors[0] 'input_1': zero_point[0]: is "
+                 "4294967496, outside int32");
     put32(zp, 0x80000000u);
     put32(zp + 4, 0xffffffffu);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0 'input_1': zero point 0 is -2147483648, outside "
-                 "int32");
+                 "subgraphs[0]: tensors[0] 'input_1': zero_point[0]: is "
+                 "-2147483648, outside int32");
     put32(zp, 0x80000001u);
     load_ok(&m, buf, size);
     free(buf);
@@ -685,7 +695,7 @@ static void test_no_subgraphs(void **state)
     uint8_t *buf = load(KWS, &size);
     tml_fb fb = fb_over(buf, size);
     put32(buf + vec_ref(&fb, root_of(buf), TML_F_MODEL_SUBGRAPHS), 0);
-    expect_error(buf, size, TML_ERROR_MODEL, "model has no subgraphs");
+    expect_error(buf, size, TML_ERROR_MODEL, "subgraphs count: is 0, expected >= 1");
     free(buf);
 }
 
@@ -703,7 +713,8 @@ static void test_structural_errors(void **state)
     assert_int_equal(tml_fb_u32(buf + name), 7);   /* "input_1" */
     buf[name + 4 + 7] = 'X';
     snprintf(msg, sizeof msg,
-             "tensor 0: name: string not NUL-terminated at offset %u", name);
+             "subgraphs[0]: tensors[0]: name: string not NUL-terminated at "
+             "offset %u (model is 53936 bytes)", name);
     expect_error(buf, size, TML_ERROR_MODEL, msg);
     buf[name + 4 + 7] = 0;
 
@@ -711,8 +722,8 @@ static void test_structural_errors(void **state)
     uint32_t shape = vec_ref(&fb, t0, TML_F_TENSOR_SHAPE);
     put32(buf + shape, 0x40000000u);
     snprintf(msg, sizeof msg,
-             "tensor 0 'input_1': shape: out of bounds at offset %u (model "
-             "is 53936 bytes)", shape);
+             "subgraphs[0]: tensors[0] 'input_1': shape: out of bounds at "
+             "offset %u (model is 53936 bytes)", shape);
     expect_error(buf, size, TML_ERROR_MODEL, msg);
     put32(buf + shape, 4);
 
@@ -721,8 +732,8 @@ static void test_structural_errors(void **state)
     memcpy(saved, buf + t0, 4);
     put32(buf + t0, 0x7ffffff0u);
     snprintf(msg, sizeof msg,
-             "tensor 0: table: vtable out of bounds at offset %u (model is "
-             "53936 bytes)", t0);
+             "subgraphs[0]: tensors[0]: vtable out of bounds at offset %u "
+             "(model is 53936 bytes)", t0);
     expect_error(buf, size, TML_ERROR_MODEL, msg);
     memcpy(buf + t0, saved, 4);
 
@@ -732,7 +743,8 @@ static void test_structural_errors(void **state)
     uint8_t vsize = buf[vt];
     buf[vt] = 5;
     snprintf(msg, sizeof msg,
-             "tensor 0: table: vtable size is odd or < 4 at offset %u", vt);
+             "subgraphs[0]: tensors[0]: vtable size is odd or < 4 at offset "
+             "%u (model is 53936 bytes)", vt);
     expect_error(buf, size, TML_ERROR_MODEL, msg);
     buf[vt] = vsize;
 
@@ -769,8 +781,8 @@ static void test_custom_without_name(void **state)
     if (pos)
         put32(buf + pos, 32);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "operator code 0: CUSTOM operator without a custom_code "
-                 "name");
+                 "operator_codes[0]: custom_code: missing for a CUSTOM "
+                 "operator");
     /* builtin = max(deprecated, builtin_code): 127 wins over 32. */
     if (pos) {
         put32(buf + pos, 0);
@@ -798,7 +810,7 @@ static void test_opcode_version_zero(void **state)
     uint32_t oc = elem_table(&fb, root_of(buf), TML_F_MODEL_OPCODES, 1);
     put32(buf + field_at(&fb, oc, TML_F_OPCODE_VERSION, 4), 0);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "operator code 1: version 0, must be >= 1");
+                 "operator_codes[1]: version: is 0, expected >= 1");
     free(buf);
 }
 
@@ -822,8 +834,7 @@ static void test_arguments_and_alignment(void **state)
     uint8_t *at2 = shifted + ((16 - (uintptr_t)shifted % 16) % 16) + 2;
     memcpy(at2, buf, size);
     expect_error(at2, size, TML_ERROR_MODEL,
-                 "model data is not 4-byte aligned in memory (address mod 4 "
-                 "= 2)");
+                 "model data is not 4-byte aligned in memory");
     /* At 4 mod 16 the header is fine but int64 zero points are not
      * 8-aligned in memory. */
     uint8_t *at4 = shifted + ((16 - (uintptr_t)shifted % 16) % 16) + 4;
@@ -831,17 +842,17 @@ static void test_arguments_and_alignment(void **state)
     tml_model m4;
     assert_int_equal(tml_model_load(&m4, at4, size, err, sizeof err),
                      TML_ERROR_MODEL);
-    assert_non_null(strstr(err, "quantization zero_point: misaligned at "
+    assert_non_null(strstr(err, "quantization: zero_point: misaligned at "
                                 "offset "));
-    assert_non_null(strstr(err, "(the model's address is not 16-byte "
-                                "aligned)"));
+    assert_non_null(strstr(err, "bytes, not 16-byte aligned in "
+                                "memory)"));
     free(shifted);
 
     /* A short error buffer still gets a NUL-terminated prefix. */
     char small[8];
     assert_int_equal(tml_model_load(&m, buf, 5, small, sizeof small),
                      TML_ERROR_MODEL);
-    assert_string_equal(small, "truncat");
+    assert_string_equal(small, "model i");
     free(buf);
 }
 
@@ -1050,8 +1061,8 @@ static void test_large_model_buffer_offset(void **state)
 
     /* Offset past the end of the file. */
     snprintf(msg, sizeof msg,
-             "buffer 1: offset/size: out of bounds at offset %zu (model is "
-             "%zu bytes)", at, at + 8);
+             "buffers[1]: offset: %zu with size 16 is outside the %zu-byte "
+             "model", at, at + 8);
     expect_error(buf, at + 8, TML_ERROR_MODEL, msg);
 
     /* Offsets 0 and 1 mean "not used": no data at all. */
@@ -1068,7 +1079,7 @@ static void test_large_model_buffer_offset(void **state)
     s.xoff = 8;
     buf = build_model(&s, 0, &size);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "buffer 1: has both inline data and an offset");
+                 "buffers[1]: offset: set together with inline data");
     free(buf);
 }
 
@@ -1086,8 +1097,8 @@ static void test_misaligned_constant(void **state)
     s.xoff = at;
     uint8_t *buf = build_model(&s, at - size + 16, &built);
     snprintf(msg, sizeof msg,
-             "tensor 1 'w': buffer 1 data at offset %zu is not 4-byte "
-             "aligned for FLOAT32", at);
+             "subgraphs[0]: tensors[1] 'w': buffer: buffer 1 data at offset "
+             "%zu is not 4-byte aligned", at);
     expect_error(buf, at + 16, TML_ERROR_MODEL, msg);
     free(buf);
 
@@ -1100,8 +1111,8 @@ static void test_misaligned_constant(void **state)
     s.xoff = at;
     buf = build_model(&s, at - size + 32, &built);
     snprintf(msg, sizeof msg,
-             "tensor 1 'w': buffer 1 data at offset %zu is not 8-byte "
-             "aligned for INT64", at);
+             "subgraphs[0]: tensors[1] 'w': buffer: buffer 1 data at offset "
+             "%zu is not 8-byte aligned", at);
     expect_error(buf, at + 32, TML_ERROR_MODEL, msg);
     free(buf);
 }
@@ -1114,7 +1125,7 @@ static void test_sentinel_buffer_must_be_empty(void **state)
     s.sentinel_bytes = 4;
     uint8_t *buf = build_model(&s, 0, &size);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "buffer 0: the empty sentinel holds 4 bytes");
+                 "buffers[0]: buffer 0 holds 4 bytes, expected 0");
     free(buf);
 }
 
@@ -1132,8 +1143,8 @@ static void test_second_subgraph_verified(void **state)
     s.bad_subgraph1 = 1;
     buf = build_model(&s, 0, &size);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "subgraph 1: operator 0: input 1 is tensor 5, out of range "
-                 "(subgraph has 3 tensors)");
+                 "subgraphs[1]: operators[0]: inputs[1]: is 5, expected an "
+                 "index below 3");
     free(buf);
 }
 
@@ -1154,8 +1165,8 @@ static void test_custom_op_name(void **state)
     s.omit_custom_code = 1;
     buf = build_model(&s, 0, &size);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "operator code 0: CUSTOM operator without a custom_code "
-                 "name");
+                 "operator_codes[0]: custom_code: missing for a CUSTOM "
+                 "operator");
     free(buf);
 }
 
@@ -1190,7 +1201,7 @@ static void test_builtin_code_rule(void **state)
     s.builtin_code = -5;
     buf = build_model(&s, 0, &size);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "operator code 0: builtin code -3 is negative");
+                 "operator_codes[0]: builtin_code: is -3, expected >= 0");
     free(buf);
 }
 
@@ -1204,19 +1215,18 @@ static void test_hostile_name_stays_one_line(void **state)
     s.name0 = "evil\nname";
     uint8_t *buf = build_model(&s, 0, &size);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0: name has control byte 0xa at index 4");
+                 "subgraphs[0]: tensors[0]: name[4]: is control byte 0xa");
     free(buf);
     s.name0 = "del\x7f";
     buf = build_model(&s, 0, &size);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0: name has control byte 0x7f at index 3");
+                 "subgraphs[0]: tensors[0]: name[3]: is control byte 0x7f");
     free(buf);
     s.name0 = "ok";
     s.custom = "My\tOp";
     buf = build_model(&s, 0, &size);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "operator code 0: custom_code has control byte 0x9 at index "
-                 "2");
+                 "operator_codes[0]: custom_code[2]: is control byte 0x9");
     free(buf);
     /* UTF-8 names load; messages show their bytes as '?'. */
     s = default_spec();
@@ -1228,7 +1238,8 @@ static void test_hostile_name_stays_one_line(void **state)
     put32(buf + vec_elem(&fb, tensor_table(&fb, 0), TML_F_TENSOR_SHAPE, 4, 0),
           (uint32_t)-1);
     expect_error(buf, size, TML_ERROR_MODEL,
-                 "tensor 0 'caf?\?': dim 0 is -1, must be >= 0");
+                 "subgraphs[0]: tensors[0] 'caf?\?': shape[0]: is -1, expected "
+                 ">= 0");
     free(buf);
 }
 
@@ -1248,7 +1259,7 @@ static void test_aliased_vectors_bounded(void **state)
                      TML_ERROR_MODEL);
     assert_non_null(strstr(err, "references more elements than a"));
     assert_non_null(strstr(err, "(aliased vectors)"));
-    assert_true(strncmp(err, "operator ", 9) == 0);
+    assert_true(strncmp(err, "subgraphs[0]: operators[", 24) == 0);
     free(buf);
     /* A few aliases stay within the budget. */
     s.alias_ops = 2;
