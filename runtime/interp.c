@@ -346,8 +346,8 @@ static tml_status check_dataflow(tml_interpreter *it)
             int32_t t = n->inputs[k];
             if (t >= 0 && !written[t])
                 return tml_tensor_error(it, n, TML_ERROR_MODEL, "input",
-                                        &it->tensors[t], "read before any "
-                                        "operator writes it");
+                                        &it->tensors[t], "read before it is "
+                                        "written");
         }
         for (int k = 0; k < n->noutputs; k++) {
             int32_t t = n->outputs[k];
@@ -361,8 +361,8 @@ static tml_status check_dataflow(tml_interpreter *it)
     const int32_t *outs = tml_model_outputs(m);
     for (int32_t i = 0; i < m->noutputs; i++) {
         if (!written[outs[i]])
-            return fail(it, TML_ERROR_MODEL, "model output %d is tensor %d "
-                        "'%s', which no operator writes", (int)i, (int)outs[i],
+            return fail(it, TML_ERROR_MODEL, "model output %d: tensor %d "
+                        "'%s' is never written", (int)i, (int)outs[i],
                         tml_tensor_name(it, &it->tensors[outs[i]]));
     }
     return TML_OK;

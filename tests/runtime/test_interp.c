@@ -245,6 +245,54 @@ static void test_details(void **state)
     free(model);
 }
 
+/* tml_create checks the dataflow: every tensor is written once, before any
+ * op reads it, and every model output is written. */
+static void expect_dataflow_error(const tml_test_graph *g, const char *msg)
+{
+    size_t size;
+    char err[256];
+    uint8_t *model = tml_test_build_graph(g, &size, err, sizeof err);
+    assert_non_null(model);
+    static uint8_t arena[4096];
+    tml_interpreter it;
+    assert_int_equal(tml_create(&it, model, size, arena, sizeof arena), TML_ERROR_MODEL);
+    assert_string_equal(tml_error(&it), msg);
+    free(model);
+}
+
+static void test_dataflow_errors(void **state)
+{
+    (void)state;
+    /* op 0 reads a, which op 1 writes later. */
+    tml_test_graph g = {
+        .ntensors = 3,
+        .tensors = {
+            { .name = "x", .type = TML_FLOAT32, .ndims = 2, .dims = { 1, 4 } },
+            { .name = "a", .type = TML_FLOAT32, .ndims = 2, .dims = { 1, 4 } },
+            { .name = "y", .type = TML_FLOAT32, .ndims = 2, .dims = { 1, 4 } },
+        },
+        .nops = 2,
+        .ops = {
+            { .builtin = 19, .ninputs = 1, .inputs = { 1 }, .noutputs = 1, .outputs = { 2 } },
+            { .builtin = 19, .ninputs = 1, .inputs = { 0 }, .noutputs = 1, .outputs = { 1 } },
+        },
+        .ninputs = 1, .inputs = { 0 },
+        .noutputs = 1, .outputs = { 2 },
+    };
+    expect_dataflow_error(&g, "op 0 RELU: input tensor 1 'a': read before it is written");
+    g.ops[0].inputs[0] = 0;
+    g.ops[1].outputs[0] = 2;   /* both write y */
+    expect_dataflow_error(&g, "op 1 RELU: output tensor 2 'y': constant, a model "
+                              "input or written before");
+    /* One op x -> a; model outputs a and y: nothing writes y. */
+    g.nops = 1;
+    g.ops[0].outputs[0] = 1;
+    g.noutputs = 2;
+    g.outputs[0] = 1;
+    g.outputs[1] = 2;
+    expect_dataflow_error(&g, "model output 1: tensor 2 'y' is never written");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_unsupported_op_fails_at_create),
         cmocka_unit_test(test_observer_sees_each_op),
         cmocka_unit_test(test_details),
+        cmocka_unit_test(test_dataflow_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
