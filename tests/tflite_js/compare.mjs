@@ -2,7 +2,7 @@
 // Compares two raw output files (all outputs concatenated in model dtype)
 // of the same model: A from TensorFlow Lite (the reference), B from tinyml.
 //
-//   node compare.mjs INFO.json A.bin B.bin [MODEL.tflite]
+//   node compare.mjs INFO.json A.bin B.bin [MODEL.tflite] [--lsb N]
 //
 // INFO.json is what `run_tflite.mjs --info` printed (the outputs' dtypes
 // and element counts).  Per output, the project's contracts:
@@ -15,6 +15,8 @@
 //            max |a - b| <= 1 LSB of the quantized tensor (its scale), as
 //            int8 outputs; shown as dtype "float32<-q".
 //   int32/bool and others: exact.
+// --lsb N: the int8 (and dequantized) tolerance instead of 1 LSB; 0 for
+//   TFLite's reference kernels (run_tflite.mjs --reference-kernels).
 // Prints one line per output:
 //   "<index> <dtype> <count> <max_abs_diff> <rel_or_lsb> <differing> ok|FAIL"
 // and exits 0 when all outputs pass, 1 otherwise, 2 on bad input.
@@ -42,8 +44,17 @@ function reader(dtype, buf) {
   }
 }
 
-const [infoPath, aPath, bPath, modelPath] = process.argv.slice(2);
-if (!bPath) die('usage: compare.mjs INFO.json A.bin B.bin [MODEL.tflite]');
+const args = process.argv.slice(2);
+let lsbTolerance = 1;
+const at = args.indexOf('--lsb');
+if (at >= 0) {
+  const v = args[at + 1];
+  if (v === undefined || !/^\d+$/.test(v)) die(`--lsb needs a non-negative integer, got '${v ?? ''}'`);
+  lsbTolerance = Number(v);
+  args.splice(at, 2);
+}
+const [infoPath, aPath, bPath, modelPath] = args;
+if (!bPath) die('usage: compare.mjs INFO.json A.bin B.bin [MODEL.tflite] [--lsb N]');
 let info, a, b, deqScale = [];
 try {
   info = JSON.parse(readFileSync(infoPath, 'utf8').trim().split('\n').pop());
@@ -77,7 +88,7 @@ info.outputs.forEach((t, i) => {
   if (t.dtype === 'float32' && deq > 0) {
     const lsb = maxDiff / deq;
     measure = `${Math.round(lsb * 100) / 100}LSB`;
-    ok = !nan && lsb <= 1 + 1e-4;
+    ok = !nan && lsb <= lsbTolerance + 1e-4;
     dtype = 'float32<-q';
   } else if (t.dtype === 'float32' || t.dtype === 'float64') {
     measure = maxRef > 0 ? maxDiff / maxRef : maxDiff;
@@ -85,7 +96,7 @@ info.outputs.forEach((t, i) => {
     measure = measure.toExponential(2);
   } else if (t.dtype === 'int8' || t.dtype === 'uint8' || t.dtype === 'int16') {
     measure = `${maxDiff}LSB`;
-    ok = maxDiff <= 1;
+    ok = maxDiff <= lsbTolerance;
   } else {
     measure = `${maxDiff}`;
     ok = maxDiff === 0;

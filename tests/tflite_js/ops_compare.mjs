@@ -3,22 +3,27 @@
 // goldens' per-op outputs of TFLite Micro's reference kernels (which tinyml
 // matches bit for bit), for one model of ../shared/goldens:
 //
-//   node ops_compare.mjs MODEL.tflite GOLDEN_DIR WORK_DIR
+//   node ops_compare.mjs MODEL.tflite GOLDEN_DIR WORK_DIR [--reference-kernels]
 //
 // Exposes every op output (expose_tensors.mjs), runs seed1.input.bin
 // through run_tflite.mjs, and prints one line per op:
 //   op NNN tensor MMM dtype count: max diff (LSB or relative), differing
 //   elements, and whether every earlier op matched exactly (then the op saw
 //   identical inputs and the difference is the kernel's own).
+// --reference-kernels: TFLite runs the model as run_tflite.mjs
+//   --reference-kernels does (no XNNPACK, reference int8 CONV_2D and
+//   FULLY_CONNECTED); on ../shared's int8 models every op then matches.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const [model, gold, work] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const reference = args.includes('--reference-kernels');
+const [model, gold, work] = args.filter((a) => a !== '--reference-kernels');
 if (!work) {
-  process.stderr.write('usage: ops_compare.mjs MODEL GOLDEN_DIR WORK_DIR\n');
+  process.stderr.write('usage: ops_compare.mjs MODEL GOLDEN_DIR WORK_DIR [--reference-kernels]\n');
   process.exit(2);
 }
 const exposed = join(work, 'exposed.tflite');
@@ -26,7 +31,8 @@ const list = JSON.parse(execFileSync(process.execPath,
     [join(here, 'expose_tensors.mjs'), model, exposed]).toString());
 const info = JSON.parse(execFileSync(process.execPath,
     [join(here, 'run_tflite.mjs'), exposed, join(gold, 'seed1.input.bin'),
-     join(work, 'exposed.out'), '--info']).toString().trim().split('\n').pop());
+     join(work, 'exposed.out'), '--info', ...(reference ? ['--reference-kernels'] : [])])
+    .toString().trim().split('\n').pop());
 const out = readFileSync(join(work, 'exposed.out'));
 const BYTES = { float32: 4, int8: 1, uint8: 1, int16: 2, int32: 4, bool: 1 };
 let off = 0, clean = true;

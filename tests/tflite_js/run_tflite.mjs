@@ -4,8 +4,8 @@
 // @tensorflow/tfjs-tflite (0.0.1-alpha.10, pinned in package-lock.json).
 //
 //   node run_tflite.mjs MODEL IN.bin OUT.bin [--random SEED] [--variant V]
-//                       [--info]
-//   node run_tflite.mjs --batch JOBS [--variant V]
+//                       [--info] [--reference-kernels]
+//   node run_tflite.mjs --batch JOBS [--variant V] [--reference-kernels]
 //
 // IN.bin:  all inputs, raw, concatenated in model dtype (tinyml's .bin
 //          convention, as the goldens' seedN.input.bin); with --random SEED
@@ -23,6 +23,14 @@
 //          model: "MODEL IN.bin OUT.bin INFO.json [SEED]" (SEED as
 //          --random); the --info JSON goes to INFO.json, or a one-line
 //          error to INFO.json.err; exit 1 when any job failed.
+// --reference-kernels: runs the model rewritten by reference_kernels.mjs
+//          so that TFLite computes int8 CONV_2D and FULLY_CONNECTED with its
+//          reference kernels and int8 DEPTHWISE_CONV_2D with its builtin
+//          kernel instead of XNNPACK (same math, same integer results as
+//          the reference kernels); IN.bin, OUT.bin and --info stay those of
+//          the model as given (the constant filters and biases the rewrite
+//          turns into inputs are fed here); --info adds "reference":
+//          {rewritten, depthwise, skipped} op counts.
 //
 // The package is a browser package: its client (wasm/tflite_web_api_client
 // .js) fetches the wasm over HTTP.  We skip the client and call the
@@ -34,8 +42,10 @@
 //
 // Note: this interpreter applies TFLite's default XNNPACK delegate (it
 // prints "Created TensorFlow Lite XNNPACK delegate for CPU"); there is no
-// option to turn it off in this build.  XNNPACK may round int8 results
-// differently from the reference kernels by 1 LSB.
+// option to turn it off in this build.  XNNPACK (and the builtin int8
+// CONV_2D / FULLY_CONNECTED, through ruy) may round int8 results
+// differently from the reference kernels by 1 LSB per op; see
+// --reference-kernels.
 //
 // Exit codes: 0 success, 1 TFLite failed to load or run the model, 2 bad
 // usage or bad input.  Errors are one line on stderr: "run_tflite: ...".
@@ -44,6 +54,7 @@ import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { referenceKernelsModel } from './reference_kernels.mjs';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,7 +65,8 @@ function die(code, msg) {
 }
 
 function parseArgs(argv) {
-  const a = { pos: [], seed: null, variant: 'plain', info: false, batch: null };
+  const a = { pos: [], seed: null, variant: 'plain', info: false, batch: null,
+              reference: false };
   for (let i = 0; i < argv.length; i++) {
     const s = argv[i];
     if (s === '--random') {
@@ -71,6 +83,8 @@ function parseArgs(argv) {
       if (a.batch === undefined) die(2, '--batch needs FILE');
     } else if (s === '--info') {
       a.info = true;
+    } else if (s === '--reference-kernels') {
+      a.reference = true;
     } else if (s.startsWith('--')) {
       die(2, `unknown option '${s}'`);
     } else {
@@ -79,7 +93,7 @@ function parseArgs(argv) {
   }
   if (a.batch ? a.pos.length !== 0 : a.pos.length !== 3)
     die(2, 'usage: run_tflite.mjs (MODEL IN.bin OUT.bin [--random SEED] ' +
-        '[--info] | --batch FILE) [--variant plain|simd]');
+        '[--info] | --batch FILE) [--variant plain|simd] [--reference-kernels]');
   return a;
 }
 
@@ -162,7 +176,7 @@ async function loadTFLite(variant) {
 }
 
 // One model, one inference.  Returns the {inputs, outputs} description.
-function runOne(tfl, modelPath, inPath, outPath, seed) {
+function runOne(tfl, modelPath, inPath, outPath, seed, reference) {
   const { mod, log } = tfl;
   log.length = 0;
   const flat = () => log.join(' | ').replace(/\s+/g, ' ').trim();
@@ -171,6 +185,21 @@ function runOne(tfl, modelPath, inPath, outPath, seed) {
     model = readFileSync(modelPath);
   } catch (e) {
     throw new Fail(2, `${modelPath}: ${e.message}`);
+  }
+  // With --reference-kernels the interpreter gets the rewritten model,
+  // whose inputs are the model's own followed by the constants made inputs.
+  let extra = null, ops = null;
+  if (reference) {
+    let r;
+    try {
+      r = referenceKernelsModel(model);
+    } catch (e) {
+      throw new Fail(1, `${modelPath}: --reference-kernels: ${e.message}`);
+    }
+    model = r.model;
+    extra = r.extra;
+    ops = { rewritten: r.ops.rewritten.length, depthwise: r.ops.depthwise.length,
+            skipped: r.ops.skipped.length, count: r.count };
   }
   const ptr = mod._malloc(model.length);
   mod.HEAPU8.set(model, ptr);
@@ -186,15 +215,21 @@ function runOne(tfl, modelPath, inPath, outPath, seed) {
   }
   const runner = status.value();
   status.delete();
-  const inputs = vectorToArray(runner.GetInputs());
+  const allInputs = vectorToArray(runner.GetInputs());
   const outputs = vectorToArray(runner.GetOutputs());
+  const own = extra ? allInputs.length - ops.count : allInputs.length;
+  const inputs = allInputs.slice(0, own);
   const release = () => {
-    for (const t of [...inputs, ...outputs]) t.delete();
+    for (const t of [...allInputs, ...outputs]) t.delete();
     runner.delete();
     mod._free(ptr);
   };
   try {
     const info = { inputs: inputs.map(describe), outputs: outputs.map(describe) };
+    if (ops) {
+      const { count, ...rest } = ops;
+      info.reference = rest;
+    }
     for (const t of [...info.inputs, ...info.outputs])
       if (!(t.dtype in BYTES)) throw new Fail(1, `tensor '${t.name}': dtype ${t.dtype}`);
     let input;
@@ -218,6 +253,18 @@ function runOne(tfl, modelPath, inPath, outPath, seed) {
       dst.set(input.subarray(off, off + dst.length));
       off += dst.length;
     }
+    if (extra) {
+      off = 0;
+      for (const t of allInputs.slice(own)) {
+        const dst = tensorBytes(t);
+        if (off + dst.length > extra.length)
+          throw new Fail(1, `${modelPath}: --reference-kernels: constants do not fill input '${t.name}'`);
+        dst.set(extra.subarray(off, off + dst.length));
+        off += dst.length;
+      }
+      if (off !== extra.length)
+        throw new Fail(1, `${modelPath}: --reference-kernels: ${extra.length - off} constant bytes left over`);
+    }
     if (!runner.Infer())
       throw new Fail(1, `${modelPath}: Infer failed${flat() ? `: ${flat()}` : ''}`);
     // data() again after Infer: the heap may have grown and moved.
@@ -239,7 +286,7 @@ async function runBatch(a) {
     const [model, inPath, outPath, infoPath, seed] = line.trim().split(/\s+/);
     try {
       const info = runOne(tfl, model, inPath, outPath,
-                          seed === undefined ? null : Number(seed));
+                          seed === undefined ? null : Number(seed), a.reference);
       writeAtomic(infoPath, JSON.stringify({ ...info, variant: a.variant }) + '\n');
     } catch (e) {
       failures++;
@@ -254,7 +301,7 @@ async function main() {
   if (a.batch) return runBatch(a);
   const [modelPath, inPath, outPath] = a.pos;
   const tfl = await loadTFLite(a.variant);
-  const info = runOne(tfl, modelPath, inPath, outPath, a.seed);
+  const info = runOne(tfl, modelPath, inPath, outPath, a.seed, a.reference);
   if (a.info)
     process.stdout.write(JSON.stringify({ ...info, variant: a.variant }) + '\n');
   return 0;

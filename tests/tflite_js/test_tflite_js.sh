@@ -20,6 +20,11 @@
 # model passes only if each op alone is within 1 LSB: TFLite's XNNPACK
 # kernels requantize in float and round differently from the reference
 # kernels by 1 LSB, and deep models accumulate that op after op.
+# Then the "reference kernels" pass: every int8 model again, rewritten by
+# reference_kernels.mjs (same math) so that TFLite runs its reference int8
+# CONV_2D / FULLY_CONNECTED kernels and its builtin DEPTHWISE_CONV_2D
+# instead of XNNPACK; there tinyml must agree exactly (0 LSB) at the
+# output, with no per-op exception.
 # Set TINYML_TFLITE_JS_QUICK=1 to skip the fixtures and the big models.
 set -uo pipefail
 src=${TINYML_SOURCE:?}
@@ -56,18 +61,19 @@ const make = (f, q) => {
   return b;
 };
 writeFileSync(`${dir}/self.a`, make(-1.0, 7));
-const verdict = (f, q) => {
+const verdict = (f, q, ...opt) => {
   writeFileSync(`${dir}/self.b`, make(f, q));
   try {
     execFileSync(process.execPath, [process.env.CMP,
-                 `${dir}/self.json`, `${dir}/self.a`, `${dir}/self.b`]);
+                 `${dir}/self.json`, `${dir}/self.a`, `${dir}/self.b`, ...opt]);
     return 'ok';
   } catch (e) { return e.status === 1 ? 'FAIL' : `error ${e.status}`; }
 };
-const got = [verdict(-1.0, 7), verdict(-1.0 + 0.9e-5, 8), verdict(-1.0 + 2e-5, 7), verdict(-1.0, 9)];
-if (got.join(' ') !== 'ok ok FAIL FAIL') { console.log(got.join(' ')); process.exit(1); }
+const got = [verdict(-1.0, 7), verdict(-1.0 + 0.9e-5, 8), verdict(-1.0 + 2e-5, 7), verdict(-1.0, 9),
+             verdict(-1.0, 7, '--lsb', '0'), verdict(-1.0, 8, '--lsb', '0')];
+if (got.join(' ') !== 'ok ok FAIL FAIL ok FAIL') { console.log(got.join(' ')); process.exit(1); }
 JSEOF
-echo "compare.mjs self-check: exact ok, 0.9e-5 and 1 LSB ok, 2e-5 and 2 LSB refused"
+echo "compare.mjs self-check: exact ok, 0.9e-5 and 1 LSB ok, 2e-5 and 2 LSB refused; with --lsb 0 exact ok, 1 LSB refused"
 
 # Phase 1: the models to check (converting the Keras ones).
 SRC=() LABEL=() MODE=() FILE=()
@@ -206,6 +212,52 @@ for i in "${!FILE[@]}"; do
     esac
 done
 
+# Phase 4: TFLite's reference kernels.  The int8 models (int8 modes, and
+# any model with an int8 CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED),
+# rewritten in memory by run_tflite.mjs --reference-kernels, on the same
+# input; tinyml's output is the one of phase 3 (same model, same input).
+rtable=() rpassed=0 rfailed=0 rstart=$SECONDS
+rrow() { rtable+=("$(printf '%-8s %-34s %-16s %-5s %s' "$1" "$2" "$3" "$4" "$5")"); }
+node "$here/reference_kernels.mjs" "${FILE[@]}" > "$work/refcount.txt"
+rjobs=$work/rjobs.txt
+: > "$rjobs"
+RSEL=()
+for i in "${!FILE[@]}"; do
+    b=$work/m$i
+    [ -s "$b.tml" ] || continue              # tinyml or TFLite failed above
+    read -r _ nr nd ns < <(sed -n "$((i + 1))p" "$work/refcount.txt")
+    case ${MODE[$i]} in
+        int8*) ;;
+        *) [ "$nr" = error: ] || [ $((nr + nd + ns)) -gt 0 ] || continue ;;
+    esac
+    RSEL+=("$i")
+    echo "${FILE[$i]} $b.in $b.ref $b.ref.json" >> "$rjobs"
+done
+node "$here/run_tflite.mjs" --batch "$rjobs" --reference-kernels > /dev/null 2>&1
+for i in "${RSEL[@]}"; do
+    source=${SRC[$i]} label=${LABEL[$i]} mode=${MODE[$i]} model=${FILE[$i]}
+    b=$work/m$i
+    if [ ! -s "$b.ref.json" ]; then
+        rrow "$source" "$label" "$mode" FAIL "TFLite: $(tail -n 1 "$b.ref.json.err" 2>/dev/null)"
+        rfailed=$((rfailed + 1))
+        continue
+    fi
+    node "$here/compare.mjs" "$b.ref.json" "$b.ref" "$b.tml" "$model" --lsb 0 > "$b.rcmp" 2>&1
+    rc=$?
+    ops=$(node -e 'const r = require(process.argv[1]).reference;
+        console.log(`${r.rewritten} reference, ${r.depthwise} depthwise builtin` +
+                    (r.skipped ? `, ${r.skipped} left (O = 1)` : ""))' "$b.ref.json")
+    detail=$(awk '{printf "%s%s[%s] max %s (%s), %s differ", (NR > 1 ? "; " : ""), $2, $3, $4, $5, $6}' "$b.rcmp")
+    if [ $rc -eq 0 ]; then
+        rrow "$source" "$label" "$mode" ok "$detail; ops: $ops"
+        rpassed=$((rpassed + 1))
+    else
+        rrow "$source" "$label" "$mode" FAIL "$detail; ops: $ops"
+        rfailed=$((rfailed + 1))
+    fi
+done
+
+rend=$SECONDS
 printf '%-8s %-34s %-16s %-5s %s\n' source model mode verdict "outputs: dtype[count] max |TFLite - tinyml| (relative or LSB), elements differing"
 printf '%s\n' "${table[@]}"
 if compgen -G "$work/drift.*.txt" > /dev/null; then
@@ -213,4 +265,7 @@ if compgen -G "$work/drift.*.txt" > /dev/null; then
     cat "$work"/drift.*.txt
 fi
 echo "$passed passed ($drift by XNNPACK drift of at most 1 LSB per op), $failed failed, $skipped skipped"
-[ $failed -eq 0 ]
+echo "reference kernels (TFLite's reference int8 CONV_2D/FULLY_CONNECTED, builtin DEPTHWISE_CONV_2D; 0 LSB required):"
+printf '%s\n' "${rtable[@]}"
+echo "reference kernels: $rpassed passed, $rfailed failed ($((rend - rstart)) s)"
+[ $failed -eq 0 ] && [ $rfailed -eq 0 ]

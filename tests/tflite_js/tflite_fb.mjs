@@ -10,6 +10,8 @@
 //   OperatorCode: deprecated_builtin_code 0 (int8), custom_code 1,
 //             version 2, builtin_code 3 (int32)
 //   Tensor:   shape 0, type 1, buffer 2, name 3, quantization 4
+//   Buffer:   data 0 (ubyte vector), offset 1, size 2 (ulong; data
+//             outside the flatbuffer, for models over 2 GB)
 //   QuantizationParameters: min 0, max 1, scale 2 (float), zero_point 3
 //             (long)
 
@@ -71,11 +73,25 @@ export function parseModel(buf) {
   const TYPES = ['float32', 'float16', 'int32', 'uint8', 'int64', 'string',
                  'bool', 'int16', 'complex64', 'int8'];
   const tensors = tables(field(sg, 0)).map((t) => {
-    const ft = field(t, 1), q = field(t, 4);
+    const ft = field(t, 1), q = field(t, 4), fb = field(t, 2);
     const qt = q ? deref(q) : 0;
     return { shape: ints(field(t, 0)),
              dtype: TYPES[ft ? buf.readInt8(ft) : 0] || 'other',
-             scale: qt ? floats(field(qt, 2)) : [] };
+             scale: qt ? floats(field(qt, 2)) : [],
+             buffer: fb ? u32(fb) : 0, bufferField: fb };
+  });
+  // Constant data per buffer index (empty when the buffer holds none).
+  const buffers = tables(field(model, 4)).map((b) => {
+    const fd = field(b, 0), fo = field(b, 1), fs = field(b, 2);
+    if (fd) {
+      const v = deref(fd);
+      return buf.subarray(v + 4, v + 4 + u32(v));
+    }
+    if (fo && fs) {
+      const o = Number(buf.readBigUInt64LE(fo)), n = Number(buf.readBigUInt64LE(fs));
+      if (o > 1) return buf.subarray(o, o + n);
+    }
+    return buf.subarray(0, 0);
   });
   const opsField = field(sg, 3);
   const ops = tables(opsField).map((op, k) => {
@@ -85,7 +101,7 @@ export function parseModel(buf) {
              name: opName(codes[idx]),
              inputs: ints(field(op, 1)), outputs: ints(field(op, 2)) };
   });
-  return { buf, sg, opsField, tensors, inputsField: field(sg, 1),
+  return { buf, sg, opsField, tensors, buffers, inputsField: field(sg, 1),
            outputsField: field(sg, 2), inputs: ints(field(sg, 1)),
            outputs: ints(field(sg, 2)), ops };
 }
@@ -130,4 +146,45 @@ export function patchModel(m, { inputs, outputs, keepOp }) {
     out.writeUInt32LE(rel, v + 4);
   }
   return out;
+}
+
+// TFLite's XNNPACK delegate (applied by default in the wasm build) takes a
+// quantized CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED node only when
+// its filter and bias are static, read-only tensors (CheckTensorStatic-
+// Allocation in tensorflow/lite/delegates/xnnpack/xnnpack_delegate.cc:
+// "expected static read-only tensor"); otherwise the node stays with
+// TFLite's builtin kernel.  So this returns a copy of the model in which
+// each such constant filter/bias of an op with quantized (int8, uint8,
+// int16) input is no longer constant: its tensor's buffer index is set to
+// 0 (no data) in place, and it is appended to subgraph 0's inputs.  The
+// math is unchanged as long as the caller feeds those extra inputs with
+// the original constant bytes: returns {model, extra (those bytes, in the
+// order of the appended inputs), count (how many), ops (which op indices)}.
+export const QUANT_WEIGHT_OPS = new Set([3, 4, 9]);
+export function builtinKernelsModel(m) {
+  const extraTensors = [];
+  const ops = [];
+  for (const op of m.ops) {
+    if (!QUANT_WEIGHT_OPS.has(op.builtin)) continue;
+    const x = m.tensors[op.inputs[0]];
+    if (!x || !['int8', 'uint8', 'int16'].includes(x.dtype)) continue;
+    let moved = false;
+    for (const t of op.inputs.slice(1)) {
+      if (t < 0 || extraTensors.includes(t)) continue;
+      const info = m.tensors[t];
+      if (!info.buffer || m.buffers[info.buffer].length === 0) continue;
+      if (m.inputs.includes(t)) continue;
+      extraTensors.push(t);
+      moved = true;
+    }
+    if (moved) ops.push(op.index);
+  }
+  const model = patchModel(m, { inputs: [...m.inputs, ...extraTensors] });
+  const extra = [];
+  for (const t of extraTensors) {
+    const info = m.tensors[t];
+    model.writeUInt32LE(0, info.bufferField);
+    extra.push(m.buffers[info.buffer]);
+  }
+  return { model, extra: Buffer.concat(extra), count: extraTensors.length, ops };
 }
