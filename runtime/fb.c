@@ -30,8 +30,10 @@ static const uint8_t *vtable_of(const uint8_t *base, uint32_t table)
 uint32_t tml_fb_pos(const uint8_t *base, uint32_t table, int field)
 {
     const uint8_t *v = vtable_of(base, table);
-    uint32_t slot = 4u + 2u * (uint32_t)field;
-    uint32_t off = slot + 2 <= tml_fb_u16(v) ? tml_fb_u16(v + slot) : 0;
+    uint32_t k = (uint32_t)field;
+    /* (vsize - 4) / 2 slots follow the two size words (vsize >= 4). */
+    uint32_t off = k < (tml_fb_u16(v) - 4u) / 2 ? tml_fb_u16(v + 4 + 2 * k)
+                                                : 0;
     return off ? table + off : 0;
 }
 
@@ -73,7 +75,7 @@ int tml_fb_table(tml_fb *fb, uint32_t table)
 int tml_fb_field(tml_fb *fb, uint32_t table, int field, uint32_t size,
                  uint32_t *pos)
 {
-    uint32_t p = field < 0 ? 0 : tml_fb_pos(fb->base, table, field);
+    uint32_t p = tml_fb_pos(fb->base, table, field);
     *pos = 0;
     /* p - table is the field's 16-bit offset inside the table. */
     if (p && p - table + (uint64_t)size >

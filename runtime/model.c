@@ -71,9 +71,12 @@ enum {
     K_OPAQUE        /* table checked for structure only (options) */
 };
 
-typedef struct field_desc {
-    uint8_t id, kind, sub;
-} field_desc;
+/* A field: its id in the table (< 16), kind and sub-table schema, packed
+ * in 12 bits. */
+#define FIELD(id, kind, sub) (uint16_t)((id) | (kind) << 4 | (sub) << 8)
+#define FIELD_ID(f) (k_fields[f] & 15)
+#define FIELD_KIND(f) (k_fields[f] >> 4 & 15)
+#define FIELD_SUB(f) (k_fields[f] >> 8)
 
 /* Indices into k_fields (and k_names) that the checks refer to. */
 enum {
@@ -94,74 +97,74 @@ enum {
 /* Every field of every table the file may hold, table by table.  The
  * Model's buffers and operator codes come before its subgraphs so that
  * tensors and operators can be checked against them. */
-static const field_desc k_fields[] = {
+static const uint16_t k_fields[] = {
     /* Model */
-    { TML_F_MODEL_VERSION, K_U32, 0 },
-    { TML_F_MODEL_OPCODES, K_TABLES, S_OPCODE },
-    { TML_F_MODEL_BUFFERS, K_TABLES, S_BUFFER },
-    { TML_F_MODEL_SUBGRAPHS, K_TABLES, S_SUBGRAPH },
-    { TML_F_MODEL_DESCRIPTION, K_STRING, 0 },
-    { TML_F_MODEL_METADATA_BUFFER, K_INDICES, S_BUFFER },
-    { TML_F_MODEL_METADATA, K_TABLES, S_METADATA },
-    { TML_F_MODEL_SIGNATURE_DEFS, K_TABLES, S_SIGNATURE },
-    { TML_F_MODEL_EXTERNAL_BUFFER_GROUPS, K_TABLES, S_EXT_GROUP },
-    { TML_F_MODEL_EXTERNAL_BUFFERS, K_TABLES, S_EXT_BUFFER },
+    FIELD(TML_F_MODEL_VERSION, K_U32, 0),
+    FIELD(TML_F_MODEL_OPCODES, K_TABLES, S_OPCODE),
+    FIELD(TML_F_MODEL_BUFFERS, K_TABLES, S_BUFFER),
+    FIELD(TML_F_MODEL_SUBGRAPHS, K_TABLES, S_SUBGRAPH),
+    FIELD(TML_F_MODEL_DESCRIPTION, K_STRING, 0),
+    FIELD(TML_F_MODEL_METADATA_BUFFER, K_INDICES, S_BUFFER),
+    FIELD(TML_F_MODEL_METADATA, K_TABLES, S_METADATA),
+    FIELD(TML_F_MODEL_SIGNATURE_DEFS, K_TABLES, S_SIGNATURE),
+    FIELD(TML_F_MODEL_EXTERNAL_BUFFER_GROUPS, K_TABLES, S_EXT_GROUP),
+    FIELD(TML_F_MODEL_EXTERNAL_BUFFERS, K_TABLES, S_EXT_BUFFER),
     /* OperatorCode */
-    { TML_F_OPCODE_DEPRECATED_BUILTIN, K_U8, 0 },
-    { TML_F_OPCODE_CUSTOM, K_NAME, 0 },
-    { TML_F_OPCODE_VERSION, K_U32, 0 },
-    { TML_F_OPCODE_BUILTIN, K_U32, 0 },
+    FIELD(TML_F_OPCODE_DEPRECATED_BUILTIN, K_U8, 0),
+    FIELD(TML_F_OPCODE_CUSTOM, K_NAME, 0),
+    FIELD(TML_F_OPCODE_VERSION, K_U32, 0),
+    FIELD(TML_F_OPCODE_BUILTIN, K_U32, 0),
     /* Buffer */
-    { TML_F_BUFFER_DATA, K_BYTES, 0 },
-    { TML_F_BUFFER_OFFSET, K_U64, 0 },
-    { TML_F_BUFFER_SIZE, K_U64, 0 },
+    FIELD(TML_F_BUFFER_DATA, K_BYTES, 0),
+    FIELD(TML_F_BUFFER_OFFSET, K_U64, 0),
+    FIELD(TML_F_BUFFER_SIZE, K_U64, 0),
     /* SubGraph: tensors first, the index vectors need their count */
-    { TML_F_SUBGRAPH_TENSORS, K_TABLES, S_TENSOR },
-    { TML_F_SUBGRAPH_INPUTS, K_INDICES, S_TENSOR },
-    { TML_F_SUBGRAPH_OUTPUTS, K_INDICES, S_TENSOR },
-    { TML_F_SUBGRAPH_OPERATORS, K_TABLES, S_OP },
-    { TML_F_SUBGRAPH_NAME, K_STRING, 0 },
+    FIELD(TML_F_SUBGRAPH_TENSORS, K_TABLES, S_TENSOR),
+    FIELD(TML_F_SUBGRAPH_INPUTS, K_INDICES, S_TENSOR),
+    FIELD(TML_F_SUBGRAPH_OUTPUTS, K_INDICES, S_TENSOR),
+    FIELD(TML_F_SUBGRAPH_OPERATORS, K_TABLES, S_OP),
+    FIELD(TML_F_SUBGRAPH_NAME, K_STRING, 0),
     /* Tensor: the name first, so later messages can show it */
-    { TML_F_TENSOR_NAME, K_NAME, 0 },
-    { TML_F_TENSOR_SHAPE, K_INTS, 0 },
-    { TML_F_TENSOR_TYPE, K_U8, 0 },
-    { TML_F_TENSOR_BUFFER, K_INDEX, S_BUFFER },
-    { TML_F_TENSOR_QUANT, K_TABLE, S_QUANT },
-    { TML_F_TENSOR_IS_VARIABLE, K_U8, 0 },
-    { TML_F_TENSOR_SPARSITY, K_OPAQUE, 0 },
-    { TML_F_TENSOR_SHAPE_SIGNATURE, K_INTS, 0 },
+    FIELD(TML_F_TENSOR_NAME, K_NAME, 0),
+    FIELD(TML_F_TENSOR_SHAPE, K_INTS, 0),
+    FIELD(TML_F_TENSOR_TYPE, K_U8, 0),
+    FIELD(TML_F_TENSOR_BUFFER, K_INDEX, S_BUFFER),
+    FIELD(TML_F_TENSOR_QUANT, K_TABLE, S_QUANT),
+    FIELD(TML_F_TENSOR_IS_VARIABLE, K_U8, 0),
+    FIELD(TML_F_TENSOR_SPARSITY, K_OPAQUE, 0),
+    FIELD(TML_F_TENSOR_SHAPE_SIGNATURE, K_INTS, 0),
     /* QuantizationParameters */
-    { TML_F_QUANT_MIN, K_INTS, 0 },
-    { TML_F_QUANT_MAX, K_INTS, 0 },
-    { TML_F_QUANT_SCALE, K_SCALES, 0 },
-    { TML_F_QUANT_ZERO_POINT, K_INT64S, 0 },
-    { TML_F_QUANT_DETAILS, K_OPAQUE, 0 },
-    { TML_F_QUANT_DIM, K_U32, 0 },
+    FIELD(TML_F_QUANT_MIN, K_INTS, 0),
+    FIELD(TML_F_QUANT_MAX, K_INTS, 0),
+    FIELD(TML_F_QUANT_SCALE, K_SCALES, 0),
+    FIELD(TML_F_QUANT_ZERO_POINT, K_INT64S, 0),
+    FIELD(TML_F_QUANT_DETAILS, K_OPAQUE, 0),
+    FIELD(TML_F_QUANT_DIM, K_U32, 0),
     /* Operator */
-    { TML_F_OP_OPCODE_INDEX, K_INDEX, S_OPCODE },
-    { TML_F_OP_INPUTS, K_OPT_INDICES, S_TENSOR },
-    { TML_F_OP_OUTPUTS, K_INDICES, S_TENSOR },
-    { TML_F_OP_OPTIONS_TYPE, K_U8, 0 },
-    { TML_F_OP_OPTIONS, K_OPAQUE, 0 },
-    { TML_F_OP_CUSTOM_OPTIONS, K_BYTES, 0 },
-    { TML_F_OP_MUTATING_VARIABLE_INPUTS, K_BYTES, 0 },
-    { TML_F_OP_INTERMEDIATES, K_INDICES, S_TENSOR },
-    { TML_F_OP_LARGE_CUSTOM_OPTIONS_OFFSET, K_U64, 0 },
-    { TML_F_OP_LARGE_CUSTOM_OPTIONS_SIZE, K_U64, 0 },
-    { TML_F_OP_OPTIONS_2, K_OPAQUE, 0 },
+    FIELD(TML_F_OP_OPCODE_INDEX, K_INDEX, S_OPCODE),
+    FIELD(TML_F_OP_INPUTS, K_OPT_INDICES, S_TENSOR),
+    FIELD(TML_F_OP_OUTPUTS, K_INDICES, S_TENSOR),
+    FIELD(TML_F_OP_OPTIONS_TYPE, K_U8, 0),
+    FIELD(TML_F_OP_OPTIONS, K_OPAQUE, 0),
+    FIELD(TML_F_OP_CUSTOM_OPTIONS, K_BYTES, 0),
+    FIELD(TML_F_OP_MUTATING_VARIABLE_INPUTS, K_BYTES, 0),
+    FIELD(TML_F_OP_INTERMEDIATES, K_INDICES, S_TENSOR),
+    FIELD(TML_F_OP_LARGE_CUSTOM_OPTIONS_OFFSET, K_U64, 0),
+    FIELD(TML_F_OP_LARGE_CUSTOM_OPTIONS_SIZE, K_U64, 0),
+    FIELD(TML_F_OP_OPTIONS_2, K_OPAQUE, 0),
     /* Metadata */
-    { TML_F_METADATA_NAME, K_STRING, 0 },
-    { TML_F_METADATA_BUFFER, K_INDEX, S_BUFFER },
+    FIELD(TML_F_METADATA_NAME, K_STRING, 0),
+    FIELD(TML_F_METADATA_BUFFER, K_INDEX, S_BUFFER),
     /* SignatureDef */
-    { TML_F_SIGNATURE_INPUTS, K_TABLES, S_TENSORMAP },
-    { TML_F_SIGNATURE_OUTPUTS, K_TABLES, S_TENSORMAP },
-    { TML_F_SIGNATURE_KEY, K_STRING, 0 },
+    FIELD(TML_F_SIGNATURE_INPUTS, K_TABLES, S_TENSORMAP),
+    FIELD(TML_F_SIGNATURE_OUTPUTS, K_TABLES, S_TENSORMAP),
+    FIELD(TML_F_SIGNATURE_KEY, K_STRING, 0),
     /* TensorMap */
-    { TML_F_TENSORMAP_NAME, K_STRING, 0 },
+    FIELD(TML_F_TENSORMAP_NAME, K_STRING, 0),
     /* ExternalBufferGroup */
-    { TML_F_EXTERNAL_GROUP_NAME, K_STRING, 0 },
+    FIELD(TML_F_EXTERNAL_GROUP_NAME, K_STRING, 0),
     /* ExternalBuffer */
-    { TML_F_EXTERNAL_BUFFER_PACKING, K_STRING, 0 },
+    FIELD(TML_F_EXTERNAL_BUFFER_PACKING, K_STRING, 0),
 };
 
 /* First field of each table in k_fields; the last entry ends the list. */
@@ -169,24 +172,38 @@ static const uint8_t k_first[S_COUNT + 1] = {
     0, 10, 14, 17, 22, 30, 36, 47, 49, 52, 53, 54, 55
 };
 
-/* schema.fbs names of k_fields, in the same order, then F_ROOT. */
+/* schema.fbs names of k_fields, in the same order, then F_ROOT.
+ * Deployment builds (-DTML_NO_OP_NAMES, where only the ops the build runs
+ * have names) keep only the names of the fields the runtime reads: the
+ * others, reached only in files with broken metadata, signatures or
+ * options, print as "field <id>" (`tinyml inspect` on the host names
+ * them). */
+#ifdef TML_NO_OP_NAMES
+#define UNREAD(name) ""
+#else
+#define UNREAD(name) name
+#endif
 static const char k_names[] =
-    "version\0operator_codes\0buffers\0subgraphs\0description\0"
-    "metadata_buffer\0metadata\0signature_defs\0external_buffer_groups\0"
-    "external_buffers\0"
+    "version\0operator_codes\0buffers\0subgraphs\0"
+    UNREAD("description") "\0" UNREAD("metadata_buffer") "\0"
+    UNREAD("metadata") "\0" UNREAD("signature_defs") "\0"
+    UNREAD("external_buffer_groups") "\0" UNREAD("external_buffers") "\0"
     "deprecated_builtin_code\0custom_code\0version\0builtin_code\0"
     "data\0offset\0size\0"
-    "tensors\0inputs\0outputs\0operators\0name\0"
+    "tensors\0inputs\0outputs\0operators\0" UNREAD("name") "\0"
     "name\0shape\0type\0buffer\0quantization\0is_variable\0sparsity\0"
-    "shape_signature\0"
-    "min\0max\0scale\0zero_point\0details\0quantized_dimension\0"
+    UNREAD("shape_signature") "\0"
+    UNREAD("min") "\0" UNREAD("max") "\0"
+    "scale\0zero_point\0" UNREAD("details") "\0quantized_dimension\0"
     "opcode_index\0inputs\0outputs\0builtin_options_type\0builtin_options\0"
-    "custom_options\0mutating_variable_inputs\0intermediates\0"
+    UNREAD("custom_options") "\0" UNREAD("mutating_variable_inputs") "\0"
+    UNREAD("intermediates") "\0"
     "large_custom_options_offset\0large_custom_options_size\0"
-    "builtin_options_2\0"
-    "name\0buffer\0"
-    "inputs\0outputs\0signature_key\0"
-    "name\0name\0packing\0"
+    UNREAD("builtin_options_2") "\0"
+    UNREAD("name") "\0" UNREAD("buffer") "\0"
+    UNREAD("inputs") "\0" UNREAD("outputs") "\0"
+    UNREAD("signature_key") "\0"
+    UNREAD("name") "\0" UNREAD("name") "\0" UNREAD("packing") "\0"
     "root table";
 
 /* ------------------------------------------------------------------ */
@@ -404,7 +421,9 @@ static size_t put_step(ver *v, size_t n, int field, uint32_t index,
     size_t k = 0;
     if (field < 0)
         return n;
-    n = put(v, n, "%s", tml_fb_nth(k_names, (unsigned)field));
+    const char *fname = tml_fb_nth(k_names, (unsigned)field);
+    n = *fname ? put(v, n, "%s", fname)
+               : put(v, n, "field %u", (unsigned)FIELD_ID(field));
     if (index == COUNT)
         n = put(v, n, " count");
     else if (index != NO_INDEX)
@@ -508,14 +527,12 @@ static tml_status check_name(ver *v, uint32_t str)
 /* A (file offset, size) pair: field f and f + 1. */
 static tml_status check_span(ver *v, uint32_t t, int f)
 {
-    uint64_t off = fu64(v->fb.base, t, k_fields[f].id);
-    uint64_t size = fu64(v->fb.base, t, k_fields[f + 1].id);
+    uint64_t off = fu64(v->fb.base, t, FIELD_ID(f));
+    uint64_t size = fu64(v->fb.base, t, FIELD_ID(f + 1));
     if (off < 2 || tml_fb_in(&v->fb, off, size))
         return TML_OK;
-    return fail(at(v, f, NO_INDEX), TML_ERROR_MODEL,
-                "%llu with size %llu is outside the %u-byte model",
-                (unsigned long long)off, (unsigned long long)size,
-                v->fb.size);
+    v->fb.where = off > 0xffffffffu ? 0xffffffffu : (uint32_t)off;
+    return fb_fail(at(v, f, NO_INDEX), TML_FB_BOUNDS);
 }
 
 static tml_status check_opcode(ver *v, uint32_t t)
@@ -693,10 +710,14 @@ static tml_status walk_ref(ver *v, uint32_t pos, int kind, int sub)
 
     if (!rc && kind == K_OPAQUE)
         rc = tml_fb_table(&v->fb, ref);
-    else if (!rc && kind <= K_NAME)
-        rc = tml_fb_string(&v->fb, ref, &data);
     else if (!rc && kind < K_TABLE)
         rc = tml_fb_vector(&v->fb, ref, esize, esize, &n, &data);
+    /* Strings are byte vectors followed by a NUL inside the file. */
+    if (!rc && kind <= K_NAME &&
+        (!tml_fb_in(&v->fb, (uint64_t)data + n, 1) || b[data + n])) {
+        v->fb.where = ref;
+        rc = TML_FB_NUL;
+    }
     if (rc)
         return fb_fail(v, rc);
     if (kind == K_TABLE)
@@ -728,7 +749,7 @@ static tml_status walk_ref(ver *v, uint32_t pos, int kind, int sub)
 static tml_status walk(ver *v, uint32_t t, int s)
 {
     for (int f = k_first[s]; f < k_first[s + 1]; f++) {
-        int kind = k_fields[f].kind, sub = k_fields[f].sub;
+        int kind = FIELD_KIND(f), sub = FIELD_SUB(f);
         uint32_t pos;
         tml_status st = TML_OK;
         int rc;
@@ -738,7 +759,7 @@ static tml_status walk(ver *v, uint32_t t, int s)
             v->count[sub] = 0;
             v->vec_field[sub] = (uint8_t)f;
         }
-        rc = tml_fb_field(&v->fb, t, k_fields[f].id,
+        rc = tml_fb_field(&v->fb, t, FIELD_ID(f),
                           kind == K_U8 ? 1 : kind == K_U64 ? 8 : 4, &pos);
         if (rc)
             return fb_fail(v, rc);
@@ -781,10 +802,11 @@ tml_status tml_model_load(tml_model *m, const void *data, size_t size,
     if (size < 8 || size > TML_FB_MAX_SIZE)
         return fail(&v, size < 8 ? TML_ERROR_MODEL : TML_ERROR_UNSUPPORTED,
                     "model is %zu bytes, expected 8 to 2^31 - 1", size);
-    if ((uintptr_t)data % 4)
-        return fail(&v, TML_ERROR_MODEL,
-                    "model data is not 4-byte aligned in memory");
     at(&v, F_ROOT, NO_INDEX);
+    /* The root table at offset 0 is read in place: "misaligned at offset
+     * 0 (..., not 16-byte aligned in memory)". */
+    if ((uintptr_t)data % 4)
+        return fb_fail(&v, TML_FB_ALIGN);
     if ((rc = tml_fb_deref(&v.fb, 0, &root)) ||
         (rc = tml_fb_table(&v.fb, root)))
         return fb_fail(&v, rc);
@@ -887,11 +909,16 @@ int32_t tml_model_table_int_vector(const tml_model *m, uint32_t table,
                                    int field, const int32_t **out)
 {
     tml_fb fb = fb_of(m);
-    uint32_t n, data;
+    uint32_t pos, ref, n, data;
     *out = NULL;
     if (!table)
         return 0;
-    if (tml_fb_field_vector(&fb, table, field, 4, 4, &n, &data))
+    if (tml_fb_field(&fb, table, field, 4, &pos))
+        return -1;
+    if (!pos)
+        return 0;
+    if (tml_fb_deref(&fb, pos, &ref) ||
+        tml_fb_vector(&fb, ref, 4, 4, &n, &data))
         return -1;
     /* n * 4 bytes fit in the file, so n fits in int32. */
     *out = n ? (const int32_t *)(const void *)(fb.base + data) : NULL;

@@ -26,7 +26,9 @@
 /* Fills *m.  On failure returns TML_ERROR_MODEL (or TML_ERROR_UNSUPPORTED
  * for a well-formed file we cannot read, e.g. rank > TML_MAX_DIMS, string
  * tensors) and writes one line to err, e.g.
- *   "tensor 12 'conv1/out': buffer 40 out of range (model has 37)". */
+ *   "subgraphs[0]: tensors[12] 'conv1/out': buffer: is 40, expected an
+ *   index below 37" (the path from the root table, the field, got vs
+ *   expected). */
 tml_status tml_model_load(tml_model *m, const void *data, size_t size,
                           char *err, size_t err_size);
 

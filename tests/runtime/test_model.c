@@ -834,7 +834,8 @@ static void test_arguments_and_alignment(void **state)
     uint8_t *at2 = shifted + ((16 - (uintptr_t)shifted % 16) % 16) + 2;
     memcpy(at2, buf, size);
     expect_error(at2, size, TML_ERROR_MODEL,
-                 "model data is not 4-byte aligned in memory");
+                 "root table: misaligned at offset 0 (model is 53936 bytes, "
+                 "not 16-byte aligned in memory)");
     /* At 4 mod 16 the header is fine but int64 zero points are not
      * 8-aligned in memory. */
     uint8_t *at4 = shifted + ((16 - (uintptr_t)shifted % 16) % 16) + 4;
@@ -1061,8 +1062,8 @@ static void test_large_model_buffer_offset(void **state)
 
     /* Offset past the end of the file. */
     snprintf(msg, sizeof msg,
-             "buffers[1]: offset: %zu with size 16 is outside the %zu-byte "
-             "model", at, at + 8);
+             "buffers[1]: offset: out of bounds at offset %zu (model is %zu "
+             "bytes)", at, at + 8);
     expect_error(buf, at + 8, TML_ERROR_MODEL, msg);
 
     /* Offsets 0 and 1 mean "not used": no data at all. */
@@ -1303,6 +1304,13 @@ static void test_fb_tables(void **state)
     assert_int_equal(u, 7);
     assert_int_equal(tml_fb_field_u32(&fb, 8, 30, 9, &u), TML_FB_OK);
     assert_int_equal(u, 9);
+    /* Ids whose slot offset would wrap 32 bits, and negative ids. */
+    assert_int_equal(tml_fb_field(&fb, 8, 0x7fffffff, 4, &pos), TML_FB_OK);
+    assert_int_equal(pos, 0);
+    assert_int_equal(tml_fb_field(&fb, 8, -1, 4, &pos), TML_FB_OK);
+    assert_int_equal(pos, 0);
+    assert_int_equal(tml_fb_pos(b, 8, 0), 12);
+    assert_int_equal(tml_fb_pos(b, 8, 1), 0);
     /* 8 bytes at +4 pass the 8-byte inline data. */
     assert_int_equal(tml_fb_field(&fb, 8, 0, 8, &pos), TML_FB_FIELD);
     assert_int_equal(fb.where, 12);
