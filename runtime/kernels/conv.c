@@ -89,11 +89,7 @@ void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
     const int32_t taps = filt->h * filt->w * filt->c;   /* one filter */
     const int32_t len = tml_conv_patch_len(filt);      /* taps rounded up */
     const int8_t *w_end = w + (size_t)cout * taps;
-    /* Locals: the int8 stores below may alias anything behind p. */
-    const int32_t *mult = p->q.out_mult;
-    const int8_t *shift = p->q.out_shift;
-    const int32_t out_off = p->q.output_offset;
-    const int32_t lo = p->q.act_min, hi = p->q.act_max;
+    int32_t acc[16];
 
     for (int32_t b = 0; b < out->n; b++) {
         const int8_t *xb = x + (size_t)b * in->h * in->w * in->c;
@@ -101,21 +97,24 @@ void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             for (int32_t ox = 0; ox < out->w; ox++) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
-                int32_t oc = 0;
                 for (int32_t g = 0; g < groups; g++) {
                     gather_patch(p, in, xb, filt, g, iy0, ix0, patch);
-                    for (int32_t k = 0; k < per_group; k++, oc++) {
-                        const int8_t *wc = w + (size_t)oc * taps;
-                        /* The padded patch is zero past `taps`, so reading
-                         * on into the next filter adds nothing; only the
-                         * last filter must stop at its end. */
-                        int32_t acc = wc + len <= w_end
-                                          ? tml_dot_i8_i16(wc, patch, len)
-                                          : tml_dot_i8_i16_tail(wc, patch, taps);
-                        if (bias)
-                            acc = tml_add_wrap(acc, bias[oc]);
-                        acc = tml_mul_by_qm_inl(acc, mult[oc], shift[oc]);
-                        y[oc] = (int8_t)tml_clamp_i32(tml_add_wrap(acc, out_off), lo, hi);
+                    /* Sums of up to 16 channels, then their output stage. */
+                    for (int32_t k0 = 0; k0 < per_group; k0 += 16) {
+                        const int32_t oc0 = g * per_group + k0;
+                        const int32_t cnt = per_group - k0 < 16 ? per_group - k0
+                                                                 : 16;
+                        for (int32_t j = 0; j < cnt; j++) {
+                            const int8_t *wc = w + (size_t)(oc0 + j) * taps;
+                            /* The padded patch is zero past `taps`, so
+                             * reading on into the next filter adds nothing;
+                             * only the last filter must stop at its end. */
+                            int32_t a = wc + len <= w_end
+                                            ? tml_dot_i8_i16(wc, patch, len)
+                                            : tml_dot_i8_i16_tail(wc, patch, taps);
+                            acc[j] = bias ? tml_add_wrap(a, bias[oc0 + j]) : a;
+                        }
+                        tml_requant_i8(&p->q, acc, oc0, cnt, 1, y + oc0);
                     }
                 }
                 y += cout;
@@ -193,14 +192,7 @@ void tml_conv_f32(const tml_conv_params *p, const tml_shape4 *in,
 
 static tml_status conv_prepare(tml_interpreter *it, tml_node *n)
 {
-    tml_status st = tml_wop_prepare(it, n, TML_WOP_CONV);
-    const tml_tensor *in = tml_node_input(it, n, 0);
-    const tml_tensor *filt = tml_node_input(it, n, 1);
-    if (st != TML_OK || in->type != TML_INT8 || filt->type != TML_INT8)
-        return st;
-    tml_shape4 sf;
-    tml_shape4_of(filt, &sf);
-    return tml_request_scratch(it, n, tml_conv_int8_scratch_bytes(&sf));
+    return tml_wop_prepare(it, n, TML_WOP_CONV);
 }
 
 static tml_status conv_eval(tml_interpreter *it, tml_node *n)

@@ -73,6 +73,12 @@ void tml_conv_multipliers(float input_scale, const float *filter_scales,
     }
 }
 
+void tml_requant_i8_call(const tml_out_stage *q, const int32_t *acc,
+                         int32_t c0, int32_t n, int32_t step, int8_t *y)
+{
+    tml_requant_i8_inl(q, acc, c0, n, step, y);
+}
+
 /* ------------------------------------------------------------- options */
 
 /* Options are read into an array indexed by these ids, whatever the op's
@@ -504,5 +510,10 @@ tml_status tml_wop_prepare(tml_interpreter *it, tml_node *n, int kind)
         p->depth_multiplier = kind == TML_WOP_DEPTHWISE ? o[O_DEPTH_MULT] : 1;
     }
     n->user = mem;
+    /* int8 CONV_2D: one output pixel's patch, 16-bit, in whole blocks of 16
+     * (tml_conv_int8_scratch_bytes; g.depth = filter H x W x C). */
+    if (kind == TML_WOP_CONV && quantized)
+        return tml_request_scratch(it, n,
+                                   (size_t)((g.depth + 15) & ~15) * 2u);
     return TML_OK;
 }

@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "kernel.h"
+#include "quant.h"
 
 /* A 4-D shape.  Conv filters: n = output channels, c = input channels per
  * group; depthwise filters: n = 1, c = output channels. */
@@ -113,6 +114,44 @@ typedef struct tml_pool_params {
     int32_t stride_h, stride_w, filter_h, filter_w;
     int32_t pad_h, pad_w;          /* top / left padding (TFLite's values) */
 } tml_pool_params;
+
+/* The int8 output stage of n sums of output channels c0 .. c0 + n - 1:
+ *   y[j] = clamp(mul_by_qm(acc[j], mult[c], shift[c]) + output_offset)
+ * with c = (c0 + j) * step (step 0: one per-tensor multiplier). */
+static inline void tml_requant_i8_inl(const tml_out_stage *q,
+                                      const int32_t *acc, int32_t c0,
+                                      int32_t n, int32_t step, int8_t *y)
+{
+    /* Locals: the int8 stores may alias anything behind q. */
+    const int32_t *mult = q->out_mult;
+    const int8_t *shift = q->out_shift;
+    const int32_t out_off = q->output_offset;
+    const int32_t lo = q->act_min, hi = q->act_max;
+    for (int32_t j = 0; j < n; j++) {
+        const int32_t c = (c0 + j) * step;
+        const int32_t v = tml_mul_by_qm_inl(acc[j], mult[c], shift[c]);
+        y[j] = (int8_t)tml_clamp_i32(tml_add_wrap(v, out_off), lo, hi);
+    }
+}
+
+/* The same, out of line (conv_common.c). */
+void tml_requant_i8_call(const tml_out_stage *q, const int32_t *acc,
+                         int32_t c0, int32_t n, int32_t step, int8_t *y);
+
+/* What the kernels call: inlined where the compiler optimizes for speed
+ * (it vectorizes the loop with the sums), one shared copy for CONV_2D,
+ * DEPTHWISE_CONV_2D and FULLY_CONNECTED where it optimizes for size (-Os,
+ * as deployment builds are).  Same results either way. */
+static inline void tml_requant_i8(const tml_out_stage *q, const int32_t *acc,
+                                  int32_t c0, int32_t n, int32_t step,
+                                  int8_t *y)
+{
+#ifdef __OPTIMIZE_SIZE__
+    tml_requant_i8_call(q, acc, c0, n, step, y);
+#else
+    tml_requant_i8_inl(q, acc, c0, n, step, y);
+#endif
+}
 
 /* ---- prepare (conv_common.c) ---- */
 

@@ -26,15 +26,13 @@ static tml_status check_view(tml_interpreter *it, tml_node *n,
 {
     if (in->type != out->type)
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
-                                "expected dtype %s as the input, got %s",
+                                "expected %s (the input's), got %s",
                                 tml_dtype_name((tml_dtype)in->type),
                                 tml_dtype_name((tml_dtype)out->type));
-    if (tml_num_elements(in) != tml_num_elements(out))
-        return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
-                                "expected %d elements as the input, got %d",
-                                (int)tml_num_elements(in),
-                                (int)tml_num_elements(out));
-    return TML_OK;
+    const int32_t want = tml_num_elements(in), got = tml_num_elements(out);
+    return want == got ? TML_OK
+                       : tml_shape_error(it, n, "output 0", out,
+                                         "elements (the input's)", want, got);
 }
 
 static tml_status reshape_prepare(tml_interpreter *it, tml_node *n)
@@ -51,7 +49,7 @@ static tml_status reshape_prepare(tml_interpreter *it, tml_node *n)
     if (shape != NULL && !(shape->flags & TML_TENSOR_CONST))
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1 (shape)",
                                 shape,
-                                "expected a constant tensor, got one "
+                                "expected a constant, got a tensor "
                                 "computed at run time");
     return check_view(it, n, in, out);
 }

@@ -85,7 +85,7 @@ static void test_reshape_rejects_runtime_shape(void **state)
     tml_test_op op = reshape_op(TML_FLOAT32, 0);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
                                   "op 0 RESHAPE: input 1 (shape) tensor 1 'input1': expected "
-                                  "a constant tensor, got one computed at run time");
+                                  "a constant, got a tensor computed at run time");
 }
 
 static void test_reshape_rejects_element_count(void **state)
@@ -94,8 +94,8 @@ static void test_reshape_rejects_element_count(void **state)
     tml_test_op op = reshape_op(TML_FLOAT32, 1);
     op.outputs[0].dims[1] = 3;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 RESHAPE: output 0 tensor 2 'output0': expected 6 "
-                                  "elements as the input, got 9");
+                                  "op 0 RESHAPE: output 0 tensor 2 'output0': expected "
+                                  "elements (the input's) 6, got 9");
 }
 
 static void test_reshape_rejects_dtype_change(void **state)
@@ -104,8 +104,8 @@ static void test_reshape_rejects_dtype_change(void **state)
     tml_test_op op = reshape_op(TML_FLOAT32, 1);
     op.outputs[0].type = TML_INT32;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
-                                  "op 0 RESHAPE: output 0 tensor 2 'output0': expected dtype "
-                                  "float32 as the input, got int32");
+                                  "op 0 RESHAPE: output 0 tensor 2 'output0': expected "
+                                  "float32 (the input's), got int32");
 }
 
 static tml_test_op squeeze_op(const int32_t *dims, int count)
