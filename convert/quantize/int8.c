@@ -81,6 +81,22 @@ static enum rule rule_of(int32_t builtin)
     }
 }
 
+int tml_q_output_rule(int32_t builtin)
+{
+    switch (rule_of(builtin)) {
+    case RULE_WEIGHTS:
+    case RULE_OWN:
+    case RULE_CONCAT:
+        return TML_Q_OUT_RANGE;
+    case RULE_SAME:
+        return TML_Q_OUT_INPUT;
+    case RULE_FIXED:
+        return TML_Q_OUT_FIXED;
+    default:
+        return TML_Q_OUT_NONE;
+    }
+}
+
 static int ir_fail(qctx *q)
 {
     return tml_q_ir_error(q->g, q->err, q->n);

@@ -31,7 +31,8 @@ int tml_quantize_dynamic(tml_ir_graph *g, char *err, size_t n);
 
 /* Runs the float graph through the tinyml runtime over the first
  * `samples` samples of d (all of them when samples <= 0 or larger than
- * the set) and records each activation's observed min/max in
+ * the set) and records each activation's observed min/max (the MINMAX
+ * method below; `tinyml convert` defaults to TML_CALIB_DEFAULT) in
  * tml_ir_tensor.has_range/min/max.  show_progress: draw a progress bar on
  * stderr when stderr is a terminal. */
 int tml_calibrate(tml_ir_graph *g, const tml_dataset *d, int samples,
@@ -39,19 +40,42 @@ int tml_calibrate(tml_ir_graph *g, const tml_dataset *d, int samples,
 
 /* How calibration turns the observed values of an activation into its
  * int8 range.  Graph inputs and outputs always keep min/max.
- *  MINMAX: the observed min and max (TFLite's converter; the default).
+ *  SEARCH (the default, TML_CALIB_DEFAULT): output-aware search within a
+ *    fixed amount of work.  Greedy, in graph order, the min/max ranges of
+ *    the activations whose range sets their int8 parameters are scaled by
+ *    the fraction (1, 0.9 .. 0.2) that gives the least squared error of
+ *    the int8 model's outputs against the float model's on up to 100 of
+ *    the calibration samples (spread over the set), given the fractions
+ *    chosen before.  The int8 model is simulated in float (dequantized
+ *    int8 weights, every activation rounded onto its int8 grid), so a
+ *    candidate costs one run of the scored samples and nothing else.
+ *    When the runs would exceed the budget (calibrate.c: SEARCH_BUDGET,
+ *    ~1 s on 2 cores), consecutive activations share one fraction (down
+ *    to 4 groups), then fewer samples are scored (down to 12).
+ *  MINMAX: the observed min and max (TFLite's converter: reproduces
+ *    TensorFlow's ranges).
  *  PERCENTILE: the central `percentile` % of the observed values (e.g.
  *    99.99), the rest split evenly between the two tails and clipped;
  *    runs the samples twice (a 2048-bin histogram over the first pass's
  *    range).
- *  SEARCH: greedy, in graph order, each activation's min/max range is
- *    scaled by the fraction (1, 0.9 .. 0.2) that gives the least squared
- *    error of the int8 model's outputs against the float model's over the
- *    calibration samples (given the ranges chosen before it).  Costs ~9
- *    int8 runs of the samples per activation. */
+ *  SEARCH_FULL: SEARCH without the budget, each activation on its own,
+ *    on all calibration samples, each candidate a real int8 model
+ *    (quantized, exported, run).  Costs ~9 int8 runs of the samples per
+ *    activation. */
 typedef enum tml_calib_method {
-    TML_CALIB_MINMAX, TML_CALIB_PERCENTILE, TML_CALIB_SEARCH
+    TML_CALIB_MINMAX, TML_CALIB_PERCENTILE, TML_CALIB_SEARCH,
+    TML_CALIB_SEARCH_FULL
 } tml_calib_method;
+
+#define TML_CALIB_DEFAULT TML_CALIB_SEARCH
+
+/* SEARCH's plan for a model whose one run costs run_cost (multiply-
+ * accumulates + activation values), with ntensors searched activations
+ * and count calibration samples: *groups runs of consecutive activations
+ * sharing a fraction (ntensors: one each; 0 when ntensors is 0) scored on
+ * *samples samples. */
+void tml_calib_search_plan(double run_cost, int32_t ntensors, int32_t count,
+                           int32_t *groups, int32_t *samples);
 
 /* The percentile `tinyml convert --calibration-method percentile` uses. */
 #define TML_CALIB_PERCENTILE_DEFAULT 99.99

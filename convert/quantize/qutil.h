@@ -30,6 +30,16 @@ void tml_q_symmetric(const float *w, const int32_t *dims, int32_t ndims,
 void tml_q_activation_params(float min, float max, float *scale,
                              int32_t *zero_point);
 
+/* Where tml_quantize_int8() takes an op's output parameters from
+ * (calibration asks which activation ranges matter). */
+enum {
+    TML_Q_OUT_NONE,    /* no int8 rule for the op */
+    TML_Q_OUT_RANGE,   /* the output's calibrated range */
+    TML_Q_OUT_INPUT,   /* input 0's parameters (values only move) */
+    TML_Q_OUT_FIXED    /* the spec's fixed parameters (SOFTMAX, ...) */
+};
+int tml_q_output_rule(int32_t builtin);
+
 /* Copies the graph's one-line error into err (n bytes); returns -1. */
 int tml_q_ir_error(const tml_ir_graph *g, char *err, size_t n);
 

@@ -543,18 +543,19 @@ static double int8_output_error(const tml_ir_graph *g, const tml_dataset *d)
     return e;
 }
 
-/* Search: every inner range is min/max scaled by one of the candidate
- * fractions, inputs and outputs keep min/max, and the int8 model's output
- * error on the calibration samples is at most that of min/max (the search
- * starts there and accepts only improvements). */
-static void test_calibrate_search(void **state)
+/* Search (the default, simulated int8, budgeted) and search-full (real
+ * int8 runs): every inner range is min/max scaled by one of the
+ * candidate fractions, inputs and outputs keep min/max, and the int8
+ * model's output error on the calibration samples is at most that of
+ * min/max (the search starts there and accepts only improvements; the
+ * small CNN fits the budget, so each activation gets its own fraction). */
+static void check_search(tml_calib_method method)
 {
-    (void)state;
     tml_dataset *d = cnn_dataset(16, 99);
     char err[256] = "";
     tml_ir_graph *mm = small_cnn(), *se = small_cnn();
     assert_int_equal(tml_calibrate(mm, d, 0, 0, err, sizeof err), 0);
-    assert_int_equal(tml_calibrate_method(se, d, 0, 0, TML_CALIB_SEARCH, 0.0,
+    assert_int_equal(tml_calibrate_method(se, d, 0, 0, method, 0.0,
                                           err, sizeof err), 0);
     static const float fractions[] = { 1.0f, 0.9f, 0.8f, 0.7f, 0.6f, 0.5f,
                                        0.4f, 0.3f, 0.2f };
@@ -582,6 +583,46 @@ static void test_calibrate_search(void **state)
     tml_ir_free(mm);
     tml_ir_free(se);
     tml_dataset_free(d);
+}
+
+static void test_calibrate_search(void **state)
+{
+    (void)state;
+    check_search(TML_CALIB_SEARCH);
+}
+
+static void test_calibrate_search_full(void **state)
+{
+    (void)state;
+    check_search(TML_CALIB_SEARCH_FULL);
+}
+
+/* The search's budget (quantize.h): a small model gets every activation
+ * its own fraction on up to 100 samples; a vww_96-sized one (7.7 M
+ * multiply-accumulates per run, 28 searched activations) 4 groups on 12
+ * samples; a huge one one group on 12; fewer samples than 100 are all
+ * used when they fit. */
+static void test_search_plan(void **state)
+{
+    (void)state;
+    int32_t groups = 0, samples = 0;
+    tml_calib_search_plan(2.7e5, 9, 100, &groups, &samples);
+    assert_int_equal(groups, 9);
+    assert_int_equal(samples, 100);
+    tml_calib_search_plan(2.7e5, 9, 500, &groups, &samples);
+    assert_int_equal(groups, 9);
+    assert_int_equal(samples, 100);
+    tml_calib_search_plan(2.7e5, 9, 30, &groups, &samples);
+    assert_int_equal(groups, 9);
+    assert_int_equal(samples, 30);
+    tml_calib_search_plan(7.72e6, 28, 100, &groups, &samples);
+    assert_int_equal(groups, 4);
+    assert_int_equal(samples, 12);
+    tml_calib_search_plan(1e10, 50, 100, &groups, &samples);
+    assert_int_equal(groups, 1);
+    assert_int_equal(samples, 12);
+    tml_calib_search_plan(1e5, 0, 100, &groups, &samples);
+    assert_int_equal(groups, 0);
 }
 
 /* ------------------------------------------------------------ int8 */
@@ -1287,6 +1328,8 @@ int main(void)
         cmocka_unit_test(test_int8_dead_channel_bias),
         cmocka_unit_test(test_calibrate_percentile),
         cmocka_unit_test(test_calibrate_search),
+        cmocka_unit_test(test_calibrate_search_full),
+        cmocka_unit_test(test_search_plan),
         cmocka_unit_test(test_int8_unsupported_op),
         cmocka_unit_test(test_dataset_npy),
         cmocka_unit_test(test_dataset_npz),

@@ -88,20 +88,27 @@ expect "empty.csv: expected a .npy or .npz file or a directory of .npy files" "$
 mkdir "$out/nothing"
 expect "nothing: no .npy files in the directory" "$out/nothing"
 
-# --calibration-method: minmax is the default (byte-identical model).
-# percentile (99.99%) clips nothing here: each activation has 24 x 128
-# observed values, and a 0.005% tail is less than one of them.  search
-# narrows some ranges on these samples, and its model runs.
-"$bin" convert "$h5" -o "$out/mm.tflite" --quantize int8 --calibration "$out/flat.npy" \
-    --calibration-method minmax >/dev/null 2>&1 || fail "--calibration-method minmax failed"
-cmp -s "$out/mm.tflite" "$out/m_flat.tflite" || fail "minmax is not the default"
-"$bin" convert "$h5" -o "$out/pc.tflite" --quantize int8 --calibration "$out/flat.npy" \
-    --calibration-method percentile >/dev/null 2>&1 || fail "--calibration-method percentile failed"
-cmp -s "$out/pc.tflite" "$out/m_flat.tflite" || fail "percentile clipped less than one value"
+# --calibration-method: search is the default (byte-identical model), and
+# narrows some ranges on these samples (its model differs from minmax's,
+# same size: ranges change no byte count).  percentile (99.99%) clips
+# nothing here: each activation has 24 x 128 observed values, and a 0.005%
+# tail is less than one of them, so it equals minmax.  search-full (real
+# int8 runs per candidate) narrows some ranges too, and its model runs.
 "$bin" convert "$h5" -o "$out/se.tflite" --quantize int8 --calibration "$out/flat.npy" \
     --calibration-method search >"$out/log" 2>&1 || fail "search: $(cat "$out/log")"
-cmp -s "$out/se.tflite" "$out/m_flat.tflite" && fail "search changed no range"
+cmp -s "$out/se.tflite" "$out/m_flat.tflite" || fail "search is not the default"
+"$bin" convert "$h5" -o "$out/mm.tflite" --quantize int8 --calibration "$out/flat.npy" \
+    --calibration-method minmax >/dev/null 2>&1 || fail "--calibration-method minmax failed"
+cmp -s "$out/mm.tflite" "$out/se.tflite" && fail "search changed no range"
+[ "$(wc -c <"$out/mm.tflite")" = "$(wc -c <"$out/se.tflite")" ] || fail "search changed the file size"
+"$bin" convert "$h5" -o "$out/pc.tflite" --quantize int8 --calibration "$out/flat.npy" \
+    --calibration-method percentile >/dev/null 2>&1 || fail "--calibration-method percentile failed"
+cmp -s "$out/pc.tflite" "$out/mm.tflite" || fail "percentile clipped less than one value"
 "$bin" run "$out/se.tflite" --random >/dev/null || fail "search model does not run"
+"$bin" convert "$h5" -o "$out/sf.tflite" --quantize int8 --calibration "$out/flat.npy" \
+    --calibration-method search-full >"$out/log" 2>&1 || fail "search-full: $(cat "$out/log")"
+cmp -s "$out/sf.tflite" "$out/mm.tflite" && fail "search-full changed no range"
+"$bin" run "$out/sf.tflite" --random >/dev/null || fail "search-full model does not run"
 usage() {
     local msg=$1 rc=0
     shift
@@ -110,7 +117,7 @@ usage() {
     grep -qF -- "$msg" "$out/stderr" || fail "$*: stderr lacks '$msg': $(cat "$out/stderr")"
     [ ! -e "$out/bad.tflite" ] || fail "$*: wrote an output"
 }
-usage "convert: --calibration-method needs minmax, percentile or search, got 'kl'" \
+usage "convert: --calibration-method needs search, minmax, percentile or search-full, got 'kl'" \
     --quantize int8 --calibration "$out/flat.npy" --calibration-method kl
 usage "convert: --calibration-method goes with --quantize int8" \
     --quantize dynamic --calibration-method search
