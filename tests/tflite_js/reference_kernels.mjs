@@ -1,8 +1,9 @@
 // node reference_kernels.mjs MODEL...: prints, per model, "MODEL R D S":
 // how many ops the rewrite below changes (R int8 CONV_2D/FULLY_CONNECTED
 // made reference, D int8 DEPTHWISE_CONV_2D with their constants made
-// inputs, S left to ruy because O = 1), or "MODEL error: ..." when it
-// cannot rewrite the model.
+// inputs, S int8 CONV_2D/FULLY_CONNECTED left as they were: one output
+// channel, or a filter that is not constant int8), or "MODEL error: ..."
+// when it cannot rewrite the model.
 //
 // Rewrites a TFLite model so that TensorFlow Lite's wasm interpreter runs
 // no op in XNNPACK, and its REFERENCE int8 kernels for CONV_2D and
@@ -26,7 +27,8 @@
 //       CONCATENATION -> [B,1,1,G*Cin], CONV_2D 1x1 (W viewed as
 //       [O,1,1,Cin]) -> [B,1,1,O], RESHAPE -> y.
 // G is the smallest divisor > 1 of the output channels O (none when O = 1:
-// that op is left as it was and listed in `skipped`).
+// that op is left as it was, in ruy, and listed in `skipped`, as one whose
+// filter is not constant int8).
 // An already grouped CONV_2D is left as it is (it is on the reference
 // path).
 //
@@ -88,7 +90,8 @@ function reader(buf) {
 }
 
 // --- writing the new objects -----------------------------------------------
-// Objects are laid out in creation order after the 4-byte root offset;
+// Objects are laid out in creation order after the root offset and the
+// file identifier (8 bytes);
 // every reference from a new object must point forward (to a later new
 // object or into the original bytes), which creation order guarantees
 // when parents are created before children.  Old targets are positions
@@ -98,8 +101,8 @@ class Prefix {
   // bytes: Buffer; anchor: the referenced position inside it; refs:
   // [{at, to}] 32-bit offsets to fill, `to` a holder {obj} (a new object)
   // or {old} (a position in the original), filled in any time before
-  // finish(); align8At: when set, the
-  // object is placed so that (start + align8At) is a multiple of 8.
+  // finish(); align8At: when set, the object is placed so that
+  // (start + align8At) is a multiple of 8 (int64 vector elements).
   add(bytes, anchor, refs, align8At) {
     const o = { bytes, anchor, refs, align8At, pos: -1 };
     this.objs.push(o);
@@ -197,7 +200,9 @@ function smallestDivisor(n) {
   return n > 1 ? n : 0;
 }
 
-// Returns {model, extra, ops: {rewritten, depthwise, skipped}} or throws.
+// Returns {model, extra, count (inputs appended), ops: {rewritten,
+// depthwise, skipped} (op indices)}, or throws when the model cannot be
+// rewritten.
 export function referenceKernelsModel(buf) {
   const m = parseModel(buf);
   const r = reader(buf);
@@ -211,7 +216,10 @@ export function referenceKernelsModel(buf) {
       throw new Error('buffers outside the flatbuffer are not supported');
 
   const p = new Prefix();
-  const newCodes = [];                   // builtin codes appended
+  // opcode_index of an existing op (field absent = 0)
+  const opcodeOf = (op) => { const f = r.field(op.table, 0); return f ? r.u32(f) : 0; };
+  // The operator code of a builtin: an existing one, else a new one.
+  const newCodes = [];
   const codeIndex = (builtin, version) => {
     const k = m.ops.find((o) => o.builtin === builtin);
     if (k) return opcodeOf(k);
@@ -219,8 +227,6 @@ export function referenceKernelsModel(buf) {
     if (j < 0) { newCodes.push({ builtin, version }); j = newCodes.length - 1; }
     return codeTables.length + j;
   };
-  // opcode_index of an existing op (field absent = 0)
-  const opcodeOf = (op) => { const f = r.field(op.table, 0); return f ? r.u32(f) : 0; };
 
   // {shape, type (default int8), quant: {old} | {scale, zp} | none, name}
   const newTensors = [];
@@ -254,7 +260,9 @@ export function referenceKernelsModel(buf) {
     makeInput(t, m.buffers[info.buffer]);
   };
 
-  const plan = [];                       // per new op: {old} or {make()}
+  // The new operator list: {old: table} kept as it is, or one of {concat},
+  // {reshape}, {conv} (an old CONV_2D with new inputs), {fcconv}.
+  const plan = [];
   const ops = { rewritten: [], depthwise: [], skipped: [] };
   for (const op of m.ops) {
     const x = m.tensors[op.inputs[0]];
