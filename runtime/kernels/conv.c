@@ -51,20 +51,13 @@ static void gather_patch(const tml_conv_params *p, const tml_shape4 *in,
             *dst++ = 0;
         const int8_t *xr = xb + ((size_t)(iy0 + ky * p->dilation_h) * in->w)
                                     * in->c + (size_t)g * cf;
-        if (p->dilation_w == 1) {
+        if (p->dilation_w == 1 && cf == in->c) {
             /* The valid taps of a row are one contiguous run of input. */
-            const int8_t *src = xr + (size_t)(ix0 + kx0) * in->c;
-            if (cf == in->c) {
-                const int32_t run = (kx1 - kx0) * cf;
-                widen_offset(dst, src, run, off);
-                dst += run;
-            } else {
-                for (int32_t kx = kx0; kx < kx1; kx++, src += in->c) {
-                    widen_offset(dst, src, cf, off);
-                    dst += cf;
-                }
-            }
+            const int32_t run = (kx1 - kx0) * cf;
+            widen_offset(dst, xr + (size_t)(ix0 + kx0) * in->c, run, off);
+            dst += run;
         } else {
+            /* Groups or dilation: cf inputs per tap. */
             for (int32_t kx = kx0; kx < kx1; kx++) {
                 const int8_t *src = xr + (size_t)(ix0 + kx * p->dilation_w) * in->c;
                 widen_offset(dst, src, cf, off);
@@ -198,26 +191,23 @@ static tml_status conv_prepare(tml_interpreter *it, tml_node *n)
 static tml_status conv_eval(tml_interpreter *it, tml_node *n)
 {
     tml_tensor *t[4];
-    tml_wop_tensors(it, n, t);
+    tml_shape4 s[3];
+    tml_wop_shapes(it, n, t, s);
 #ifndef TML_NO_HYBRID
     if (t[0]->type == TML_FLOAT32 && t[1]->type == TML_INT8)
         return tml_hybrid_conv_eval(it, n);
 #endif
     const tml_conv_params *p = n->user;
     const void *bias = t[2] ? t[2]->data : NULL;
-    tml_shape4 si, sf, so;
-    tml_shape4_of(t[0], &si);
-    tml_shape4_of(t[1], &sf);
-    tml_shape4_of(t[3], &so);
 #ifndef TML_NO_FLOAT_KERNELS
     if (t[0]->type == TML_FLOAT32) {
-        tml_conv_f32(p, &si, t[0]->data, &sf, t[1]->data, bias, &so,
+        tml_conv_f32(p, &s[0], t[0]->data, &s[1], t[1]->data, bias, &s[2],
                      t[3]->data);
         return TML_OK;
     }
 #endif
-    tml_conv_int8(p, &si, t[0]->data, &sf, t[1]->data, bias, &so, t[3]->data,
-                  tml_scratch(it, n));
+    tml_conv_int8(p, &s[0], t[0]->data, &s[1], t[1]->data, bias, &s[2],
+                  t[3]->data, tml_scratch(it, n));
     return TML_OK;
 }
 

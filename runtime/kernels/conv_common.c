@@ -76,7 +76,22 @@ void tml_conv_multipliers(float input_scale, const float *filter_scales,
 void tml_requant_i8_call(const tml_out_stage *q, const int32_t *acc,
                          int32_t c0, int32_t n, int32_t step, int8_t *y)
 {
-    tml_requant_i8_inl(q, acc, c0, n, step, y);
+    /* Locals: the int8 stores may alias anything behind q. */
+    const int32_t *mult = q->out_mult;
+    const int8_t *shift = q->out_shift;
+    const int32_t out_off = q->output_offset;
+    const int32_t lo = q->act_min, hi = q->act_max;
+    for (int32_t j = 0; j < n; j++) {
+        const int32_t c = (c0 + j) * step;
+        const int32_t v = tml_mul_by_qm(acc[j], mult[c], shift[c]);
+        y[j] = (int8_t)tml_clamp_i32(tml_add_wrap(v, out_off), lo, hi);
+    }
+}
+
+void tml_tap_range_call(int32_t origin, int32_t dilation, int32_t taps,
+                        int32_t size, int32_t *lo, int32_t *hi)
+{
+    tml_tap_range_inl(origin, dilation, taps, size, lo, hi);
 }
 
 /* ------------------------------------------------------------- options */
@@ -281,9 +296,8 @@ static int bias_scale_ok(float in, float w, float bias, float out)
                               tml_real_from_float(bias));
     d.neg = 0;
     d = tml_real_div(d, tml_real_from_float(out));
-    /* 2 / 100 rounds to the double nearest 0.02, as the literal does. */
-    const tml_real limit = tml_real_div(tml_real_from_int(2),
-                                        tml_real_from_int(100));
+    /* The double literal 0.02: 0x147AE147AE147B * 2^-58 (real.h's form). */
+    const tml_real limit = { 0x147AE147AE147Bu, -58, 0 };
     return !tml_real_is_invalid(d) && tml_real_cmp(d, limit) <= 0;
 }
 
@@ -413,6 +427,15 @@ void tml_wop_tensors(tml_interpreter *it, const tml_node *n, tml_tensor *t[4])
     for (int i = 0; i < 3; i++)
         t[i] = tml_node_input(it, n, i);
     t[3] = tml_node_output(it, n, 0);
+}
+
+void tml_wop_shapes(tml_interpreter *it, const tml_node *n, tml_tensor *t[4],
+                    tml_shape4 s[3])
+{
+    tml_wop_tensors(it, n, t);
+    tml_shape4_of(t[0], &s[0]);
+    tml_shape4_of(t[1], &s[1]);
+    tml_shape4_of(t[3], &s[2]);
 }
 
 tml_status tml_wop_prepare(tml_interpreter *it, tml_node *n, int kind)

@@ -134,7 +134,9 @@ static inline void tml_requant_i8_inl(const tml_out_stage *q,
     }
 }
 
-/* The same, out of line (conv_common.c). */
+/* The same, out of line (conv_common.c), through quant.c's
+ * tml_mul_by_qm (equal to tml_mul_by_qm_inl for multipliers >= 0, which
+ * prepare guarantees). */
 void tml_requant_i8_call(const tml_out_stage *q, const int32_t *acc,
                          int32_t c0, int32_t n, int32_t step, int8_t *y);
 
@@ -168,6 +170,9 @@ tml_status tml_wop_prepare(tml_interpreter *it, tml_node *n, int kind);
 
 /* An op's input 0, 1, 2 and output 0 (NULL when absent), for eval. */
 void tml_wop_tensors(tml_interpreter *it, const tml_node *n, tml_tensor *t[4]);
+/* The same and the NHWC shapes of input 0, input 1 and output 0. */
+void tml_wop_shapes(tml_interpreter *it, const tml_node *n, tml_tensor *t[4],
+                    tml_shape4 s[3]);
 
 /* TFLite's output size and leading padding for one spatial dimension
  * (padding.h ComputeOutSize / ComputePaddingWithOffset).  Returns 0 and
@@ -198,9 +203,9 @@ static inline void tml_shape4_of(const tml_tensor *t, tml_shape4 *s)
  * padding contributes nothing, not even the input offset).  Prepare
  * guarantees origin >= -INT32_MAX and (taps - 1) * dilation <= 2^30, so
  * the divisions are 32-bit (no 64-bit division routine on Cortex-M). */
-static inline void tml_tap_range(int32_t origin, int32_t dilation,
-                                 int32_t taps, int32_t size, int32_t *lo,
-                                 int32_t *hi)
+static inline void tml_tap_range_inl(int32_t origin, int32_t dilation,
+                                     int32_t taps, int32_t size,
+                                     int32_t *lo, int32_t *hi)
 {
     const uint32_t d = (uint32_t)dilation;
     uint32_t a = 0, b = (uint32_t)taps;
@@ -218,6 +223,23 @@ static inline void tml_tap_range(int32_t origin, int32_t dilation,
         b = a;
     *lo = (int32_t)a;
     *hi = (int32_t)b;
+}
+
+/* The same, out of line (conv_common.c). */
+void tml_tap_range_call(int32_t origin, int32_t dilation, int32_t taps,
+                        int32_t size, int32_t *lo, int32_t *hi);
+
+/* What CONV_2D and DEPTHWISE_CONV_2D call per output pixel: inlined when
+ * optimizing for speed, one shared copy under -Os (deployment builds). */
+static inline void tml_tap_range(int32_t origin, int32_t dilation,
+                                 int32_t taps, int32_t size, int32_t *lo,
+                                 int32_t *hi)
+{
+#ifdef __OPTIMIZE_SIZE__
+    tml_tap_range_call(origin, dilation, taps, size, lo, hi);
+#else
+    tml_tap_range_inl(origin, dilation, taps, size, lo, hi);
+#endif
 }
 
 /* ---- inner products shared by the kernels ---- */

@@ -215,25 +215,22 @@ static tml_status dw_prepare(tml_interpreter *it, tml_node *n)
 static tml_status dw_eval(tml_interpreter *it, tml_node *n)
 {
     tml_tensor *t[4];
-    tml_wop_tensors(it, n, t);
+    tml_shape4 s[3];
+    tml_wop_shapes(it, n, t, s);
 #ifndef TML_NO_HYBRID
     if (t[0]->type == TML_FLOAT32 && t[1]->type == TML_INT8)
         return tml_hybrid_depthwise_eval(it, n);
 #endif
     const tml_conv_params *p = n->user;
     const void *bias = t[2] ? t[2]->data : NULL;
-    tml_shape4 si, sf, so;
-    tml_shape4_of(t[0], &si);
-    tml_shape4_of(t[1], &sf);
-    tml_shape4_of(t[3], &so);
 #ifndef TML_NO_FLOAT_KERNELS
     if (t[0]->type == TML_FLOAT32) {
-        tml_depthwise_f32(p, &si, t[0]->data, &sf, t[1]->data, bias, &so,
-                          t[3]->data);
+        tml_depthwise_f32(p, &s[0], t[0]->data, &s[1], t[1]->data, bias,
+                          &s[2], t[3]->data);
         return TML_OK;
     }
 #endif
-    tml_depthwise_int8(p, &si, t[0]->data, &sf, t[1]->data, bias, &so,
+    tml_depthwise_int8(p, &s[0], t[0]->data, &s[1], t[1]->data, bias, &s[2],
                        t[3]->data);
     return TML_OK;
 }

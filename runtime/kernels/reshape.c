@@ -41,16 +41,16 @@ static tml_status reshape_prepare(tml_interpreter *it, tml_node *n)
     tml_tensor *out = tml_node_output(it, n, 0);
     if (in == NULL || out == NULL || n->ninputs > 2 || n->noutputs != 1)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
-            "expected 1 or 2 inputs and 1 output, got %d and %d",
-            (int)n->ninputs, (int)n->noutputs);
+                                "expected %d..%d inputs and 1 output, got "
+                                "%d and %d", 1, 2, (int)n->ninputs,
+                                (int)n->noutputs);
     /* The optional shape input must be known before planning: a shape
      * computed at run time would change the planned sizes. */
     tml_tensor *shape = tml_node_input(it, n, 1);
     if (shape != NULL && !(shape->flags & TML_TENSOR_CONST))
-        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1 (shape)",
-                                shape,
-                                "expected a constant, got a tensor "
-                                "computed at run time");
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1",
+                                shape, "expected a constant shape, got a "
+                                "computed one");
     return check_view(it, n, in, out);
 }
 

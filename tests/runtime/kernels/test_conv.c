@@ -491,6 +491,71 @@ static void test_conv_prepare_errors(void **state)
                                   "channels multiple of 2, got 1");
 }
 
+/* The -Os (deployment) copies of the output stage and the tap range are
+ * what only the Cortex-M builds call: they must equal the inlined ones the
+ * host runs, on hostile values too. */
+static uint32_t rand32(uint32_t *s)
+{
+    return (tml_test_lcg(s) << 16) ^ tml_test_lcg(s);
+}
+
+static void test_size_variants_match(void **state)
+{
+    (void)state;
+    uint32_t s = 77;
+    int32_t mult[16], acc[16];
+    int8_t shift[16], y_inl[16], y_call[16];
+    for (int round = 0; round < 2000; round++) {
+        for (int j = 0; j < 16; j++) {
+            mult[j] = (int32_t)(rand32(&s) & 0x7fffffffu);
+            if (round % 7 == 0)
+                mult[j] = j & 1 ? 1 << 30 : INT32_MAX;
+            shift[j] = (int8_t)tml_test_rand_range(&s, -31, 30);
+            acc[j] = (int32_t)rand32(&s);
+        }
+        tml_out_stage q;
+        memset(&q, 0, sizeof q);
+        q.out_mult = mult;
+        q.out_shift = shift;
+        q.output_offset = tml_test_rand_range(&s, -128, 127);
+        q.act_min = tml_test_rand_range(&s, -128, 0);
+        q.act_max = tml_test_rand_range(&s, 0, 127);
+        const int32_t step = round & 1, c0 = step ? 0 : 3;
+        tml_requant_i8_inl(&q, acc, c0, 16 - c0, step, y_inl);
+        tml_requant_i8_call(&q, acc, c0, 16 - c0, step, y_call);
+        assert_memory_equal(y_inl, y_call, (size_t)(16 - c0));
+
+        int32_t origin = (int32_t)rand32(&s);
+        if (round % 5 == 0)
+            origin %= 64;   /* near the image too */
+        if (origin == INT32_MIN)
+            origin = -INT32_MAX;   /* prepare guarantees >= -INT32_MAX */
+        const int32_t dil = tml_test_rand_range(&s, 1, round % 3 ? 4 : 1 << 20);
+        const int32_t taps = tml_test_rand_range(&s, 1, (1 << 30) / dil + 1);
+        const int32_t size = round % 5 == 0 ? tml_test_rand_range(&s, 0, 64)
+                                            : (int32_t)(rand32(&s) >> 1);
+        int32_t lo1, hi1, lo2, hi2;
+        tml_tap_range_inl(origin, dil, taps, size, &lo1, &hi1);
+        tml_tap_range_call(origin, dil, taps, size, &lo2, &hi2);
+        assert_int_equal(lo1, lo2);
+        assert_int_equal(hi1, hi2);
+        /* The range itself: every tap inside is in the image. */
+        assert_true(lo1 >= 0 && lo1 <= hi1 && hi1 <= taps);
+        if (hi1 > lo1) {
+            assert_true((int64_t)origin + (int64_t)lo1 * dil >= 0);
+            assert_true((int64_t)origin + (int64_t)(hi1 - 1) * dil < size);
+        }
+    }
+    /* Small exact cases: origin -3, dilation 2, 5 taps over size 4:
+     * positions -3 -1 1 3 5 -> taps 2, 3 inside. */
+    int32_t lo, hi;
+    tml_tap_range_call(-3, 2, 5, 4, &lo, &hi);
+    assert_int_equal(lo, 2);
+    assert_int_equal(hi, 4);
+    tml_tap_range_inl(10, 1, 3, 4, &lo, &hi);
+    assert_int_equal(hi - lo, 0);
+}
+
 /* ------------------------------------------------------------- goldens */
 
 static void test_golden_kws(void **state) { (void)state; tml_test_assert_op_goldens("kws_ref_model", 3, 5); }
@@ -511,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_conv_random_vs_reference),
         cmocka_unit_test(test_conv_one_op_model),
         cmocka_unit_test(test_conv_prepare_errors),
+        cmocka_unit_test(test_size_variants_match),
         cmocka_unit_test(test_golden_kws),
         cmocka_unit_test(test_golden_vww_int8),
         cmocka_unit_test(test_golden_resnet_int8),

@@ -327,6 +327,21 @@ static void test_fc_prepare_errors(void **state)
                                   "op 0 FULLY_CONNECTED: input 2 tensor 2 'input2': expected "
                                   "scale in * weight scale, got another");
 
+    /* The 2% bound is TFLite's double arithmetic, exactly: with input *
+     * weight scale 0.125, bias scale 0.1275f (|diff| / 0.125 just under
+     * 0.02 in double) passes and the next float up does not. */
+    static const float edge_ok[1] = { 0.1275f };
+    static float edge_bad[1];
+    edge_bad[0] = nextafterf(0.1275f, 1.0f);
+    op = int8_fc_op();
+    op.inputs[2].scales = edge_ok;
+    int8_t y_edge[4];
+    tml_test_run_op_ok(&op, k_x, y_edge);
+    op.inputs[2].scales = edge_bad;
+    tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,
+                                  "op 0 FULLY_CONNECTED: input 2 tensor 2 'input2': "
+                                  "expected scale in * weight scale, got another");
+
     op = int8_fc_op();
     op.inputs[0].dims[1] = 4;
     tml_test_expect_prepare_error(&op, TML_ERROR_MODEL,

@@ -84,8 +84,8 @@ static void test_reshape_rejects_runtime_shape(void **state)
     (void)state;
     tml_test_op op = reshape_op(TML_FLOAT32, 0);
     tml_test_expect_prepare_error(&op, TML_ERROR_UNSUPPORTED,
-                                  "op 0 RESHAPE: input 1 (shape) tensor 1 'input1': expected "
-                                  "a constant, got a tensor computed at run time");
+                                  "op 0 RESHAPE: input 1 tensor 1 'input1': expected a "
+                                  "constant shape, got a computed one");
 }
 
 static void test_reshape_rejects_element_count(void **state)
