@@ -14,20 +14,25 @@ static tml_real invalid(int32_t neg)
     return r;
 }
 
-/* Rounds (m + sticky fraction) * 2^e to nearest-even at `bits` of
- * precision, with the least significant bit's exponent at least `emin`
- * (gradual underflow) and the value below 2^emax (else overflow).
- * sticky != 0 means nonzero bits below m's LSB; callers pass it only with
- * m >= 2^54, so it always lies below the rounding position.  The result is
- * normalised to m in [2^52, 2^53) whatever `bits` is (binary64 holds any
- * binary32 exactly).  Bit-serial on purpose: one-bit shifts are a couple
- * of instructions on Thumb, variable 64-bit shifts many. */
-static tml_real round_pack(int32_t neg, uint64_t m, int32_t e, int sticky,
-                           int bits, int32_t emin, int32_t emax)
+/* Rounds r->m * 2^r->e (+ a sticky fraction of its LSB) in place, to
+ * nearest-even at binary64 precision, or binary32 with to_float: 53 (24)
+ * bits, the least significant bit's exponent at least -1074 (-149),
+ * gradual underflow, and the value below 2^1024 (2^128), else the invalid
+ * value (overflow).  sticky != 0 means nonzero bits below m's LSB; callers
+ * pass it only with m >= 2^54, so it lies below the rounding position.  The
+ * result is normalised to m in [2^52, 2^53) either way (binary64 holds
+ * any binary32 exactly).  Bit-serial on purpose: one-bit shifts are a
+ * couple of instructions on Thumb, variable 64-bit shifts many. */
+static void round_pack(tml_real *r, int sticky, int to_float)
 {
-    tml_real r = {0, 0, neg};
+    const int bits = to_float ? 24 : 53;
+    const int32_t emin = to_float ? -149 : -1074;
+    uint64_t m = r->m;
+    int32_t e = r->e;
+    r->m = 0;
+    r->e = 0;
     if (m == 0)
-        return r;
+        return;
     while (!(m & TOP)) {
         m <<= 1;
         e--;
@@ -43,7 +48,7 @@ static tml_real round_pack(int32_t neg, uint64_t m, int32_t e, int sticky,
     if (guard && (sticky || (m & 1)))
         m++;
     if (m == 0)
-        return r;
+        return;
     while (m >> 53) {   /* rounding carried out to 2^53: low bit is 0 */
         m >>= 1;
         e++;
@@ -52,36 +57,35 @@ static tml_real round_pack(int32_t neg, uint64_t m, int32_t e, int sticky,
         m <<= 1;
         e--;
     }
-    if (e + 53 > emax)
-        return invalid(neg);
-    r.m = m;
-    r.e = e;
-    return r;
-}
-
-static tml_real round_double(int32_t neg, uint64_t m, int32_t e, int sticky)
-{
-    return round_pack(neg, m, e, sticky, 53, -1074, 1024);
+    if (e + 53 > (to_float ? 128 : 1024)) {
+        m = TML_REAL_INVALID_M;
+        e = INT32_MAX;
+    }
+    r->m = m;
+    r->e = e;
 }
 
 tml_real tml_real_from_float(float f)
 {
     uint32_t bits;
     memcpy(&bits, &f, sizeof bits);
-    int32_t neg = (int32_t)(bits >> 31);
     int32_t exp = (int32_t)((bits >> 23) & 0xff);
-    uint32_t frac = bits & 0x7fffff;
+    /* Subnormal (or 0): frac * 2^-149; normal: (2^23 + frac) * 2^(exp-150). */
+    tml_real r = {bits & 0x7fffff, exp ? exp - 150 : -149,
+                  (int32_t)(bits >> 31)};
     if (exp == 0xff)
-        return invalid(neg);
-    if (exp == 0)
-        return round_double(neg, frac, -149, 0);   /* subnormal (or 0) */
-    return round_double(neg, frac | 0x800000, exp - 150, 0);
+        return invalid(r.neg);
+    if (exp)
+        r.m |= 0x800000;
+    round_pack(&r, 0, 0);
+    return r;
 }
 
 tml_real tml_real_from_int(int64_t v)
 {
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    return round_double(v < 0, u, 0, 0);
+    tml_real r = {v < 0 ? 0 - (uint64_t)v : (uint64_t)v, 0, v < 0};
+    round_pack(&r, 0, 0);
+    return r;
 }
 
 tml_real tml_real_mul(tml_real a, tml_real b)
@@ -89,11 +93,8 @@ tml_real tml_real_mul(tml_real a, tml_real b)
     int32_t neg = a.neg ^ b.neg;
     if (tml_real_is_invalid(a) || tml_real_is_invalid(b))
         return invalid(neg);
-    if (a.m == 0 || b.m == 0) {
-        tml_real z = {0, 0, neg};
-        return z;
-    }
-    /* 53 x 53 -> 106 bits from four 32 x 32 -> 64 products. */
+    /* 53 x 53 -> 106 bits from four 32 x 32 -> 64 products (a zero
+     * operand gives 0, rounded to a zero of the right sign). */
     uint64_t al = (uint32_t)a.m, ah = a.m >> 32;
     uint64_t bl = (uint32_t)b.m, bh = b.m >> 32;
     uint64_t lo = al * bl;
@@ -103,8 +104,9 @@ tml_real tml_real_mul(tml_real a, tml_real b)
     hi += (mid1 >> 32) + (mid2 >> 32) + (mid >> 32);
     lo = (lo & 0xffffffffu) | (mid << 32);
     /* product < 2^106: keep its top 64 bits (hi:lo >> 42) + sticky. */
-    uint64_t top = (hi << 22) | (lo >> 42);
-    return round_double(neg, top, a.e + b.e + 42, (lo << 22) != 0);
+    tml_real r = {(hi << 22) | (lo >> 42), a.e + b.e + 42, neg};
+    round_pack(&r, (lo << 22) != 0, 0);
+    return r;
 }
 
 tml_real tml_real_div(tml_real a, tml_real b)
@@ -112,22 +114,21 @@ tml_real tml_real_div(tml_real a, tml_real b)
     int32_t neg = a.neg ^ b.neg;
     if (tml_real_is_invalid(a) || tml_real_is_invalid(b) || b.m == 0)
         return invalid(neg);
-    if (a.m == 0) {
-        tml_real z = {0, 0, neg};
-        return z;
-    }
-    /* Restoring division: q = floor(a.m * 2^55 / b.m) in [2^54, 2^56);
-     * the remainder r < 2 * b.m < 2^54 never overflows. */
-    uint64_t r = a.m, q = 0;
+    /* Restoring division: q = floor(a.m * 2^55 / b.m) in [2^54, 2^56)
+     * (0 for a zero a); the remainder rem < 2 * b.m < 2^54 never
+     * overflows. */
+    uint64_t rem = a.m;
+    tml_real r = {0, a.e - b.e - 55, neg};
     for (int i = 0; i < 56; i++) {
-        q <<= 1;
-        if (r >= b.m) {
-            r -= b.m;
-            q |= 1;
+        r.m <<= 1;
+        if (rem >= b.m) {
+            rem -= b.m;
+            r.m |= 1;
         }
-        r <<= 1;
+        rem <<= 1;
     }
-    return round_double(neg, q, a.e - b.e - 55, r != 0);
+    round_pack(&r, rem != 0, 0);
+    return r;
 }
 
 /* a + (negate ? -b : b). */
@@ -151,22 +152,26 @@ static tml_real add_signed(const tml_real *pa, const tml_real *pb, int negate)
     }
     /* 10 guard bits (values < 2^63), then b aligned to a's exponent; the
      * bits shifted out of b become the sticky bit. */
-    uint64_t ma = a.m << 10, mb = b.m << 10;
+    uint64_t mb = b.m << 10;
     int sticky = 0;
     for (int32_t d = a.e - b.e; d > 0 && mb; d--) {
         sticky |= (int)(mb & 1);
         mb >>= 1;
     }
-    if (a.neg == b.neg)
-        return round_double(a.neg, ma + mb, a.e - 10, sticky);
-    /* ma - (mb + fraction) = (ma - mb - 1) + (1 - fraction).  A sticky
-     * bit means b moved by >= 2, so the difference stays >= 2^61. */
-    uint64_t s = ma - mb - (uint64_t)sticky;
-    if (s == 0) {
-        tml_real z = {0, 0, 0};   /* x - x = +0 when rounding to nearest */
-        return z;
+    a.m <<= 10;
+    a.e -= 10;
+    if (a.neg == b.neg) {
+        a.m += mb;
+    } else {
+        /* ma - (mb + fraction) = (ma - mb - 1) + (1 - fraction).  A sticky
+         * bit means b moved by >= 11, so the difference stays >= 2^61;
+         * an exact 0 is +0 when rounding to nearest (x - x = +0). */
+        a.m -= mb + (uint64_t)sticky;
+        if (a.m == 0)
+            a.neg = 0;
     }
-    return round_double(a.neg, s, a.e - 10, sticky);
+    round_pack(&a, sticky, 0);
+    return a;
 }
 
 tml_real tml_real_add(tml_real a, tml_real b)
@@ -200,7 +205,7 @@ float tml_real_to_float(tml_real a)
     uint32_t bits = (uint32_t)(a.neg ? 1u : 0u) << 31;
     tml_real r = a;
     if (!tml_real_is_invalid(a))
-        r = round_pack(a.neg, a.m, a.e, 0, 24, -149, 128);
+        round_pack(&r, 0, 1);
     if (tml_real_is_invalid(r)) {
         bits |= 0x7f800000u;
     } else if (r.m != 0) {
