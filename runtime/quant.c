@@ -34,6 +34,24 @@ int32_t tml_mul_by_qm(int32_t x, int32_t multiplier, int shift)
     return tml_rdbpot(tml_srdhm(shifted, multiplier), right);
 }
 
+uint64_t tml_udivmod64(uint64_t n, uint32_t d, uint32_t *rem)
+{
+    /* Long division, one numerator bit at a time; r < 2 * d < 2^33. */
+    uint64_t q = 0, r = 0;
+    for (int i = 0; i < 64; i++) {
+        r = (r << 1) | (n >> 63);
+        n <<= 1;
+        q <<= 1;
+        if (r >= d) {
+            r -= d;
+            q |= 1;
+        }
+    }
+    if (rem)
+        *rem = (uint32_t)r;
+    return q;
+}
+
 double tml_frexp(double v, int *e)
 {
     uint64_t bits;
@@ -92,7 +110,10 @@ static int32_t quantize_real(float scale, int32_t zero_point, float v)
         return INT32_MIN;
     if (!(t < 2147483648.0f))
         return INT32_MAX;
-    int64_t q = (int64_t)zero_point + (int64_t)t;
+    /* Through int32 (t is integral and inside it): a float -> int64
+     * conversion is __aeabi_f2lz on 32-bit ARM, which libgcc does in soft
+     * double. */
+    int64_t q = (int64_t)zero_point + (int32_t)t;
     return (int32_t)(q < INT32_MIN ? INT32_MIN : (q > INT32_MAX ? INT32_MAX : q));
 }
 

@@ -35,6 +35,12 @@ void tml_activation_range_q(int activation, float scale, int32_t zero_point,
 /* Clamp range of a fused activation on float (CalculateActivationRange). */
 void tml_activation_range_f(int activation, float *out_min, float *out_max);
 
+/* n / d (and n % d into *rem when rem is not NULL) for d > 0, without
+ * C's 64-bit `/`, which on 32-bit ARM links libgcc's __aeabi_uldivmod /
+ * __udivmoddi4 (~0.7 KB): restoring shift-subtract, 64 one-bit steps.
+ * For prepare-time and message code, not hot loops. */
+uint64_t tml_udivmod64(uint64_t n, uint32_t d, uint32_t *rem);
+
 /* The frexp of a double without libm: m in [0.5, 1), v = m * 2^e. */
 double tml_frexp(double v, int *e);
 

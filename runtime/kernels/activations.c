@@ -93,7 +93,9 @@ static int32_t float_to_quantized(float value, float scale, int32_t zp,
         return type_min;
     if (!(r < 2147483648.0f))
         return type_max;
-    int64_t q = (int64_t)r + zp;
+    /* Through int32 (r is integral and inside it): float -> int64 is
+     * __aeabi_f2lz on 32-bit ARM, done in soft double by libgcc. */
+    int64_t q = (int64_t)(int32_t)r + zp;
     return q < type_min ? type_min : (q > type_max ? type_max : (int32_t)q);
 }
 

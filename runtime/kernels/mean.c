@@ -87,7 +87,14 @@ void tml_mean_int8_rescale(int32_t multiplier, int shift, int32_t count,
         s = 31 + shift;
     if (s < 0)
         s = 0;   /* only for absurd scale ratios; keeps the shift defined */
-    *out_multiplier = (int32_t)(((int64_t)multiplier << s) / count);
+    /* (multiplier << s) / count, truncating toward zero as C's division,
+     * on the magnitude without a 64-bit `/` (libgcc's __aeabi_ldivmod on
+     * 32-bit ARM).  2^s <= count, so the quotient's magnitude is at most
+     * |multiplier|. */
+    uint64_t mag = (uint64_t)(multiplier < 0 ? -(int64_t)multiplier
+                                             : (int64_t)multiplier) << s;
+    int64_t q = (int64_t)tml_udivmod64(mag, (uint32_t)count, NULL);
+    *out_multiplier = (int32_t)(multiplier < 0 ? -q : q);
     *out_shift = shift - s;
 }
 

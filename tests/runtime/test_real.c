@@ -450,6 +450,34 @@ static void test_edge_cases(void **state)
     assert_int_equal(sh, 997);
 }
 
+/* quant.c's tml_udivmod64 (no libgcc 64-bit division) against C's. */
+static void test_udivmod64(void **state)
+{
+    (void)state;
+    uint64_t s = 10;
+    for (int i = 0; i < N_RANDOM / 4; i++) {
+        uint64_t n = next(&s) >> (next(&s) % 64);
+        uint32_t d = (uint32_t)(next(&s) >> (32 + next(&s) % 32));
+        if (d == 0)
+            d = 1 + (uint32_t)(next(&s) % 16);
+        uint32_t rem = 0;
+        uint64_t q = tml_udivmod64(n, d, &rem);
+        if (q != n / d || rem != n % d)
+            fail_msg("udivmod64(%llu, %u): want %llu r %u, got %llu r %u",
+                     (unsigned long long)n, (unsigned)d,
+                     (unsigned long long)(n / d), (unsigned)(n % d),
+                     (unsigned long long)q, (unsigned)rem);
+    }
+    uint32_t rem = 0;
+    assert_true(tml_udivmod64(UINT64_MAX, 10, &rem) == 1844674407370955161u);
+    assert_int_equal(rem, 5);
+    assert_true(tml_udivmod64(UINT64_MAX, UINT32_MAX, &rem) == 4294967297u);
+    assert_int_equal(rem, 0);
+    assert_true(tml_udivmod64(12345, 1, NULL) == 12345);
+    assert_true(tml_udivmod64(0, 7, &rem) == 0);
+    assert_int_equal(rem, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_to_float_random),
         cmocka_unit_test(test_quantize_multiplier_random),
         cmocka_unit_test(test_quantize_ratio_random),
+        cmocka_unit_test(test_udivmod64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

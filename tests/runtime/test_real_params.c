@@ -2,7 +2,8 @@
  * The kernels' prepare-time multipliers, now derived with tml_real
  * (runtime/real.h), against TFLite's expressions evaluated in native
  * double here: ADD (double), SUB (float then widened), MUL, QUANTIZE
- * requantization, RELU, LEAKY_RELU, HARD_SWISH, SOFTMAX, LOGISTIC/TANH.
+ * requantization, RELU, LEAKY_RELU, HARD_SWISH, SOFTMAX, LOGISTIC/TANH,
+ * and MEAN's 1/count fold.
  * Every returned field and status must be identical for hundreds of
  * thousands of pseudo-random scale combinations (typical quantisation
  * scales, sparse mantissas, and any finite float).  This catches a wrong
@@ -21,6 +22,7 @@
 #include "kernels/activations.h"
 #include "kernels/add_sub.h"
 #include "kernels/logistic_tanh.h"
+#include "kernels/movement.h"
 #include "kernels/mul.h"
 #include "kernels/quantize.h"
 #include "kernels/softmax.h"
@@ -270,6 +272,40 @@ static void test_sigmoid(void **state)
     }
 }
 
+/* MEAN's 1/count fold (reduce_common.cc): (multiplier << s) / count in
+ * int64, now without a 64-bit `/` in the runtime. */
+static void test_mean_rescale(void **state)
+{
+    (void)state;
+    uint64_t s = 17;
+    for (int i = 0; i < N; i++) {
+        int32_t m = (int32_t)(next(&s) >> 33);   /* [0, 2^31) */
+        if (i % 3 == 0)
+            m = (1 << 30) + (int32_t)(next(&s) % (1u << 30));
+        if (i % 7 == 0)
+            m = -m;
+        int shift = (int)(next(&s) % 40) - 31;
+        int32_t count = (int32_t)(next(&s) >> (33 + next(&s) % 31));
+        if (count <= 0)
+            count = 1 + (int32_t)(next(&s) % 9);
+        int sh = 0;
+        while (sh < 62 && ((int64_t)1 << (sh + 1)) <= count)
+            sh++;
+        if (sh > 32)
+            sh = 32;
+        if (sh > 31 + shift)
+            sh = 31 + shift;
+        if (sh < 0)
+            sh = 0;
+        int32_t want = (int32_t)((int64_t)m * ((int64_t)1 << sh) / count);
+        int32_t got_m;
+        int got_s;
+        tml_mean_int8_rescale(m, shift, count, &got_m, &got_s);
+        assert_int_equal(got_m, want);
+        assert_int_equal(got_s, shift - sh);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_hard_swish),
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_sigmoid),
+        cmocka_unit_test(test_mean_rescale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
