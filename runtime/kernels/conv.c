@@ -82,7 +82,11 @@ void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
     const int32_t taps = filt->h * filt->w * filt->c;   /* one filter */
     const int32_t len = tml_conv_patch_len(filt);      /* taps rounded up */
     const int8_t *w_end = w + (size_t)cout * taps;
-    int32_t acc[16];
+    /* Locals: the int8 stores below may alias anything behind p. */
+    const int32_t *mult = p->q.out_mult;
+    const int8_t *shift = p->q.out_shift;
+    const int32_t out_off = p->q.output_offset;
+    const int32_t lo = p->q.act_min, hi = p->q.act_max;
 
     for (int32_t b = 0; b < out->n; b++) {
         const int8_t *xb = x + (size_t)b * in->h * in->w * in->c;
@@ -90,24 +94,21 @@ void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             for (int32_t ox = 0; ox < out->w; ox++) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                int32_t oc = 0;
                 for (int32_t g = 0; g < groups; g++) {
                     gather_patch(p, in, xb, filt, g, iy0, ix0, patch);
-                    /* Sums of up to 16 channels, then their output stage. */
-                    for (int32_t k0 = 0; k0 < per_group; k0 += 16) {
-                        const int32_t oc0 = g * per_group + k0;
-                        const int32_t cnt = per_group - k0 < 16 ? per_group - k0
-                                                                 : 16;
-                        for (int32_t j = 0; j < cnt; j++) {
-                            const int8_t *wc = w + (size_t)(oc0 + j) * taps;
-                            /* The padded patch is zero past `taps`, so
-                             * reading on into the next filter adds nothing;
-                             * only the last filter must stop at its end. */
-                            int32_t a = wc + len <= w_end
-                                            ? tml_dot_i8_i16(wc, patch, len)
-                                            : tml_dot_i8_i16_tail(wc, patch, taps);
-                            acc[j] = bias ? tml_add_wrap(a, bias[oc0 + j]) : a;
-                        }
-                        tml_requant_i8(&p->q, acc, oc0, cnt, 1, y + oc0);
+                    for (int32_t k = 0; k < per_group; k++, oc++) {
+                        const int8_t *wc = w + (size_t)oc * taps;
+                        /* The padded patch is zero past `taps`, so reading
+                         * on into the next filter adds nothing; only the
+                         * last filter must stop at its end. */
+                        int32_t acc = wc + len <= w_end
+                                          ? tml_dot_i8_i16(wc, patch, len)
+                                          : tml_dot_i8_i16_tail(wc, patch, taps);
+                        if (bias)
+                            acc = tml_add_wrap(acc, bias[oc]);
+                        y[oc] = tml_requant1(acc, mult[oc], shift[oc], out_off,
+                                             lo, hi);
                     }
                 }
                 y += cout;

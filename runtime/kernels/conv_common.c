@@ -32,8 +32,9 @@ int tml_conv_out_size(int padding, int32_t in_size, int32_t filter_size,
     if (in_size < 0 || filter_size <= 0 || stride <= 0 || dilation <= 0 ||
         (padding != TML_PAD_SAME && padding != TML_PAD_VALID))
         return -1;
+    /* A span past 2^30 is refused: tap offsets stay well inside int32. */
     const int64_t eff = (int64_t)(filter_size - 1) * dilation + 1;
-    if (eff > INT32_MAX)
+    if (eff > (1 << 30) + 1)
         return -1;
     /* in + stride < 2^32: unsigned 32-bit division (no 64-bit routine). */
     const uint32_t s = (uint32_t)stride;
@@ -73,19 +74,11 @@ void tml_conv_multipliers(float input_scale, const float *filter_scales,
     }
 }
 
-void tml_requant_i8_call(const tml_out_stage *q, const int32_t *acc,
-                         int32_t c0, int32_t n, int32_t step, int8_t *y)
+int8_t tml_requant1_call(int32_t acc, int32_t mult, int shift,
+                         int32_t out_off, int32_t lo, int32_t hi)
 {
-    /* Locals: the int8 stores may alias anything behind q. */
-    const int32_t *mult = q->out_mult;
-    const int8_t *shift = q->out_shift;
-    const int32_t out_off = q->output_offset;
-    const int32_t lo = q->act_min, hi = q->act_max;
-    for (int32_t j = 0; j < n; j++) {
-        const int32_t c = (c0 + j) * step;
-        const int32_t v = tml_mul_by_qm(acc[j], mult[c], shift[c]);
-        y[j] = (int8_t)tml_clamp_i32(tml_add_wrap(v, out_off), lo, hi);
-    }
+    const int32_t v = tml_mul_by_qm(acc, mult, shift);
+    return (int8_t)tml_clamp_i32(tml_add_wrap(v, out_off), lo, hi);
 }
 
 void tml_tap_range_call(int32_t origin, int32_t dilation, int32_t taps,
@@ -222,10 +215,7 @@ static tml_status window_shapes(tml_interpreter *it, tml_node *n, int kind,
         g->channels = kind == TML_WOP_CONV ? w->dims[0] : w->dims[3];
         g->depth = kind == TML_WOP_CONV ? w->dims[3] : 1;
     }
-    /* Keeps every tap offset (k - 1) * dilation well inside int32. */
-    if ((int64_t)(fh - 1) * o[O_DIL_H] > (1 << 30) ||
-        (int64_t)(fw - 1) * o[O_DIL_W] > (1 << 30) ||
-        tml_conv_out_size(o[O_PADDING], in->dims[1], fh, o[O_STRIDE_H],
+    if (tml_conv_out_size(o[O_PADDING], in->dims[1], fh, o[O_STRIDE_H],
                           o[O_DIL_H], &g->out_h, &g->pad_h) != 0 ||
         tml_conv_out_size(o[O_PADDING], in->dims[2], fw, o[O_STRIDE_W],
                           o[O_DIL_W], &g->out_w, &g->pad_w) != 0)
@@ -344,7 +334,7 @@ static tml_status weight_quant(tml_interpreter *it, tml_node *n, int kind,
     for (int i = 0; i < 4; i += 3) {
         if (!(t[i]->scale > 0.0f))
             return tml_tensor_error(it, n, TML_ERROR_MODEL, k_slot[i], t[i],
-                                    "expected an int8 scale > 0, got none or <= 0");
+                                    "expected a scale > 0, got none or <= 0");
     }
     tml_tensor_quant(it, w, q);
     if (!q->scales || (q->count != 1 && q->count != channels))

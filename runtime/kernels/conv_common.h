@@ -115,43 +115,32 @@ typedef struct tml_pool_params {
     int32_t pad_h, pad_w;          /* top / left padding (TFLite's values) */
 } tml_pool_params;
 
-/* The int8 output stage of n sums of output channels c0 .. c0 + n - 1:
- *   y[j] = clamp(mul_by_qm(acc[j], mult[c], shift[c]) + output_offset)
- * with c = (c0 + j) * step (step 0: one per-tensor multiplier). */
-static inline void tml_requant_i8_inl(const tml_out_stage *q,
-                                      const int32_t *acc, int32_t c0,
-                                      int32_t n, int32_t step, int8_t *y)
+/* The int8 output stage of one sum (TFLite's per-channel requantize):
+ *   clamp(mul_by_qm(acc, mult, shift) + out_off, lo, hi). */
+static inline int8_t tml_requant1_inl(int32_t acc, int32_t mult, int shift,
+                                      int32_t out_off, int32_t lo,
+                                      int32_t hi)
 {
-    /* Locals: the int8 stores may alias anything behind q. */
-    const int32_t *mult = q->out_mult;
-    const int8_t *shift = q->out_shift;
-    const int32_t out_off = q->output_offset;
-    const int32_t lo = q->act_min, hi = q->act_max;
-    for (int32_t j = 0; j < n; j++) {
-        const int32_t c = (c0 + j) * step;
-        const int32_t v = tml_mul_by_qm_inl(acc[j], mult[c], shift[c]);
-        y[j] = (int8_t)tml_clamp_i32(tml_add_wrap(v, out_off), lo, hi);
-    }
+    const int32_t v = tml_mul_by_qm_inl(acc, mult, shift);
+    return (int8_t)tml_clamp_i32(tml_add_wrap(v, out_off), lo, hi);
 }
 
-/* The same, out of line (conv_common.c), through quant.c's
- * tml_mul_by_qm (equal to tml_mul_by_qm_inl for multipliers >= 0, which
- * prepare guarantees). */
-void tml_requant_i8_call(const tml_out_stage *q, const int32_t *acc,
-                         int32_t c0, int32_t n, int32_t step, int8_t *y);
+/* The same, out of line (conv_common.c), through quant.c's tml_mul_by_qm
+ * (equal to tml_mul_by_qm_inl for multipliers >= 0, which prepare
+ * guarantees). */
+int8_t tml_requant1_call(int32_t acc, int32_t mult, int shift,
+                         int32_t out_off, int32_t lo, int32_t hi);
 
-/* What the kernels call: inlined where the compiler optimizes for speed
- * (it vectorizes the loop with the sums), one shared copy for CONV_2D,
- * DEPTHWISE_CONV_2D and FULLY_CONNECTED where it optimizes for size (-Os,
- * as deployment builds are).  Same results either way. */
-static inline void tml_requant_i8(const tml_out_stage *q, const int32_t *acc,
-                                  int32_t c0, int32_t n, int32_t step,
-                                  int8_t *y)
+/* What CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED call per output:
+ * inlined where the compiler optimizes for speed, one shared copy where it
+ * optimizes for size (-Os, as deployment builds are).  Same results. */
+static inline int8_t tml_requant1(int32_t acc, int32_t mult, int shift,
+                                  int32_t out_off, int32_t lo, int32_t hi)
 {
 #ifdef __OPTIMIZE_SIZE__
-    tml_requant_i8_call(q, acc, c0, n, step, y);
+    return tml_requant1_call(acc, mult, shift, out_off, lo, hi);
 #else
-    tml_requant_i8_inl(q, acc, c0, n, step, y);
+    return tml_requant1_inl(acc, mult, shift, out_off, lo, hi);
 #endif
 }
 
@@ -176,7 +165,9 @@ void tml_wop_shapes(tml_interpreter *it, const tml_node *n, tml_tensor *t[4],
 
 /* TFLite's output size and leading padding for one spatial dimension
  * (padding.h ComputeOutSize / ComputePaddingWithOffset).  Returns 0 and
- * sets *out_size and *pad, or -1 when the arguments are invalid. */
+ * sets *out_size and *pad, or -1 when the arguments are invalid or the
+ * dilated filter spans more than 2^30 + 1 (the kernels' int32 tap offsets
+ * rely on it). */
 int tml_conv_out_size(int padding, int32_t in_size, int32_t filter_size,
                       int32_t stride, int32_t dilation, int32_t *out_size,
                       int32_t *pad);

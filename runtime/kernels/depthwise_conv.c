@@ -23,12 +23,18 @@ typedef struct window {
 
 /* Sums are uint32: the bias comes first, as in TFLite, and a hostile bias
  * must wrap around (as TFLite's int32 does in practice) rather than hit C's
- * undefined signed overflow.  tml_requant_i8 reads them as int32. */
+ * undefined signed overflow. */
 static void requant_store(const tml_conv_params *p, const uint32_t *acc,
                           int32_t c0, int32_t count, int8_t *y)
 {
-    tml_requant_i8(&p->q, (const int32_t *)(const void *)acc, c0, count, 1,
-                   y);
+    /* Locals: the int8 stores may alias anything behind p. */
+    const int32_t *mult = p->q.out_mult + c0;
+    const int8_t *shift = p->q.out_shift + c0;
+    const int32_t out_off = p->q.output_offset;
+    const int32_t lo = p->q.act_min, hi = p->q.act_max;
+    for (int32_t j = 0; j < count; j++)
+        y[j] = tml_requant1((int32_t)acc[j], mult[j], shift[j], out_off, lo,
+                            hi);
 }
 
 /* depth_multiplier 1, channels [c0, c0 + n): output channel c reads input

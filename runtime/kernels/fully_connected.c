@@ -20,22 +20,21 @@ void tml_fc_int8(const tml_fc_params *p, const int8_t *x, const int8_t *w,
 {
     /* Locals: the int8 stores may alias anything behind p. */
     const int32_t depth = p->accum_depth, outs = p->out_depth;
-    const int32_t in_off = p->q.input_offset;
+    const int32_t in_off = p->q.input_offset, out_off = p->q.output_offset;
+    const int32_t lo = p->q.act_min, hi = p->q.act_max;
+    const int32_t *mult = p->q.out_mult;
+    const int8_t *shift = p->q.out_shift;
     const int32_t step = p->per_channel ? 1 : 0;
-    int32_t acc[16];
     for (int32_t b = 0; b < p->batches; b++) {
         const int8_t *xb = x + (size_t)b * depth;
-        /* Sums of up to 16 outputs, then their output stage. */
-        for (int32_t oc0 = 0; oc0 < outs; oc0 += 16) {
-            const int32_t cnt = outs - oc0 < 16 ? outs - oc0 : 16;
-            for (int32_t j = 0; j < cnt; j++) {
-                const int32_t a = tml_dot_off_i8(w + (size_t)(oc0 + j) * depth,
-                                                 xb, depth, in_off);
-                acc[j] = bias ? tml_add_wrap(a, bias[oc0 + j]) : a;
-            }
-            tml_requant_i8(&p->q, acc, oc0, cnt, step, y + oc0);
+        for (int32_t oc = 0; oc < outs; oc++) {
+            int32_t acc = tml_dot_off_i8(w + (size_t)oc * depth, xb, depth,
+                                         in_off);
+            if (bias)
+                acc = tml_add_wrap(acc, bias[oc]);
+            const int32_t q = oc * step;
+            *y++ = tml_requant1(acc, mult[q], shift[q], out_off, lo, hi);
         }
-        y += outs;
     }
 }
 
