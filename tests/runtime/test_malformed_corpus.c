@@ -112,7 +112,8 @@ static int run_interpreter(const char *file, const void *data, size_t size)
 
 static void check_file(const char *dir, const char *name, counts *c)
 {
-    char path[4096], err[TML_ERROR_SIZE], msg[TML_ERROR_SIZE];
+    /* Room for a 4095-byte dir, '/', a 255-byte name and the NUL. */
+    char path[4096 + 257], err[TML_ERROR_SIZE], msg[TML_ERROR_SIZE];
     size_t size;
     tml_model m;
 
