@@ -19,38 +19,44 @@
 
 #define ALIGN 8u
 
-/* Working memory, carved from the free middle of the arena: it is dead
- * once the offsets are assigned. */
+/* Per-tensor working record.  The working memory is carved from the free
+ * middle of the arena and is dead once the offsets are assigned. */
+typedef struct slot {
+    int32_t root;    /* tensor owning the buffer */
+    int32_t first;   /* first op alive (of the group, at its root) */
+    int32_t last;    /* last op alive */
+    int32_t item;    /* planner item of a root, -1 none */
+} slot;
+
 typedef struct work {
-    int32_t *root;       /* ntensors: tensor owning the buffer */
-    int32_t *first;      /* ntensors: first op alive (per root after grouping) */
-    int32_t *last;       /* ntensors: last op alive */
-    uint8_t *gflags;     /* ntensors: TML_TENSOR_* of every group member */
-    int32_t *item_of;    /* ntensors: planner item of a root, -1 none */
-    tml_plan_item *items;/* non-constant tensors + scratch buffers */
-    int32_t *order;      /* as items */
+    slot *s;              /* ntensors */
+    uint8_t *gflags;      /* ntensors: TML_TENSOR_* of every group member */
+    tml_plan_item *items; /* non-constant tensors, then scratch buffers */
+    int32_t *order;       /* as items */
     int32_t nitems;
-    size_t bytes;        /* of this working memory */
+    size_t bytes;         /* of this working memory */
 } work;
 
 static size_t al(size_t v) { return (v + ALIGN - 1) & ~(size_t)(ALIGN - 1); }
 
-/* Upper bound on planner items: non-constant tensors + scratch buffers. */
-static size_t max_items(const tml_interpreter *it)
+static int is_const(const tml_interpreter *it, int32_t t)
 {
-    size_t n = 0;
-    for (int32_t t = 0; t < it->model.ntensors; t++)
-        n += !(it->tensors[t].flags & TML_TENSOR_CONST);
-    for (int32_t i = 0; i < it->model.nops; i++)
-        n += it->nodes[i].scratch >= 0;
-    return n;
+    return (it->tensors[t].flags & TML_TENSOR_CONST) != 0;
 }
 
+/* Reserves the working memory at the top of the free middle: 16 bytes
+ * per tensor (four int32 arrays' worth, each rounded to ALIGN), a flag
+ * byte per tensor, and an item and an order entry per non-constant tensor
+ * or scratch buffer. */
 static tml_status carve(tml_interpreter *it, work *w)
 {
-    size_t nt = (size_t)it->model.ntensors, ni = max_items(it);
-    size_t bytes = al(nt * 4) * 4 + al(nt) + al(ni * sizeof(tml_plan_item)) +
-                   al(ni * 4);
+    size_t nt = (size_t)it->model.ntensors, ni = 0;
+    for (int32_t t = 0; t < it->model.ntensors; t++)
+        ni += !is_const(it, t);
+    for (int32_t i = 0; i < it->model.nops; i++)
+        ni += it->nodes[i].scratch >= 0;
+    size_t slots = al(nt * 4) * 4, flags = al(nt), items = al(ni * sizeof(tml_plan_item));
+    size_t bytes = slots + flags + items + al(ni * 4);
     size_t free_bytes = it->arena_size - it->persistent_bytes;
     w->bytes = bytes;
     if (bytes > free_bytes) {
@@ -59,26 +65,12 @@ static tml_status carve(tml_interpreter *it, work *w)
         return TML_ERROR_ARENA;
     }
     uint8_t *p = it->arena + free_bytes - bytes;
-    w->root = (int32_t *)p;
-    p += al(nt * 4);
-    w->first = (int32_t *)p;
-    p += al(nt * 4);
-    w->last = (int32_t *)p;
-    p += al(nt * 4);
-    w->item_of = (int32_t *)p;
-    p += al(nt * 4);
-    w->gflags = p;
-    p += al(nt);
-    w->items = (tml_plan_item *)p;
-    p += al(ni * sizeof(tml_plan_item));
-    w->order = (int32_t *)p;
+    w->s = (slot *)(void *)p;
+    w->gflags = p + slots;
+    w->items = (tml_plan_item *)(void *)(p + slots + flags);
+    w->order = (int32_t *)(void *)(p + slots + flags + items);
     w->nitems = 0;
     return TML_OK;
-}
-
-static int is_const(const tml_interpreter *it, int32_t t)
-{
-    return (it->tensors[t].flags & TML_TENSOR_CONST) != 0;
 }
 
 /* Per-tensor lifetimes, before any sharing: from the op that writes the
@@ -91,12 +83,13 @@ static void raw_lifetimes(tml_interpreter *it, work *w)
     int32_t last_op = it->model.nops - 1;
     for (int32_t t = 0; t < it->model.ntensors; t++) {
         uint8_t f = it->tensors[t].flags;
-        w->root[t] = t;
-        w->gflags[t] = f;
-        w->item_of[t] = -1;
-        w->first[t] = w->last[t] = (f & TML_TENSOR_INPUT) ? 0 : -1;
+        slot *s = &w->s[t];
+        s->root = t;
+        s->item = -1;
+        s->first = s->last = (f & TML_TENSOR_INPUT) ? 0 : -1;
         if ((f & TML_TENSOR_OUTPUT) || ((f & TML_TENSOR_INPUT) && !it->reuse_inputs))
-            w->last[t] = last_op;
+            s->last = last_op;
+        w->gflags[t] = f;
     }
     for (int32_t i = 0; i < it->model.nops; i++) {
         const tml_node *n = &it->nodes[i];
@@ -106,18 +99,18 @@ static void raw_lifetimes(tml_interpreter *it, work *w)
             if (t < 0)
                 continue;
             if (writes)
-                w->first[t] = i;
-            if (w->last[t] < i)
-                w->last[t] = i;
+                w->s[t].first = i;
+            if (w->s[t].last < i)
+                w->s[t].last = i;
         }
     }
 }
 
-/* May op n write its output into input k's buffer (group root r)? */
+/* May op n (index op) write its output into the buffer of input `in`? */
 static int can_share_inplace(const tml_interpreter *it, const work *w,
                              const tml_node *n, int32_t op, int32_t in)
 {
-    int32_t r = w->root[in];
+    int32_t r = w->s[in].root;
     const tml_tensor *a = &it->tensors[in], *out = &it->tensors[n->outputs[0]];
     if (is_const(it, r) || a->type != out->type || a->bytes != out->bytes)
         return 0;
@@ -125,7 +118,7 @@ static int can_share_inplace(const tml_interpreter *it, const work *w,
         return 0;
     if ((w->gflags[r] & TML_TENSOR_INPUT) && !it->reuse_inputs)
         return 0;
-    return w->last[r] == op;   /* nothing reads the buffer after this op */
+    return w->s[r].last == op;   /* nothing reads the buffer after this op */
 }
 
 /* Chooses the buffer each op output writes to, in op order. */
@@ -138,56 +131,61 @@ static void group_buffers(tml_interpreter *it, work *w)
         int32_t out = n->outputs[0];
         int32_t r = -1;
         if ((n->flags & TML_KERNEL_VIEW) && n->ninputs >= 1 && n->inputs[0] >= 0)
-            r = w->root[n->inputs[0]];
+            r = w->s[n->inputs[0]].root;
         for (int k = 0; r < 0 && (n->flags & TML_KERNEL_INPLACE) && k < n->ninputs; k++) {
             if (n->inputs[k] >= 0 && can_share_inplace(it, w, n, i, n->inputs[k]))
-                r = w->root[n->inputs[k]];
+                r = w->s[n->inputs[k]].root;
         }
         if (r < 0)
             continue;
-        w->root[out] = r;
+        w->s[out].root = r;
         if (is_const(it, r))
             continue;
         w->gflags[r] |= it->tensors[out].flags;
-        if (w->last[out] > w->last[r])
-            w->last[r] = w->last[out];
+        if (w->s[out].last > w->s[r].last)
+            w->s[r].last = w->s[out].last;
     }
+}
+
+static tml_plan_item *new_item(work *w, uint32_t size, int32_t first,
+                               int32_t last)
+{
+    tml_plan_item *item = &w->items[w->nitems++];
+    item->size = size;
+    item->first = first;
+    item->last = last;
+    return item;
 }
 
 static void make_items(tml_interpreter *it, work *w)
 {
     for (int32_t t = 0; t < it->model.ntensors; t++) {
-        if (w->root[t] != t || is_const(it, t) || w->first[t] < 0)
+        slot *s = &w->s[t];
+        if (s->root != t || is_const(it, t) || s->first < 0)
             continue;   /* shares a buffer, constant, or never written */
-        tml_plan_item *item = &w->items[w->nitems];
-        item->size = it->tensors[t].bytes;
-        item->first = w->first[t];
-        item->last = w->last[t];
-        w->item_of[t] = w->nitems++;
+        s->item = w->nitems;
+        new_item(w, it->tensors[t].bytes, s->first, s->last);
     }
     for (int32_t i = 0; i < it->model.nops; i++) {
-        if (it->nodes[i].scratch < 0)
-            continue;
-        tml_plan_item *item = &w->items[w->nitems++];
-        item->size = (uint32_t)it->nodes[i].scratch;
-        item->first = item->last = i;
+        if (it->nodes[i].scratch >= 0)
+            new_item(w, (uint32_t)it->nodes[i].scratch, i, i);
     }
 }
 
+/* Data pointers and scratch offsets from the placed items: the scratch
+ * items follow the tensor items, in op order. */
 static void assign(tml_interpreter *it, const work *w)
 {
     int32_t k = 0;
     for (int32_t t = 0; t < it->model.ntensors; t++) {
-        k += w->item_of[t] >= 0;
+        k += w->s[t].item >= 0;
         if (is_const(it, t))
             continue;
-        int32_t r = w->root[t];
+        int32_t r = w->s[t].root, item = w->s[r].item;
         if (is_const(it, r))
             it->tensors[t].data = it->tensors[r].data;
-        else if (w->item_of[r] >= 0)
-            it->tensors[t].data = it->arena + w->items[w->item_of[r]].offset;
         else
-            it->tensors[t].data = NULL;
+            it->tensors[t].data = item >= 0 ? it->arena + w->items[item].offset : NULL;
     }
     for (int32_t i = 0; i < it->model.nops; i++) {
         if (it->nodes[i].scratch >= 0)

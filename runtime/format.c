@@ -4,6 +4,8 @@
  * is linked into every device build. */
 #include "format.h"
 
+#include <limits.h>
+
 /* The argument of an integer conversion with `longs` 'l's (3: 'z'), read
  * with its own type and widened; for a negative signed value *negative is
  * set and the magnitude returned. */
@@ -26,6 +28,36 @@ static unsigned long long int_arg(va_list *ap, int longs, int is_signed,
         return (unsigned long long)v;
     *negative = 1;
     return (unsigned long long)(-(v + 1)) + 1u;
+}
+
+/* Values up to this divide natively (tests/runtime/test_format.c lowers
+ * it to run the other path on a 64-bit host). */
+#ifndef TML_FORMAT_NATIVE_MAX
+#define TML_FORMAT_NATIVE_MAX ULONG_MAX
+#endif
+
+/* v / base, the remainder in *rem.  A value wider than long (only %lld and
+ * %llu on 32-bit targets) takes bit-by-bit long division: a 64-bit '/'
+ * would link the C library's 64-bit division (~750 bytes on Cortex-M),
+ * which nothing else in a device build needs. */
+static unsigned long long div_base(unsigned long long v, unsigned base,
+                                   unsigned *rem)
+{
+    if (v <= TML_FORMAT_NATIVE_MAX) {
+        *rem = (unsigned)((unsigned long)v % base);
+        return (unsigned long)v / base;
+    }
+    unsigned r = 0;
+    for (int i = 0; i < 64; i++) {   /* v becomes the quotient */
+        r = (r << 1) | (unsigned)(v >> 63);
+        v <<= 1;
+        if (r >= base) {
+            r -= base;
+            v |= 1u;
+        }
+    }
+    *rem = r;
+    return v;
 }
 
 size_t tml_vformat(char *dst, size_t cap, const char *fmt, va_list ap)
@@ -59,8 +91,9 @@ size_t tml_vformat(char *dst, size_t cap, const char *fmt, va_list ap)
                 char *p = tmp + sizeof tmp - 1;
                 *p = '\0';
                 do {
-                    *--p = "0123456789abcdef"[v % base];
-                    v /= base;
+                    unsigned digit;
+                    v = div_base(v, base, &digit);
+                    *--p = "0123456789abcdef"[digit];
                 } while (v);
                 if (negative)
                     *--p = '-';
