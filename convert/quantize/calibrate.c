@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,11 +216,12 @@ static void clip_ranges(const tml_ir_graph *g, ranges *r,
     }
 }
 
-/* ------------------------------------------- output-aware search */
+/* ------------------------------ output-aware search on real int8 runs */
 
-/* The SEARCH method scores a set of ranges by quantizing a copy of the
- * graph with them and measuring the squared error of its (float) outputs
- * against the float model's over the first `count` samples. */
+/* The SEARCH_FULL method (and the final check of SEARCH) scores a set of
+ * ranges by quantizing a copy of the graph with them and measuring the
+ * squared error of its (float) outputs against the float model's over
+ * the first `count` samples. */
 typedef struct search {
     const tml_ir_graph *g;
     const tml_dataset *d;
@@ -847,8 +849,6 @@ static int search_budgeted(const tml_ir_graph *g, tml_host_interp *fh,
     int32_t groups = 0;
     if (rc == 0 && m > 0) {
         tml_calib_search_plan(run_cost(g), m, count, &groups, &s.count);
-        if (getenv("TML_CALIB_DEBUG"))
-            fprintf(stderr, "search: %d tensors, %d groups, %d samples, cost %.3g\n", (int)m, (int)groups, (int)s.count, run_cost(g));
         rc = sim_samples(&s, fh, d, count, err, n);
         if (rc == 0)
             rc = sim_search(&s, r, list, m, groups, shown, err, n);

@@ -373,7 +373,9 @@ static void evaluate(const model_case *mc, enum dist dist, int ncal, int neval,
 
 /* The default calibration's measured figures (100 calibration and 100
  * evaluation samples), asserted as floors: top-1 agreement and SQNR in
- * dB (rounded down to 0.1 dB).  Each is at least TF's on the same row.
+ * dB (0.05 dB below the measured value, rounded down to 0.1 dB; Debug,
+ * ASan and -O2 builds measure the same).  Each is at least TF's on the
+ * same row (the table is in tests/convert/quant_quality.sh).
  * The row order is cases[] x dist. */
 typedef struct floor_row {
     int agree;
@@ -381,9 +383,9 @@ typedef struct floor_row {
 } floor_row;
 
 static const floor_row floors[3][DIST_COUNT] = {
-    /* ResNet */ { { 100, 0.0 }, { 91, 0.0 }, { 96, 0.0 } },
-    /* VWW */    { { 100, 0.0 }, { 100, 0.0 }, { 100, 0.0 } },
-    /* AD */     { { 100, 0.0 }, { 68, 0.0 }, { 65, 0.0 } },
+    /* ResNet */ { { 100, 19.8 }, { 94, 19.0 }, { 94, 17.9 } },
+    /* VWW */    { { 100, 49.1 }, { 100, 54.6 }, { 100, 28.1 } },
+    /* AD */     { { 100, 27.0 }, { 68, 26.5 }, { 65, 24.4 } },
 };
 
 static void print_row(const char *name, enum dist dist, const result *r)
