@@ -96,7 +96,7 @@ static void observer(void *user, const tml_interpreter *it, int32_t op_index)
     }
 }
 
-static void progress(int shown, int32_t done, int32_t total)
+static void progress(int shown, const char *what, int32_t done, int32_t total)
 {
     /* Redraw only when the percentage moves: a large dataset would
      * otherwise spend its time writing to the terminal. */
@@ -110,7 +110,7 @@ static void progress(int shown, int32_t done, int32_t total)
     for (int i = 0; i < WIDTH; i++)
         bar[i] = i < filled ? '#' : '.';
     bar[WIDTH] = '\0';
-    fprintf(stderr, "\rCalibrating [%s] %d/%d", bar, (int)done, (int)total);
+    fprintf(stderr, "\r%s [%s] %d/%d", what, bar, (int)done, (int)total);
     if (done == total)
         fputc('\n', stderr);
     fflush(stderr);
@@ -154,7 +154,7 @@ static int run_samples(tml_host_interp *h, const tml_ir_graph *g,
         if (tml_invoke(&h->it) != TML_OK)
             return tml_q_fail(err, n, "sample %d: %s", (int)s,
                               tml_error(&h->it));
-        progress(shown, s + 1, count);
+        progress(shown, "Calibrating", s + 1, count);
     }
     return 0;
 }
@@ -367,7 +367,7 @@ static int search_ranges(search *s, ranges *r, char *err, size_t n)
             }
             r->min[t] = best_lo;
             r->max[t] = best_hi;
-            progress(s->shown, ++done, total);
+            progress(s->shown, "Searching ranges", ++done, total);
         }
     }
     return 0;
@@ -717,7 +717,7 @@ static int sim_search(sim *s, ranges *r, const int32_t *list,
             }
         }
         sim_apply(s, r, list, a, b, best_f, 1);
-        progress(shown, gi + 1, groups);
+        progress(shown, "Searching ranges", gi + 1, groups);
     }
     return 0;
 }

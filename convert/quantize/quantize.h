@@ -49,9 +49,13 @@ int tml_calibrate(tml_ir_graph *g, const tml_dataset *d, int samples,
  *    chosen before.  The int8 model is simulated in float (dequantized
  *    int8 weights, every activation rounded onto its int8 grid), so a
  *    candidate costs one run of the scored samples and nothing else.
- *    When the runs would exceed the budget (calibrate.c: SEARCH_BUDGET,
- *    ~1 s on 2 cores), consecutive activations share one fraction (down
- *    to 4 groups), then fewer samples are scored (down to 12).
+ *    A narrower range must lower the error by 1% (the simulation is not
+ *    bit-exact).  When the runs would exceed the budget (calibrate.c:
+ *    SEARCH_BUDGET, ~1 s on 2 cores), consecutive activations share one
+ *    fraction (down to 4 groups), then fewer samples are scored (down to
+ *    12).  Last, the real int8 model with the searched ranges is
+ *    compared with min/max's on the first 16 samples; if it is worse,
+ *    min/max is kept.
  *  MINMAX: the observed min and max (TFLite's converter: reproduces
  *    TensorFlow's ranges).
  *  PERCENTILE: the central `percentile` % of the observed values (e.g.
