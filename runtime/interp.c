@@ -231,32 +231,27 @@ int tml_same_shape(const tml_tensor *a, const tml_tensor *b)
 
 /* -------------------------------------------------------------- create */
 
-/* Is every op something we run?  Writes the first problem to msg:
- * "operator I: op NAME (builtin B) version V is not supported", and for a
- * known op " (tinyml runs versions MIN-MAX)". */
-static tml_status check_support(const tml_model *m, char *msg, size_t cap)
+/* Can this runtime run op i, found as kernel k (NULL: none)?  If not,
+ * writes "operator I: op NAME (builtin B) version V is not supported" to
+ * msg, with " (tinyml runs versions MIN-MAX)" for a known op. */
+static tml_status check_op(const tml_model_op *op, int32_t i,
+                           const tml_kernel *k, char *msg, size_t cap)
 {
-    for (int32_t i = 0; i < m->nops; i++) {
-        tml_model_op op;
-        tml_model_get_op(m, i, &op);
-        if (op.custom_name) {
-            tml_format(msg, cap, "operator %d: custom op '%s' is not supported",
-                       (int)i, op.custom_name);
-            return TML_ERROR_UNSUPPORTED;
-        }
-        const tml_kernel *k = tml_find_kernel(op.builtin, NULL);
-        if (k && op.version >= k->min_version && op.version <= k->max_version)
-            continue;
-        size_t len = tml_format(msg, cap, "operator %d: op %s (builtin %d) "
-                                "version %d is not supported", (int)i,
-                                tml_op_name(op.builtin), (int)op.builtin,
-                                (int)op.version);
-        if (k && len < cap)
-            tml_format(msg + len, cap - len, " (tinyml runs versions %d-%d)",
-                       (int)k->min_version, (int)k->max_version);
+    if (op->custom_name) {
+        tml_format(msg, cap, "operator %d: custom op '%s' is not supported",
+                   (int)i, op->custom_name);
         return TML_ERROR_UNSUPPORTED;
     }
-    return TML_OK;
+    if (k && op->version >= k->min_version && op->version <= k->max_version)
+        return TML_OK;
+    size_t len = tml_format(msg, cap, "operator %d: op %s (builtin %d) "
+                            "version %d is not supported", (int)i,
+                            tml_op_name(op->builtin), (int)op->builtin,
+                            (int)op->version);
+    if (k && len < cap)
+        tml_format(msg + len, cap - len, " (tinyml runs versions %d-%d)",
+                   (int)k->min_version, (int)k->max_version);
+    return TML_ERROR_UNSUPPORTED;
 }
 
 tml_status tml_verify(const void *model, size_t size, char *msg,
@@ -264,9 +259,12 @@ tml_status tml_verify(const void *model, size_t size, char *msg,
 {
     tml_model m;
     tml_status s = tml_model_load(&m, model, size, msg, msg_size);
-    if (s != TML_OK)
-        return s;
-    return check_support(&m, msg, msg_size);
+    for (int32_t i = 0; s == TML_OK && i < m.nops; i++) {
+        tml_model_op op;
+        tml_model_get_op(&m, i, &op);
+        s = check_op(&op, i, tml_find_kernel(op.builtin, NULL), msg, msg_size);
+    }
+    return s;
 }
 
 static tml_status build_tensors(tml_interpreter *it)
@@ -304,16 +302,22 @@ static tml_status build_nodes(tml_interpreter *it)
 {
     const tml_model *m = &it->model;
     it->nodes = tml_alloc_persistent(it, sizeof(tml_node) * (size_t)m->nops);
-    if (!it->nodes && m->nops)
-        return TML_ERROR_ARENA;
+    /* Without room for the table, still check every op: an op this
+     * runtime cannot run is reported before a too small arena. */
+    tml_node spare;
     for (int32_t i = 0; i < m->nops; i++) {
         tml_model_op op;
         tml_model_get_op(m, i, &op);
-        tml_node *n = &it->nodes[i];
+        tml_node *n = it->nodes ? &it->nodes[i] : &spare;
+        n->kernel = tml_find_kernel(op.builtin, &n->flags);
+        tml_status s = check_op(&op, i, n->kernel, it->error, sizeof it->error);
+        if (s != TML_OK)
+            return s;
+        if (!it->nodes)
+            continue;
         if (op.ninputs > 255 || op.noutputs > 255)
             return fail(it, TML_ERROR_UNSUPPORTED, "operator %d: more than "
                         "255 inputs or outputs", (int)i);
-        n->kernel = tml_find_kernel(op.builtin, &n->flags);
         n->inputs = op.inputs;
         n->outputs = op.outputs;
         n->ninputs = (uint8_t)op.ninputs;
@@ -324,7 +328,7 @@ static tml_status build_nodes(tml_interpreter *it)
         n->builtin = (int16_t)op.builtin;
         n->scratch = -1;
     }
-    return TML_OK;
+    return it->nodes || !m->nops ? TML_OK : TML_ERROR_ARENA;
 }
 
 /* Dataflow sanity: every tensor an op reads exists by then, every
@@ -388,12 +392,12 @@ tml_status tml_create(tml_interpreter *it, const void *model, size_t size,
 
     tml_status s = tml_model_load(&it->model, model, size, it->error,
                                   sizeof it->error);
-    if (s == TML_OK)
-        s = check_support(&it->model, it->error, sizeof it->error);
-    if (s == TML_OK)
-        s = build_tensors(it);
+    /* Nodes first: an op this runtime cannot run is the first thing to
+     * report (such models often have variable tensors too). */
     if (s == TML_OK)
         s = build_nodes(it);
+    if (s == TML_OK)
+        s = build_tensors(it);
     if (s == TML_OK)
         s = check_dataflow(it);
     if (s != TML_OK)

@@ -159,6 +159,14 @@ static void test_unsupported_op_fails_at_create(void **state)
     assert_non_null(model);
     assert_int_equal(tml_verify(model, size, msg, sizeof msg), TML_ERROR_UNSUPPORTED);
     assert_non_null(strstr(msg, "version 99"));
+    /* Reported before an arena too small for the tables. */
+    static uint8_t small[64] __attribute__((aligned(8)));
+    tml_interpreter it;
+    assert_int_equal(tml_create(&it, model, size, small, sizeof small),
+                     TML_ERROR_UNSUPPORTED);
+    assert_non_null(strstr(tml_error(&it), "operator 0: op ADD (builtin 0) version 99"));
+    assert_int_equal(tml_create(&it, model, size, small, 4), TML_ERROR_ARENA);
+    assert_string_equal(tml_error(&it), "arena too small: needs more than 4 bytes, has 4");
     free(model);
 }
 
