@@ -37,72 +37,73 @@ static void requant_store(const tml_conv_params *p, const uint32_t *acc,
                             hi);
 }
 
-/* depth_multiplier 1, channels [c0, c0 + n): output channel c reads input
- * channel c.  Called with n = 16 and 8 (constants once inlined, so the
- * channel loop becomes SIMD) and with the rest. */
-static inline void dw_int8_m1_block(const tml_conv_params *p,
-                                    const tml_shape4 *in, const int8_t *xb,
-                                    const tml_shape4 *filt, const int8_t *w,
-                                    const int32_t *bias, const window *win,
-                                    int32_t c0, const int32_t n, int8_t *y)
+/* What the channel blocks of one output pixel read. */
+typedef struct dw_pixel {
+    const tml_conv_params *p;
+    const int8_t *x;              /* the batch's input */
+    const int8_t *w;
+    const int32_t *bias;
+    int8_t *y;                    /* the pixel's output channels */
+    int32_t in_w, cin, cout, kw;
+    window win;
+} dw_pixel;
+
+/* Output channels [c0, c0 + n), n <= BLOCK; output channel c0 + j reads
+ * input channel xc0 + j * xs: xs = 1 for depth_multiplier 1, xs = 0 for
+ * outputs of one input channel.  Called with n = 16 and 8 (constants once
+ * inlined, so the channel loop becomes SIMD) and with the rest. */
+static inline void dw_int8_block(const dw_pixel *px, int32_t c0, int32_t xc0,
+                                 const int32_t xs, const int32_t n)
 {
-    const int32_t ch = filt->c, kw = filt->w;
+    const tml_conv_params *p = px->p;
+    const window *win = &px->win;
     const int16_t off = (int16_t)p->q.input_offset;
+    /* With depth_multiplier 1 (xs = 1) input and output have the same
+     * channel count: one stride for both, as the loop below is hot. */
+    const int32_t cout = px->cout, cin = xs ? cout : px->cin;
     uint32_t acc[BLOCK];
     for (int32_t j = 0; j < n; j++)
-        acc[j] = bias ? (uint32_t)bias[c0 + j] : 0u;
+        acc[j] = px->bias ? (uint32_t)px->bias[c0 + j] : 0u;
     for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
         const int32_t iy = win->iy0 + ky * p->dilation_h;
         for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
             const int32_t ix = win->ix0 + kx * p->dilation_w;
-            const int8_t *xp = xb + ((size_t)iy * in->w + ix) * ch + c0;
-            const int8_t *wp = w + ((size_t)ky * kw + kx) * ch + c0;
+            const int8_t *xp = px->x + ((size_t)iy * px->in_w + ix) * cin
+                               + xc0;
+            const int8_t *wp = px->w + ((size_t)ky * px->kw + kx) * cout + c0;
             /* |w| <= 128 and |x + off| <= 255: the product fits int16. */
             for (int32_t j = 0; j < n; j++)
-                acc[j] += (uint32_t)(int32_t)(int16_t)(wp[j] * (int16_t)(xp[j] + off));
+                acc[j] += (uint32_t)(int32_t)(int16_t)(wp[j] *
+                              (int16_t)(xp[j * xs] + off));
         }
     }
-    requant_store(p, acc, c0, n, y + c0);
+    requant_store(p, acc, c0, n, px->y + c0);
 }
 
-static void dw_int8_m1(const tml_conv_params *p, const tml_shape4 *in,
-                       const int8_t *xb, const tml_shape4 *filt,
-                       const int8_t *w, const int32_t *bias, const window *win,
-                       int8_t *y)
+/* depth_multiplier 1: output channel c reads input channel c. */
+static void dw_int8_m1(const dw_pixel *px)
 {
-    const int32_t ch = filt->c;
+    const int32_t ch = px->cout;
     int32_t c0 = 0;
     for (; c0 + BLOCK <= ch; c0 += BLOCK)
-        dw_int8_m1_block(p, in, xb, filt, w, bias, win, c0, BLOCK, y);
+        dw_int8_block(px, c0, c0, 1, BLOCK);
     if (c0 + BLOCK / 2 <= ch) {
-        dw_int8_m1_block(p, in, xb, filt, w, bias, win, c0, BLOCK / 2, y);
+        dw_int8_block(px, c0, c0, 1, BLOCK / 2);
         c0 += BLOCK / 2;
     }
     if (c0 < ch)
-        dw_int8_m1_block(p, in, xb, filt, w, bias, win, c0, ch - c0, y);
+        dw_int8_block(px, c0, c0, 1, ch - c0);
 }
 
-/* Any depth_multiplier: output channel ic * m + k reads input channel ic. */
-static void dw_int8_any(const tml_conv_params *p, const tml_shape4 *in,
-                        const int8_t *xb, const tml_shape4 *filt,
-                        const int8_t *w, const int32_t *bias,
-                        const window *win, int8_t *y)
+/* Any depth_multiplier m: output channel ic * m + k reads input channel
+ * ic. */
+static void dw_int8_any(const dw_pixel *px)
 {
-    const int32_t cout = filt->c, kw = filt->w, cin = in->c;
-    const int32_t m = p->depth_multiplier;
-    for (int32_t oc = 0; oc < cout; oc++) {
-        const int32_t ic = oc / m;
-        uint32_t acc = bias ? (uint32_t)bias[oc] : 0u;
-        for (int32_t ky = win->ky0; ky < win->ky1; ky++) {
-            const int32_t iy = win->iy0 + ky * p->dilation_h;
-            for (int32_t kx = win->kx0; kx < win->kx1; kx++) {
-                const int32_t ix = win->ix0 + kx * p->dilation_w;
-                const int32_t xv = xb[((size_t)iy * in->w + ix) * cin + ic];
-                const int32_t wv = w[((size_t)ky * kw + kx) * cout + oc];
-                acc += (uint32_t)(wv * (xv + p->q.input_offset));
-            }
-        }
-        requant_store(p, &acc, oc, 1, y + oc);
+    const int32_t m = px->p->depth_multiplier;
+    for (int32_t ic = 0; ic < px->cin; ic++) {
+        for (int32_t k0 = 0; k0 < m; k0 += BLOCK)
+            dw_int8_block(px, ic * m + k0, ic, 0,
+                          m - k0 < BLOCK ? m - k0 : BLOCK);
     }
 }
 
@@ -121,16 +122,24 @@ void tml_depthwise_int8(const tml_conv_params *p, const tml_shape4 *in,
                         const int8_t *w, const int32_t *bias,
                         const tml_shape4 *out, int8_t *y)
 {
+    dw_pixel px;
+    px.p = p;
+    px.w = w;
+    px.bias = bias;
+    px.in_w = in->w;
+    px.cin = in->c;
+    px.cout = filt->c;
+    px.kw = filt->w;
     for (int32_t b = 0; b < out->n; b++) {
-        const int8_t *xb = x + (size_t)b * in->h * in->w * in->c;
+        px.x = x + (size_t)b * in->h * in->w * in->c;
         for (int32_t oy = 0; oy < out->h; oy++) {
             for (int32_t ox = 0; ox < out->w; ox++) {
-                window win;
-                window_at(p, in, filt, oy, ox, &win);
+                window_at(p, in, filt, oy, ox, &px.win);
+                px.y = y;
                 if (p->depth_multiplier == 1)
-                    dw_int8_m1(p, in, xb, filt, w, bias, &win, y);
+                    dw_int8_m1(&px);
                 else
-                    dw_int8_any(p, in, xb, filt, w, bias, &win, y);
+                    dw_int8_any(&px);
                 y += out->c;
             }
         }
