@@ -59,7 +59,7 @@ static const char k_help[] =
     "                   narrowed to the fraction (1 to 0.2) that gives the\n"
     "                   least output error of the int8 model (simulated)\n"
     "                   against the float one, in graph order, on up to 100\n"
-    "                   of the samples; bounded work (~1 s on 2 cores),\n"
+    "                   of the samples; bounded work (~1 s of CPU),\n"
     "                   layers share a fraction in large models;\n"
     "                   minmax: observed min/max, as TFLite's converter\n"
     "                   (reproduces TensorFlow's ranges);\n"

@@ -51,19 +51,20 @@ int tml_calibrate(tml_ir_graph *g, const tml_dataset *d, int samples,
  *    candidate costs one run of the scored samples and nothing else.
  *    A narrower range must lower the error by 1% (the simulation is not
  *    bit-exact).  When the runs would exceed the budget (calibrate.c:
- *    SEARCH_BUDGET, ~1 s on 2 cores), consecutive activations share one
- *    fraction (down to 4 groups), then fewer samples are scored (down to
- *    12).  Last, the real int8 model with the searched ranges is
- *    compared with min/max's on the first 16 samples; if it is worse,
- *    min/max is kept.
+ *    SEARCH_BUDGET, ~1 s of one core here), consecutive activations
+ *    share one fraction (down to 4 groups), then fewer samples are
+ *    scored (down to 12).  Last, the real int8 model with the searched
+ *    ranges is compared with min/max's on the first 16 samples; if it
+ *    is worse, min/max is kept.
  *  MINMAX: the observed min and max (TFLite's converter: reproduces
  *    TensorFlow's ranges).
  *  PERCENTILE: the central `percentile` % of the observed values (e.g.
  *    99.99), the rest split evenly between the two tails and clipped;
  *    runs the samples twice (a 2048-bin histogram over the first pass's
  *    range).
- *  SEARCH_FULL: SEARCH without the budget, each activation on its own,
- *    on all calibration samples, each candidate a real int8 model
+ *  SEARCH_FULL: SEARCH without budget, 1% rule or final check (the
+ *    method before SEARCH): each activation on its own, on all
+ *    calibration samples, each candidate a real int8 model
  *    (quantized, exported, run).  Costs ~9 int8 runs of the samples per
  *    activation. */
 typedef enum tml_calib_method {
