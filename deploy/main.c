@@ -32,7 +32,8 @@ uint32_t tml_stack_used(void);
 
 static tml_interpreter interp;
 static uint8_t arena[TML_MODEL_ARENA_BYTES] __attribute__((aligned(16)));
-/* The longest line: "output N (N bytes):" and 32 bytes in hex, " ..". */
+/* The longest line: "output N (N bytes):", 32 bytes in hex and " ..\n"
+ * (139 characters); runtime messages are not copied here. */
 static char line[48 + 32 * 3];
 
 static char *put_str(char *p, const char *s)
@@ -68,17 +69,15 @@ static void say_u32(const char *label, uint32_t v)
     say(put_dec(put_str(line, label), v), "\n");
 }
 
-/* "tinyml: WHAT: DETAIL", FAIL; returns 1 (main's status). */
+/* "tinyml: WHAT: DETAIL" (NULL: the runtime's message), FAIL; returns 1
+ * (main's status). */
 static int fail(const char *what, const char *detail)
 {
-    char *p = put_str(put_str(put_str(line, "tinyml: "), what), ": ");
-    say(put_str(p, detail), "\nFAIL\n");
+    /* The runtime's message (up to TML_ERROR_SIZE) is written as is. */
+    say(put_str(put_str(line, "tinyml: "), what), ": ");
+    sh_write0(detail ? detail : tml_error(&interp));
+    sh_write0("\nFAIL\n");
     return 1;
-}
-
-static int fail_runtime(const char *what)
-{
-    return fail(what, tml_error(&interp));
 }
 
 /* Bytes of input (or output) i; *is_float: its dtype is float32.  A
@@ -108,7 +107,7 @@ static int fill_inputs(void)
         size_t bytes = io_bytes(1, i, &is_float);
         uint8_t *data = tml_input_data(&interp, i);
         if (!data)
-            return fail_runtime("input");
+            return fail("input", NULL);
 #if TML_HAVE_TEST_INPUT
         if (offset + bytes > TML_TEST_INPUT_LEN)
             return fail("test input", "too short");
@@ -181,7 +180,7 @@ static int check_outputs(void)
         size_t bytes = io_bytes(0, i, &is_float);
         const uint8_t *data = tml_output_data(&interp, i);
         if (!data)
-            return fail_runtime("output");
+            return fail("output", NULL);
         print_output(i, data, bytes);
 #if TML_HAVE_TEST_OUTPUT
         if (offset + bytes > TML_TEST_OUTPUT_LEN)
@@ -226,16 +225,16 @@ int main(void)
     sh_write0("tinyml: " TML_MODEL_NAME " on " TML_BOARD_NAME "\n");
     if (tml_create(&interp, tml_model_data, TML_MODEL_DATA_LEN, arena,
                    sizeof arena) != TML_OK)
-        return fail_runtime("create");
+        return fail("create", NULL);
     if (tml_allocate(&interp) != TML_OK)
-        return fail_runtime("allocate");
+        return fail("allocate", NULL);
     say_u32("arena bytes used: ", (uint32_t)tml_arena_needed(&interp));
     say_u32("arena bytes reserved: ", (uint32_t)sizeof arena);
     if (fill_inputs() != 0)
         return 1;
     for (int n = 0; n < TML_INVOKES; n++) {
         if (tml_invoke(&interp) != TML_OK)
-            return fail_runtime("invoke");
+            return fail("invoke", NULL);
     }
     say_u32("stack bytes used: ", tml_stack_used());
     return check_outputs();
