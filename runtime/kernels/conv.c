@@ -86,7 +86,7 @@ void tml_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
     const int32_t *mult = p->q.out_mult;
     const int8_t *shift = p->q.out_shift;
     const int32_t out_off = p->q.output_offset;
-    const int32_t lo = p->q.act_min, hi = p->q.act_max;
+    const int32_t lo = p->q.clamp.act_min, hi = p->q.clamp.act_max;
 
     for (int32_t b = 0; b < out->n; b++) {
         const int8_t *xb = x + (size_t)b * in->h * in->w * in->c;
@@ -173,7 +173,7 @@ void tml_conv_f32(const tml_conv_params *p, const tml_shape4 *in,
                     for (int32_t j = 0; j < count; j++, oc++) {
                         /* TFLite adds the bias after the taps. */
                         const float v = acc[j] + (bias ? bias[oc] : 0.0f);
-                        y[oc] = tml_clamp_f(v, p->q.fact_min, p->q.fact_max);
+                        y[oc] = tml_clamp_f(v, p->q.clamp.fact_min, p->q.clamp.fact_max);
                     }
                 }
                 y += cout;

@@ -262,7 +262,7 @@ static tml_status window_shapes(tml_interpreter *it, tml_node *n, int kind,
  * on it), then the offsets and the clamp of the fused activation. */
 static tml_status int8_stage(tml_interpreter *it, tml_node *n,
                              tml_tensor *const t[4], int32_t activation,
-                             tml_out_stage *s)
+                             tml_clamp *c)
 {
     for (int i = 0; i < 4; i += 3) {
         if (t[i]->zero_point < -128 || t[i]->zero_point > 127)
@@ -270,10 +270,8 @@ static tml_status int8_stage(tml_interpreter *it, tml_node *n,
                                     "expected an int8 zero point, got %d",
                                     (int)t[i]->zero_point);
     }
-    s->input_offset = -t[0]->zero_point;
-    s->output_offset = t[3]->zero_point;
     tml_activation_range_q(activation, t[3]->scale, t[3]->zero_point, -128,
-                           127, &s->act_min, &s->act_max);
+                           127, &c->act_min, &c->act_max);
     return TML_OK;
 }
 
@@ -462,12 +460,14 @@ tml_status tml_wop_prepare(tml_interpreter *it, tml_node *n, int kind)
     uint8_t *mem = tml_alloc_persistent(it, head + (size_t)count * 5);
     if (!mem)
         return TML_ERROR_ARENA;
-    tml_out_stage *s = (tml_out_stage *)(void *)mem;
+    /* Every params struct starts with its tml_clamp (tml_out_stage's
+     * first member for the ops with weights). */
+    tml_clamp *c = (tml_clamp *)(void *)mem;
 #ifndef TML_NO_FLOAT_KERNELS
-    tml_activation_range_f(o[O_ACT], &s->fact_min, &s->fact_max);
+    tml_activation_range_f(o[O_ACT], &c->fact_min, &c->fact_max);
 #endif
     if (quantized) {
-        st = int8_stage(it, n, t, o[O_ACT], s);
+        st = int8_stage(it, n, t, o[O_ACT], c);
         if (st != TML_OK)
             return st;
         if (kind == TML_WOP_POOL) {
@@ -487,6 +487,9 @@ tml_status tml_wop_prepare(tml_interpreter *it, tml_node *n, int kind)
             st = multipliers(it, n, kind, t, &q, count, mult, shift);
             if (st != TML_OK)
                 return st;
+            tml_out_stage *s = (tml_out_stage *)(void *)mem;
+            s->input_offset = -t[0]->zero_point;
+            s->output_offset = t[3]->zero_point;
             s->out_mult = mult;
             s->out_shift = shift;
         }

@@ -46,18 +46,23 @@ typedef struct tml_shape4 {
     int32_t n, h, w, c;
 } tml_shape4;
 
-/* What CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and the pools do after
- * their sums: requantize (int8) and clamp.  First member of each op's
- * params, so one prepare fills it for all of them. */
+/* The clamp of a fused activation: first member of every op's params
+ * here (through tml_out_stage for the ops with weights). */
+typedef struct tml_clamp {
+    int32_t act_min, act_max;        /* int8, in the output's units */
+    float fact_min, fact_max;        /* float32 */
+} tml_clamp;
+
+/* What CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED do after their sums:
+ * requantize (int8) and clamp.  First member of each op's params, so one
+ * prepare fills it for all of them. */
 typedef struct tml_out_stage {
+    tml_clamp clamp;
     /* int8 only */
     int32_t input_offset;            /* -input zero point */
     int32_t output_offset;           /* output zero point */
-    int32_t act_min, act_max;        /* clamp, in the output's int8 units */
     const int32_t *out_mult;         /* per output channel (FC per-tensor: 1) */
     const int8_t *out_shift;         /* QuantizeMultiplier's shift (>0: left) */
-    /* float only */
-    float fact_min, fact_max;
 } tml_out_stage;
 
 typedef struct tml_conv_params {
@@ -109,7 +114,7 @@ void tml_fc_f32(const tml_fc_params *p, const float *x, const float *w,
  * size and padding as TFLite's ComputeOutSize / ComputePaddingWithOffset
  * (tml_conv_out_size with dilation 1). */
 typedef struct tml_pool_params {
-    tml_out_stage q;               /* act_min / act_max, fact_min / fact_max */
+    tml_clamp q;
     int32_t batches, in_h, in_w, depth, out_h, out_w;
     int32_t stride_h, stride_w, filter_h, filter_w;
     int32_t pad_h, pad_w;          /* top / left padding (TFLite's values) */

@@ -31,7 +31,7 @@ static void requant_store(const tml_conv_params *p, const uint32_t *acc,
     const int32_t *mult = p->q.out_mult + c0;
     const int8_t *shift = p->q.out_shift + c0;
     const int32_t out_off = p->q.output_offset;
-    const int32_t lo = p->q.act_min, hi = p->q.act_max;
+    const int32_t lo = p->q.clamp.act_min, hi = p->q.clamp.act_max;
     for (int32_t j = 0; j < count; j++)
         y[j] = tml_requant1((int32_t)acc[j], mult[j], shift[j], out_off, lo,
                             hi);
@@ -173,7 +173,7 @@ static void dw_f32_m1(const tml_conv_params *p, const tml_shape4 *in,
         }
         for (int32_t j = 0; j < n; j++) {
             const float v = acc[j] + (bias ? bias[c0 + j] : 0.0f);
-            y[c0 + j] = tml_clamp_f(v, p->q.fact_min, p->q.fact_max);
+            y[c0 + j] = tml_clamp_f(v, p->q.clamp.fact_min, p->q.clamp.fact_max);
         }
     }
 }
@@ -196,7 +196,7 @@ static void dw_f32_any(const tml_conv_params *p, const tml_shape4 *in,
             }
         }
         const float v = acc + (bias ? bias[oc] : 0.0f);
-        y[oc] = tml_clamp_f(v, p->q.fact_min, p->q.fact_max);
+        y[oc] = tml_clamp_f(v, p->q.clamp.fact_min, p->q.clamp.fact_max);
     }
 }
 

@@ -21,7 +21,7 @@ void tml_fc_int8(const tml_fc_params *p, const int8_t *x, const int8_t *w,
     /* Locals: the int8 stores may alias anything behind p. */
     const int32_t depth = p->accum_depth, outs = p->out_depth;
     const int32_t in_off = p->q.input_offset, out_off = p->q.output_offset;
-    const int32_t lo = p->q.act_min, hi = p->q.act_max;
+    const int32_t lo = p->q.clamp.act_min, hi = p->q.clamp.act_max;
     const int32_t *mult = p->q.out_mult;
     const int8_t *shift = p->q.out_shift;
     const int32_t step = p->per_channel ? 1 : 0;
@@ -66,7 +66,7 @@ void tml_fc_f32(const tml_fc_params *p, const float *x, const float *w,
         for (int32_t oc = 0; oc < p->out_depth; oc++) {
             const float v = dot_lanes_f32(w + (size_t)oc * depth, xb, depth) +
                             (bias ? bias[oc] : 0.0f);
-            *y++ = tml_clamp_f(v, p->q.fact_min, p->q.fact_max);
+            *y++ = tml_clamp_f(v, p->q.clamp.fact_min, p->q.clamp.fact_max);
         }
     }
 }

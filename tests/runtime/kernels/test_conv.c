@@ -52,8 +52,8 @@ static void naive_conv_int8(const tml_conv_params *p, const tml_shape4 *in,
                         acc += bias[oc];
                     acc = tml_mul_by_qm(acc, p->q.out_mult[oc], p->q.out_shift[oc]);
                     acc += p->q.output_offset;
-                    acc = acc < p->q.act_min ? p->q.act_min : acc;
-                    acc = acc > p->q.act_max ? p->q.act_max : acc;
+                    acc = acc < p->q.clamp.act_min ? p->q.clamp.act_min : acc;
+                    acc = acc > p->q.clamp.act_max ? p->q.clamp.act_max : acc;
                     y[((b * out->h + oy) * out->w + ox) * out->c + oc] = (int8_t)acc;
                 }
 }
@@ -81,8 +81,8 @@ static void naive_conv_f32(const tml_conv_params *p, const tml_shape4 *in,
                                          w[((oc * f->h + ky) * f->w + kx) * f->c + ic];
                         }
                     float v = total + (bias ? bias[oc] : 0.0f);
-                    v = v < p->q.fact_min ? p->q.fact_min : v;
-                    v = v > p->q.fact_max ? p->q.fact_max : v;
+                    v = v < p->q.clamp.fact_min ? p->q.clamp.fact_min : v;
+                    v = v > p->q.clamp.fact_max ? p->q.clamp.fact_max : v;
                     y[((b * out->h + oy) * out->w + ox) * out->c + oc] = v;
                 }
 }
@@ -93,10 +93,10 @@ static void base_params(tml_conv_params *p)
     p->stride_h = p->stride_w = 1;
     p->dilation_h = p->dilation_w = 1;
     p->depth_multiplier = 1;
-    p->q.act_min = -128;
-    p->q.act_max = 127;
-    p->q.fact_min = -3.4028234663852886e38f;
-    p->q.fact_max = 3.4028234663852886e38f;
+    p->q.clamp.act_min = -128;
+    p->q.clamp.act_max = 127;
+    p->q.clamp.fact_min = -3.4028234663852886e38f;
+    p->q.clamp.fact_max = 3.4028234663852886e38f;
 }
 
 /* ------------------------------------------------------ padding and sizes */
@@ -222,8 +222,8 @@ static void test_conv_int8_same_stride_clamp(void **state)
     assert_int_equal(oh, 2);
     assert_int_equal(p.pad_h, 0);
     p.q.input_offset = -2;
-    p.q.act_min = 0;
-    p.q.act_max = 20;
+    p.q.clamp.act_min = 0;
+    p.q.clamp.act_max = 20;
     p.q.out_mult = mult;
     p.q.out_shift = shift;
     const tml_shape4 in = { 1, 4, 4, 1 }, f = { 1, 3, 3, 1 }, out = { 1, 2, 2, 1 };
@@ -284,7 +284,7 @@ static void test_conv_f32_hand(void **state)
     const float bias[2] = { 1, -1 };
     tml_conv_params p;
     base_params(&p);
-    p.q.fact_min = 0.0f;   /* ReLU */
+    p.q.clamp.fact_min = 0.0f;   /* ReLU */
     const tml_shape4 in = { 1, 2, 2, 2 }, f = { 2, 1, 1, 2 }, out = { 1, 2, 2, 2 };
     float y[8];
     tml_conv_f32(&p, &in, x, &f, w, bias, &out, y);
@@ -337,8 +337,8 @@ static void run_random_case(const conv_case *cc, uint32_t seed)
     p.q.out_shift = shift;
     p.q.input_offset = -tml_test_rand_range(&s, -128, 127);
     p.q.output_offset = tml_test_rand_range(&s, -20, 20);
-    p.q.act_min = tml_test_rand_range(&s, -128, -100);
-    p.q.act_max = tml_test_rand_range(&s, 100, 127);
+    p.q.clamp.act_min = tml_test_rand_range(&s, -128, -100);
+    p.q.clamp.act_max = tml_test_rand_range(&s, 100, 127);
     int16_t *patch = malloc(tml_conv_int8_scratch_bytes(&f));
     tml_conv_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y, patch);
     naive_conv_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y_ref);
@@ -355,8 +355,8 @@ static void run_random_case(const conv_case *cc, uint32_t seed)
         wf[i] = (float)w[i] / 53.0f;
     for (int c = 0; c < cc->cout; c++)
         bf[c] = (float)bias[c] / 1000.0f;
-    p.q.fact_min = -3.0f;
-    p.q.fact_max = 3.4028234663852886e38f;
+    p.q.clamp.fact_min = -3.0f;
+    p.q.clamp.fact_max = 3.4028234663852886e38f;
     tml_conv_f32(&p, &in, xf, &f, wf, bf, &out, yf);
     naive_conv_f32(&p, &in, xf, &f, wf, bf, &out, yf_ref);
     /* Same summation order: identical floats. */

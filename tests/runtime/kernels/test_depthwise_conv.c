@@ -48,8 +48,8 @@ static void naive_dw_int8(const tml_conv_params *p, const tml_shape4 *in,
                             acc += bias[oc];
                         acc = tml_mul_by_qm(acc, p->q.out_mult[oc], p->q.out_shift[oc]);
                         acc += p->q.output_offset;
-                        acc = acc < p->q.act_min ? p->q.act_min : acc;
-                        acc = acc > p->q.act_max ? p->q.act_max : acc;
+                        acc = acc < p->q.clamp.act_min ? p->q.clamp.act_min : acc;
+                        acc = acc > p->q.clamp.act_max ? p->q.clamp.act_max : acc;
                         y[((b * out->h + oy) * out->w + ox) * out->c + oc] = (int8_t)acc;
                     }
 }
@@ -75,8 +75,8 @@ static void naive_dw_f32(const tml_conv_params *p, const tml_shape4 *in,
                                          w[(ky * f->w + kx) * f->c + oc];
                             }
                         float v = total + (bias ? bias[oc] : 0.0f);
-                        v = v < p->q.fact_min ? p->q.fact_min : v;
-                        v = v > p->q.fact_max ? p->q.fact_max : v;
+                        v = v < p->q.clamp.fact_min ? p->q.clamp.fact_min : v;
+                        v = v > p->q.clamp.fact_max ? p->q.clamp.fact_max : v;
                         y[((b * out->h + oy) * out->w + ox) * out->c + oc] = v;
                     }
 }
@@ -87,10 +87,10 @@ static void base_params(tml_conv_params *p)
     p->stride_h = p->stride_w = 1;
     p->dilation_h = p->dilation_w = 1;
     p->depth_multiplier = 1;
-    p->q.act_min = -128;
-    p->q.act_max = 127;
-    p->q.fact_min = -3.4028234663852886e38f;
-    p->q.fact_max = 3.4028234663852886e38f;
+    p->q.clamp.act_min = -128;
+    p->q.clamp.act_max = 127;
+    p->q.clamp.fact_min = -3.4028234663852886e38f;
+    p->q.clamp.fact_max = 3.4028234663852886e38f;
 }
 
 /* Input 1x2x2x1 = 1 2 / 3 4 with zero point -1 (x+off = 2 3 / 4 5), depth
@@ -145,8 +145,8 @@ static void test_dw_int8_block_and_rest(void **state)
     base_params(&p);
     p.pad_h = p.pad_w = 1;
     p.q.output_offset = 5;
-    p.q.act_min = -20;
-    p.q.act_max = 20;
+    p.q.clamp.act_min = -20;
+    p.q.clamp.act_max = 20;
     p.q.out_mult = mult;
     p.q.out_shift = shift;
     const tml_shape4 in = { 1, 1, 1, 18 }, f = { 1, 3, 3, 18 }, out = { 1, 1, 1, 18 };
@@ -168,8 +168,8 @@ static void test_dw_f32_hand(void **state)
     const float bias[2] = { 0.5f, -0.5f };
     tml_conv_params p;
     base_params(&p);
-    p.q.fact_min = -1.0f;   /* RELU_N1_TO_1 */
-    p.q.fact_max = 1.0f;
+    p.q.clamp.fact_min = -1.0f;   /* RELU_N1_TO_1 */
+    p.q.clamp.fact_max = 1.0f;
     const tml_shape4 in = { 1, 1, 3, 2 }, f = { 1, 1, 2, 2 }, out = { 1, 1, 2, 2 };
     float y[4];
     tml_depthwise_f32(&p, &in, x, &f, w, bias, &out, y);
@@ -178,8 +178,8 @@ static void test_dw_f32_hand(void **state)
     const float want[4] = { -1, -1, -1, 1 };
     for (int i = 0; i < 4; i++)
         assert_true(y[i] == want[i]);
-    p.q.fact_min = -100.0f;
-    p.q.fact_max = 100.0f;
+    p.q.clamp.fact_min = -100.0f;
+    p.q.clamp.fact_max = 100.0f;
     tml_depthwise_f32(&p, &in, x, &f, w, bias, &out, y);
     const float want2[4] = { -2, -3.5f, -3, 9 };
     for (int i = 0; i < 4; i++)
@@ -229,8 +229,8 @@ static void run_random_case(const dw_case *dc, uint32_t seed)
     p.q.out_shift = shift;
     p.q.input_offset = -tml_test_rand_range(&s, -128, 127);
     p.q.output_offset = tml_test_rand_range(&s, -20, 20);
-    p.q.act_min = tml_test_rand_range(&s, -128, -90);
-    p.q.act_max = tml_test_rand_range(&s, 90, 127);
+    p.q.clamp.act_min = tml_test_rand_range(&s, -128, -90);
+    p.q.clamp.act_max = tml_test_rand_range(&s, 90, 127);
     tml_depthwise_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y);
     naive_dw_int8(&p, &in, x, &f, w, seed & 1 ? bias : NULL, &out, y_ref);
     if (memcmp(y, y_ref, ny) != 0)
@@ -246,8 +246,8 @@ static void run_random_case(const dw_case *dc, uint32_t seed)
         wf[i] = (float)w[i] / 61.0f;
     for (int c = 0; c < cout; c++)
         bf[c] = (float)bias[c] / 700.0f;
-    p.q.fact_min = 0.0f;
-    p.q.fact_max = 6.0f;
+    p.q.clamp.fact_min = 0.0f;
+    p.q.clamp.fact_max = 6.0f;
     tml_depthwise_f32(&p, &in, xf, &f, wf, seed & 1 ? bf : NULL, &out, yf);
     naive_dw_f32(&p, &in, xf, &f, wf, seed & 1 ? bf : NULL, &out, yf_ref);
     assert_memory_equal(yf, yf_ref, ny * 4);

@@ -38,8 +38,8 @@ static void naive_fc_int8(const tml_fc_params *p, const int8_t *x,
             const int q = p->per_channel ? oc : 0;
             acc = tml_mul_by_qm(acc, p->q.out_mult[q], p->q.out_shift[q]);
             acc += p->q.output_offset;
-            acc = acc < p->q.act_min ? p->q.act_min : acc;
-            acc = acc > p->q.act_max ? p->q.act_max : acc;
+            acc = acc < p->q.clamp.act_min ? p->q.clamp.act_min : acc;
+            acc = acc > p->q.clamp.act_max ? p->q.clamp.act_max : acc;
             y[oc + p->out_depth * b] = (int8_t)acc;
         }
 }
@@ -53,8 +53,8 @@ static void naive_fc_f32(const tml_fc_params *p, const float *x,
             for (int d = 0; d < p->accum_depth; d++)
                 total += x[b * p->accum_depth + d] * w[oc * p->accum_depth + d];
             float v = total + (bias ? bias[oc] : 0.0f);
-            v = v < p->q.fact_min ? p->q.fact_min : v;
-            v = v > p->q.fact_max ? p->q.fact_max : v;
+            v = v < p->q.clamp.fact_min ? p->q.clamp.fact_min : v;
+            v = v > p->q.clamp.fact_max ? p->q.clamp.fact_max : v;
             y[oc + p->out_depth * b] = v;
         }
 }
@@ -65,10 +65,10 @@ static void base_params(tml_fc_params *p, int batches, int depth, int outs)
     p->batches = batches;
     p->accum_depth = depth;
     p->out_depth = outs;
-    p->q.act_min = -128;
-    p->q.act_max = 127;
-    p->q.fact_min = -3.4028234663852886e38f;
-    p->q.fact_max = 3.4028234663852886e38f;
+    p->q.clamp.act_min = -128;
+    p->q.clamp.act_max = 127;
+    p->q.clamp.fact_min = -3.4028234663852886e38f;
+    p->q.clamp.fact_max = 3.4028234663852886e38f;
 }
 
 /* x = [1 2 3; 4 5 6] with zero point -1 (x+off = [2 3 4; 5 6 7]),
@@ -95,7 +95,7 @@ static void test_fc_int8_per_tensor(void **state)
     const int8_t want[4] = { 1, 4, 1, 16 };
     assert_memory_equal(y, want, sizeof want);
     /* ReLU-like clamp at 2 and no bias: 2-4, 4+3+4 / 5-7, 10+6+7. */
-    p.q.act_min = 2;
+    p.q.clamp.act_min = 2;
     tml_fc_int8(&p, k_x, k_w, NULL, y);
     const int8_t want2[4] = { 2, 9, 2, 21 };
     assert_memory_equal(y, want2, sizeof want2);
@@ -130,8 +130,8 @@ static void test_fc_f32_hand(void **state)
     tml_fc_f32(&p, x, w, bias, y);
     assert_true(y[0] == -1.0f);   /* 1 - 2 + 0.5 - 0.5 */
     assert_true(y[1] == 3.25f);   /* 0.5 + 0.5 + 2 + 0.25 */
-    p.q.fact_min = 0.0f;            /* RELU6 */
-    p.q.fact_max = 6.0f;
+    p.q.clamp.fact_min = 0.0f;            /* RELU6 */
+    p.q.clamp.fact_max = 6.0f;
     tml_fc_f32(&p, x, w, bias, y);
     assert_true(y[0] == 0.0f);
     assert_true(y[1] == 3.25f);
