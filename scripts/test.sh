@@ -3,7 +3,8 @@
 #   1. installs missing packages (scripts/install-deps.sh)
 #   2. builds and runs every test (CTest) in build/
 #   3. builds again with ASan + UBSan and runs every test in build-asan/
-#   4. runs the libFuzzer target on the model verifier briefly
+#   4. runs the libFuzzer targets on the model verifier and on the
+#      SavedModel tensor-bundle reader briefly
 # Tests that need the shared models find them at $TINYML_SHARED
 # (default: ../shared next to this checkout).
 set -euo pipefail
@@ -25,7 +26,6 @@ cmake --build build-asan -j"$JOBS"
 # code of ours to sanitize there, and they ran in the pass above.
 (cd build-asan && ctest --output-on-failure -j"$JOBS" -E '^deploy_')
 
-if [ -x scripts/fuzz_smoke.sh ] || [ -f scripts/fuzz_smoke.sh ]; then
-  echo "== fuzz smoke (verifier + loader) =="
-  FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz_smoke.sh
-fi
+echo "== fuzz smoke: model verifier + loader, then the tensor-bundle reader =="
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}" FUZZ_TARGET=fuzz_model bash scripts/fuzz_smoke.sh
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}" FUZZ_TARGET=fuzz_bundle bash scripts/fuzz_smoke.sh
