@@ -777,10 +777,9 @@ static int sim_samples(sim *s, tml_host_interp *fh, const tml_dataset *d,
 }
 
 /* The search's result, as a real int8 model, must not be worse than
- * min/max on the first samples of the set (another subset than the
- * scored one, when the set is larger): otherwise min/max is kept.  The
- * min/max ranges are the searched ones divided back by their fractions
- * (the list's ranges were min/max scaled). */
+ * min/max (orig_min/orig_max) on the first samples of the set (another
+ * subset than the scored one, when the set is larger): otherwise min/max
+ * is kept. */
 static int check_real(const tml_ir_graph *g, tml_host_interp *fh,
                       const tml_dataset *d, int32_t count, ranges *r,
                       const float *orig_min, const float *orig_max,
@@ -855,7 +854,11 @@ static int search_budgeted(const tml_ir_graph *g, tml_host_interp *fh,
             rc = sim_search(&s, r, list, m, groups, shown, err, n);
     }
     sim_free(&s);
-    if (rc == 0 && m > 0)
+    int changed = 0;
+    for (int32_t j = 0; rc == 0 && j < m; j++)
+        changed |= r->min[list[j]] != orig_min[list[j]] ||
+                   r->max[list[j]] != orig_max[list[j]];
+    if (rc == 0 && changed)
         rc = check_real(g, fh, d, count, r, orig_min, orig_max, err, n);
     free(list);
     free(orig_min);
