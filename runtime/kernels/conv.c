@@ -186,7 +186,11 @@ void tml_conv_f32(const tml_conv_params *p, const tml_shape4 *in,
 
 static tml_status conv_prepare(tml_interpreter *it, tml_node *n)
 {
-    return tml_wop_prepare(it, n, TML_WOP_CONV);
+#ifndef TML_NO_HYBRID
+    if (tml_wop_hybrid(it, n))
+        return tml_hybrid_conv_prepare(it, n);
+#endif
+    return tml_wop_conv_prepare(it, n, TML_WOP_CONV);
 }
 
 static tml_status conv_eval(tml_interpreter *it, tml_node *n)

@@ -89,14 +89,7 @@ void tml_tap_range_call(int32_t origin, int32_t dilation, int32_t taps,
 
 /* ------------------------------------------------------------- options */
 
-/* Options are read into an array indexed by these ids, whatever the op's
- * table field numbers are (k_fields maps them). */
-enum {
-    O_PADDING, O_STRIDE_W, O_STRIDE_H, O_ACT, O_DIL_W, O_DIL_H, O_DEPTH_MULT,
-    O_FILTER_W, O_FILTER_H, O_WEIGHTS_FORMAT, O_COUNT, O_END = 0xff
-};
-
-static const char *const k_opt_name[O_COUNT] = {
+static const char *const k_opt_name[TML_WO_COUNT] = {
     "padding", "stride_w", "stride_h", "fused_activation_function",
     "dilation_w_factor", "dilation_h_factor", "depth_multiplier",
     "filter_width", "filter_height", "weights_format"
@@ -106,35 +99,35 @@ static const char *const k_opt_name[O_COUNT] = {
  * (schema.fbs Conv2DOptions, DepthwiseConv2DOptions,
  * FullyConnectedOptions, Pool2DOptions). */
 static const uint8_t k_fields[4][7] = {
-    { O_PADDING, O_STRIDE_W, O_STRIDE_H, O_ACT, O_DIL_W, O_DIL_H, O_END },
-    { O_PADDING, O_STRIDE_W, O_STRIDE_H, O_DEPTH_MULT, O_ACT, O_DIL_W,
-      O_DIL_H },
-    { O_ACT, O_WEIGHTS_FORMAT, O_END, O_END, O_END, O_END, O_END },
-    { O_PADDING, O_STRIDE_W, O_STRIDE_H, O_FILTER_W, O_FILTER_H, O_ACT,
-      O_END },
+    { TML_WO_PADDING, TML_WO_STRIDE_W, TML_WO_STRIDE_H, TML_WO_ACT, TML_WO_DIL_W, TML_WO_DIL_H, TML_WO_END },
+    { TML_WO_PADDING, TML_WO_STRIDE_W, TML_WO_STRIDE_H, TML_WO_DEPTH_MULT, TML_WO_ACT, TML_WO_DIL_W,
+      TML_WO_DIL_H },
+    { TML_WO_ACT, TML_WO_WEIGHTS_FORMAT, TML_WO_END, TML_WO_END, TML_WO_END, TML_WO_END, TML_WO_END },
+    { TML_WO_PADDING, TML_WO_STRIDE_W, TML_WO_STRIDE_H, TML_WO_FILTER_W, TML_WO_FILTER_H, TML_WO_ACT,
+      TML_WO_END },
 };
 
 /* Allowed values of an option: >= 1, or 0..hi (padding SAME / VALID,
  * activations NONE..RELU6, weights_format DEFAULT). */
 static int32_t opt_max(int id)
 {
-    return id == O_PADDING ? TML_PAD_VALID
-         : id == O_ACT ? TML_ACT_RELU6
-         : id == O_WEIGHTS_FORMAT ? 0 : -1;
+    return id == TML_WO_PADDING ? TML_PAD_VALID
+         : id == TML_WO_ACT ? TML_ACT_RELU6
+         : id == TML_WO_WEIGHTS_FORMAT ? 0 : -1;
 }
 
-/* Reads and range-checks the op's options into o[O_COUNT]; fields the
+/* Reads and range-checks the op's options into o[TML_WO_COUNT]; fields the
  * table lacks take the schema defaults (dilations 1, others 0).  TFLite
  * Micro treats TANH / SIGN_BIT as no clamp at all: they are refused
  * rather than silently computing something else than TFLite. */
 static tml_status read_options(tml_interpreter *it, tml_node *n, int kind,
-                               int32_t o[O_COUNT])
+                               int32_t o[TML_WO_COUNT])
 {
-    for (int i = 0; i < O_COUNT; i++)
-        o[i] = i == O_DIL_W || i == O_DIL_H;
+    for (int i = 0; i < TML_WO_COUNT; i++)
+        o[i] = i == TML_WO_DIL_W || i == TML_WO_DIL_H;
     for (int f = 0; f < 7; f++) {
         const int id = k_fields[kind][f];
-        if (id >= O_COUNT)    /* O_END */
+        if (id >= TML_WO_COUNT)    /* TML_WO_END */
             break;
         const int32_t hi = opt_max(id);
         const int32_t v = tml_opt_int(it, n, f, hi < 0 ? 4 : 1, o[id]);
@@ -151,52 +144,13 @@ static tml_status read_options(tml_interpreter *it, tml_node *n, int kind,
 
 /* ------------------------------------------------------------- shapes */
 
-/* The geometry prepare derives, before the params exist. */
-typedef struct geometry {
-    int32_t channels;            /* output channels */
-    int32_t depth;               /* products summed per output */
-    int32_t out_h, out_w, pad_h, pad_w;
-    int32_t batches;             /* FULLY_CONNECTED */
-} geometry;
-
-/* [batches, depth] x [channels, depth] -> [batches, channels]; the input
- * is read as [batches, depth] whatever its rank. */
-static tml_status fc_shapes(tml_interpreter *it, tml_node *n,
-                            tml_tensor *const t[4], geometry *g)
-{
-    const tml_tensor *in = t[0], *w = t[1], *out = t[3];
-    if (w->ndims != 2)
-        return tml_shape_error(it, n, k_slot[1], w, "rank", 2, w->ndims);
-    if (out->ndims < 1)
-        return tml_shape_error(it, n, k_slot[3], out, "rank >=", 1,
-                               out->ndims);
-    g->channels = w->dims[0];
-    g->depth = w->dims[1];
-    if (g->channels <= 0 || g->depth <= 0)
-        return tml_shape_error(it, n, k_slot[1], w, "dims >", 0,
-                               g->depth < g->channels ? g->depth
-                                                      : g->channels);
-    const int32_t units = out->dims[out->ndims - 1];
-    if (units != g->channels)
-        return tml_shape_error(it, n, k_slot[3], out, "last dim",
-                               g->channels, units);
-    g->batches = tml_num_elements(out) / g->channels;
-    const int32_t in_elems = tml_num_elements(in);
-    const int64_t want = (int64_t)g->batches * g->depth;
-    if (want != in_elems)
-        return tml_shape_error(it, n, k_slot[0], in,
-                               "elements (batches * depth)",
-                               want > INT32_MAX ? INT32_MAX : (int32_t)want,
-                               in_elems);
-    return TML_OK;
-}
-
 /* CONV_2D, DEPTHWISE_CONV_2D and pools: rank 4, the window's output size
  * (TFLite's padding.h), the output shape, channel counts. */
-static tml_status window_shapes(tml_interpreter *it, tml_node *n, int kind,
-                                tml_tensor *const t[4], const int32_t *o,
-                                geometry *g)
+tml_status tml_wop_window(tml_interpreter *it, tml_node *n, tml_wop *g)
 {
+    tml_tensor *const *t = g->t;
+    const int32_t *o = g->o;
+    const int kind = g->kind;
     static const char *const dim_name[4] = { "batch", "height", "width",
                                              "channels" };
     const tml_tensor *in = t[0], *w = t[1], *out = t[3];
@@ -206,7 +160,7 @@ static tml_status window_shapes(tml_interpreter *it, tml_node *n, int kind,
                                    t[i]->ndims);
     }
     const int32_t cin = in->dims[3];
-    int32_t fh = o[O_FILTER_H], fw = o[O_FILTER_W];
+    int32_t fh = o[TML_WO_FILTER_H], fw = o[TML_WO_FILTER_W];
     g->channels = cin;
     g->depth = 1;
     if (kind != TML_WOP_POOL) {
@@ -215,14 +169,14 @@ static tml_status window_shapes(tml_interpreter *it, tml_node *n, int kind,
         g->channels = kind == TML_WOP_CONV ? w->dims[0] : w->dims[3];
         g->depth = kind == TML_WOP_CONV ? w->dims[3] : 1;
     }
-    if (tml_conv_out_size(o[O_PADDING], in->dims[1], fh, o[O_STRIDE_H],
-                          o[O_DIL_H], &g->out_h, &g->pad_h) != 0 ||
-        tml_conv_out_size(o[O_PADDING], in->dims[2], fw, o[O_STRIDE_W],
-                          o[O_DIL_W], &g->out_w, &g->pad_w) != 0)
+    if (tml_conv_out_size(o[TML_WO_PADDING], in->dims[1], fh, o[TML_WO_STRIDE_H],
+                          o[TML_WO_DIL_H], &g->out_h, &g->pad_h) != 0 ||
+        tml_conv_out_size(o[TML_WO_PADDING], in->dims[2], fw, o[TML_WO_STRIDE_W],
+                          o[TML_WO_DIL_W], &g->out_w, &g->pad_w) != 0)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "filter %dx%d (dilation %dx%d) does not fit "
                                 "input %dx%d", (int)fh, (int)fw,
-                                (int)o[O_DIL_H], (int)o[O_DIL_W],
+                                (int)o[TML_WO_DIL_H], (int)o[TML_WO_DIL_W],
                                 (int)in->dims[1], (int)in->dims[2]);
     const int32_t want[4] = { in->dims[0], g->out_h, g->out_w, g->channels };
     for (int i = 0; i < 4; i++) {
@@ -238,10 +192,10 @@ static tml_status window_shapes(tml_interpreter *it, tml_node *n, int kind,
                                    w->dims[0]);
         /* TFLite Micro loops depth_multiplier times per input channel; a
          * value that does not match the shapes would leave outputs unset. */
-        if ((int64_t)g->channels != (int64_t)cin * o[O_DEPTH_MULT])
+        if ((int64_t)g->channels != (int64_t)cin * o[TML_WO_DEPTH_MULT])
             return tml_shape_error(it, n, k_slot[3], out,
                                    "channels (in * depth_multiplier)",
-                                   (int32_t)((int64_t)cin * o[O_DEPTH_MULT]),
+                                   (int32_t)((int64_t)cin * o[TML_WO_DEPTH_MULT]),
                                    g->channels);
     } else if (kind == TML_WOP_CONV) {
         const int32_t cf = w->dims[3];
@@ -357,14 +311,11 @@ static tml_status weight_quant(tml_interpreter *it, tml_node *n, int kind,
 
 /* ------------------------------------------------------------ prepare */
 
-static const size_t k_params_size[4] = {
-    sizeof(tml_conv_params), sizeof(tml_conv_params), sizeof(tml_fc_params),
-    sizeof(tml_pool_params)
-};
-
-/* Counts, presence, dtypes; hybrid nodes go to hybrid.c. */
+/* Counts, presence, dtypes.  Hybrid nodes (float32 input, int8 weights)
+ * were handed to hybrid.c by the op (tml_wop_hybrid) unless it is left
+ * out of the build. */
 static tml_status check_io(tml_interpreter *it, tml_node *n, int kind,
-                           tml_tensor *t[4], int *handled)
+                           tml_tensor *t[4])
 {
     const int weighted = kind != TML_WOP_POOL;
     const int lo = weighted ? 2 : 1, hi = weighted ? 3 : 1;
@@ -376,20 +327,13 @@ static tml_status check_io(tml_interpreter *it, tml_node *n, int kind,
                                 "%d and %d", lo, hi, (int)n->ninputs,
                                 (int)n->noutputs);
     const tml_tensor *in = t[0];
-    if (weighted && in->type == TML_FLOAT32 && t[1]->type == TML_INT8) {
 #ifdef TML_NO_HYBRID
-        /* Deployment build without hybrid.c (tinyml export). */
-        (void)handled;
+    /* Deployment build without hybrid.c (tinyml export). */
+    if (weighted && in->type == TML_FLOAT32 && t[1]->type == TML_INT8)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
                                 "hybrid (float32 input, int8 filter) kernels "
                                 "are not built in (TML_NO_HYBRID)");
-#else
-        *handled = 1;
-        return kind == TML_WOP_CONV ? tml_hybrid_conv_prepare(it, n)
-             : kind == TML_WOP_DEPTHWISE ? tml_hybrid_depthwise_prepare(it, n)
-             : tml_hybrid_fc_prepare(it, n);
 #endif
-    }
     if (in->type != TML_INT8 && in->type != TML_FLOAT32)
         return tml_dtype_error(it, n, k_slot[0], in, "int8 or float32");
 #ifdef TML_NO_FLOAT_KERNELS
@@ -426,110 +370,118 @@ void tml_wop_shapes(tml_interpreter *it, const tml_node *n, tml_tensor *t[4],
     tml_shape4_of(t[3], &s[2]);
 }
 
-tml_status tml_wop_prepare(tml_interpreter *it, tml_node *n, int kind)
+tml_status tml_wop_begin(tml_interpreter *it, tml_node *n, int kind,
+                         tml_wop *w)
 {
-    tml_tensor *t[4];
-    int handled = 0;
-    tml_status st = check_io(it, n, kind, t, &handled);
-    if (st != TML_OK || handled)
-        return st;
+    w->kind = kind;
+    w->nmult = 0;
+    tml_status st = check_io(it, n, kind, w->t);
+    return st != TML_OK ? st : read_options(it, n, kind, w->o);
+}
+
+/* The clamp every params struct starts with (tml_out_stage's first member
+ * for the ops with weights); int8: zero points and the quantized clamp. */
+static tml_status clamp_stage(tml_interpreter *it, tml_node *n,
+                              const tml_wop *w, void *mem)
+{
+    tml_clamp *c = mem;
+#ifndef TML_NO_FLOAT_KERNELS
+    tml_activation_range_f(w->o[TML_WO_ACT], &c->fact_min, &c->fact_max);
+#endif
+    return w->t[0]->type == TML_INT8
+               ? int8_stage(it, n, w->t, w->o[TML_WO_ACT], c)
+               : TML_OK;
+}
+
+tml_status tml_wop_weights(tml_interpreter *it, tml_node *n, tml_wop *w,
+                           size_t head, void **params)
+{
+    tml_tensor *const *t = w->t;
     const int quantized = t[0]->type == TML_INT8;
-    int32_t o[O_COUNT];
-    geometry g = { 0, 0, 0, 0, 0, 0, 0 };
-    st = read_options(it, n, kind, o);
-    if (st == TML_OK)
-        st = kind == TML_WOP_FC ? fc_shapes(it, n, t, &g)
-                                : window_shapes(it, n, kind, t, o, &g);
-    if (st != TML_OK)
-        return st;
-    if (t[2] && tml_num_elements(t[2]) != g.channels)
-        return tml_shape_error(it, n, k_slot[2], t[2], "elements", g.channels,
+    if (t[2] && tml_num_elements(t[2]) != w->channels)
+        return tml_shape_error(it, n, k_slot[2], t[2], "elements", w->channels,
                                tml_num_elements(t[2]));
     tml_quant q;
     int32_t count = 0;
-    if (quantized && kind != TML_WOP_POOL) {
-        if (g.depth > TML_MAX_ACCUM_DEPTH)
+    if (quantized) {
+        if (w->depth > TML_MAX_ACCUM_DEPTH)
             return tml_shape_error(it, n, k_slot[1], t[1],
                                    "products per output <=",
-                                   TML_MAX_ACCUM_DEPTH, g.depth);
-        st = weight_quant(it, n, kind, t, g.channels, &q, &count);
+                                   TML_MAX_ACCUM_DEPTH, w->depth);
+        tml_status st = weight_quant(it, n, w->kind, t, w->channels, &q,
+                                     &count);
         if (st != TML_OK)
             return st;
     }
-    const size_t head = k_params_size[kind];
     uint8_t *mem = tml_alloc_persistent(it, head + (size_t)count * 5);
     if (!mem)
         return TML_ERROR_ARENA;
-    /* Every params struct starts with its tml_clamp (tml_out_stage's
-     * first member for the ops with weights). */
-    tml_clamp *c = (tml_clamp *)(void *)mem;
-#ifndef TML_NO_FLOAT_KERNELS
-    tml_activation_range_f(o[O_ACT], &c->fact_min, &c->fact_max);
-#endif
-    if (quantized) {
-        st = int8_stage(it, n, t, o[O_ACT], c);
-        if (st != TML_OK)
-            return st;
-        if (kind == TML_WOP_POOL) {
-            /* TFLite Micro: pooling keeps its input's quantization; the
-             * float |scale difference| must be <= 1e-6 as a double, which
-             * for a float is exactly > 1e-6f (1e-6f < 1e-6). */
-            const float ds = t[0]->scale - t[3]->scale;
-            if (ds > 1.0e-6f || -ds > 1.0e-6f ||
-                t[0]->zero_point != t[3]->zero_point)
-                return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED,
-                                        k_slot[3], t[3],
-                                        "expected the input's quantization, "
-                                        "got another");
-        } else {
-            int32_t *mult = (int32_t *)(void *)(mem + head);
-            int8_t *shift = (int8_t *)(mult + count);
-            st = multipliers(it, n, kind, t, &q, count, mult, shift);
-            if (st != TML_OK)
-                return st;
-            tml_out_stage *s = (tml_out_stage *)(void *)mem;
-            s->input_offset = -t[0]->zero_point;
-            s->output_offset = t[3]->zero_point;
-            s->out_mult = mult;
-            s->out_shift = shift;
-        }
+    tml_status st = clamp_stage(it, n, w, mem);
+    if (st != TML_OK || !quantized) {
+        *params = mem;
+        return st;
     }
-    if (kind == TML_WOP_FC) {
-        tml_fc_params *p = (tml_fc_params *)(void *)mem;
-        p->batches = g.batches;
-        p->accum_depth = g.depth;
-        p->out_depth = g.channels;
-        p->per_channel = count > 1;
-    } else if (kind == TML_WOP_POOL) {
-        tml_pool_params *p = (tml_pool_params *)(void *)mem;
-        const tml_tensor *in = t[0];
-        p->batches = in->dims[0];
-        p->in_h = in->dims[1];
-        p->in_w = in->dims[2];
-        p->depth = in->dims[3];
-        p->out_h = g.out_h;
-        p->out_w = g.out_w;
-        p->stride_h = o[O_STRIDE_H];
-        p->stride_w = o[O_STRIDE_W];
-        p->filter_h = o[O_FILTER_H];
-        p->filter_w = o[O_FILTER_W];
-        p->pad_h = g.pad_h;
-        p->pad_w = g.pad_w;
-    } else {
-        tml_conv_params *p = (tml_conv_params *)(void *)mem;
-        p->stride_h = o[O_STRIDE_H];
-        p->stride_w = o[O_STRIDE_W];
-        p->dilation_h = o[O_DIL_H];
-        p->dilation_w = o[O_DIL_W];
-        p->pad_h = g.pad_h;
-        p->pad_w = g.pad_w;
-        p->depth_multiplier = kind == TML_WOP_DEPTHWISE ? o[O_DEPTH_MULT] : 1;
-    }
-    n->user = mem;
+    int32_t *mult = (int32_t *)(void *)(mem + head);
+    int8_t *shift = (int8_t *)(mult + count);
+    st = multipliers(it, n, w->kind, t, &q, count, mult, shift);
+    if (st != TML_OK)
+        return st;
+    tml_out_stage *s = (tml_out_stage *)(void *)mem;
+    s->input_offset = -t[0]->zero_point;
+    s->output_offset = t[3]->zero_point;
+    s->out_mult = mult;
+    s->out_shift = shift;
+    w->nmult = count;
+    *params = mem;
+    return TML_OK;
+}
+
+tml_status tml_wop_pool_stage(tml_interpreter *it, tml_node *n,
+                              const tml_wop *w, size_t head, void **params)
+{
+    void *mem = tml_alloc_persistent(it, head);
+    if (!mem)
+        return TML_ERROR_ARENA;
+    *params = mem;
+    tml_status st = clamp_stage(it, n, w, mem);
+    const tml_tensor *in = w->t[0], *out = w->t[3];
+    if (st != TML_OK || in->type != TML_INT8)
+        return st;
+    /* TFLite Micro: pooling keeps its input's quantization; the float
+     * |scale difference| must be <= 1e-6 as a double, which for a float is
+     * exactly > 1e-6f (1e-6f < 1e-6). */
+    const float ds = in->scale - out->scale;
+    if (ds > 1.0e-6f || -ds > 1.0e-6f || in->zero_point != out->zero_point)
+        return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, k_slot[3], out,
+                                "expected the input's quantization, got "
+                                "another");
+    return TML_OK;
+}
+
+tml_status tml_wop_conv_prepare(tml_interpreter *it, tml_node *n, int kind)
+{
+    tml_wop w;
+    void *mem = NULL;
+    tml_status st = tml_wop_begin(it, n, kind, &w);
+    if (st == TML_OK)
+        st = tml_wop_window(it, n, &w);
+    if (st == TML_OK)
+        st = tml_wop_weights(it, n, &w, sizeof(tml_conv_params), &mem);
+    if (st != TML_OK)
+        return st;
+    tml_conv_params *p = mem;
+    p->stride_h = w.o[TML_WO_STRIDE_H];
+    p->stride_w = w.o[TML_WO_STRIDE_W];
+    p->dilation_h = w.o[TML_WO_DIL_H];
+    p->dilation_w = w.o[TML_WO_DIL_W];
+    p->pad_h = w.pad_h;
+    p->pad_w = w.pad_w;
+    p->depth_multiplier = kind == TML_WOP_DEPTHWISE
+                              ? w.o[TML_WO_DEPTH_MULT] : 1;
+    n->user = p;
     /* int8 CONV_2D: one output pixel's patch, 16-bit, in whole blocks of 16
-     * (tml_conv_int8_scratch_bytes; g.depth = filter H x W x C). */
-    if (kind == TML_WOP_CONV && quantized)
-        return tml_request_scratch(it, n,
-                                   (size_t)((g.depth + 15) & ~15) * 2u);
+     * (tml_conv_int8_scratch_bytes; depth = filter H x W x C). */
+    if (kind == TML_WOP_CONV && w.t[0]->type == TML_INT8)
+        return tml_request_scratch(it, n, (size_t)((w.depth + 15) & ~15) * 2u);
     return TML_OK;
 }

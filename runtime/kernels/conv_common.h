@@ -149,18 +149,61 @@ static inline int8_t tml_requant1(int32_t acc, int32_t mult, int shift,
 #endif
 }
 
-/* ---- prepare (conv_common.c) ---- */
+/* ---- prepare (conv_common.c) ----
+ * The steps CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and the pools
+ * share, each a function of its own so that a build with only some of
+ * these ops links only the steps they use.  Every failure is one line
+ * naming the tensor (or option) with what was expected and what was got. */
 
-/* The ops whose prepare conv_common.c does. */
+/* The ops whose prepare steps are here. */
 enum { TML_WOP_CONV, TML_WOP_DEPTHWISE, TML_WOP_FC, TML_WOP_POOL };
 
-/* Checks a CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED or pool node
- * (inputs, dtypes, options, shapes, quantization; one line naming the
- * tensor or option, expected and got, on failure) and stores its params
- * (tml_conv_params, tml_fc_params or tml_pool_params, per-channel
- * multipliers after them) in node->user.  Hybrid nodes (float32 input,
- * int8 weights) are handed to hybrid.c. */
-tml_status tml_wop_prepare(tml_interpreter *it, tml_node *n, int kind);
+/* Builtin options, by these ids whatever the op's table field numbers. */
+enum {
+    TML_WO_PADDING, TML_WO_STRIDE_W, TML_WO_STRIDE_H, TML_WO_ACT,
+    TML_WO_DIL_W, TML_WO_DIL_H, TML_WO_DEPTH_MULT, TML_WO_FILTER_W,
+    TML_WO_FILTER_H, TML_WO_WEIGHTS_FORMAT, TML_WO_COUNT, TML_WO_END = 0xff
+};
+
+/* What one prepare step hands the next. */
+typedef struct tml_wop {
+    tml_tensor *t[4];                /* input 0, 1, 2, output 0 (or NULL) */
+    int32_t o[TML_WO_COUNT];         /* options (schema defaults if absent) */
+    int32_t channels;                /* output channels */
+    int32_t depth;                   /* products summed per output */
+    int32_t out_h, out_w, pad_h, pad_w;
+    int32_t batches;                 /* FULLY_CONNECTED */
+    int32_t nmult;                   /* int8 multipliers stored */
+    int kind;
+} tml_wop;
+
+/* 1 for a hybrid node (float32 input, int8 weights): hybrid.c's. */
+static inline int tml_wop_hybrid(tml_interpreter *it, const tml_node *n)
+{
+    const tml_tensor *in = tml_node_input(it, n, 0);
+    const tml_tensor *w = tml_node_input(it, n, 1);
+    return in && w && in->type == TML_FLOAT32 && w->type == TML_INT8;
+}
+
+/* Step 1: input / output counts, dtypes, options (range-checked). */
+tml_status tml_wop_begin(tml_interpreter *it, tml_node *n, int kind,
+                         tml_wop *w);
+/* Step 2 of the windowed ops: rank 4, output size and padding (TFLite's
+ * padding.h), output shape, channel counts; sets channels, depth, out_h,
+ * out_w, pad_h, pad_w. */
+tml_status tml_wop_window(tml_interpreter *it, tml_node *n, tml_wop *w);
+/* Last step of the ops with weights: bias elements, sum depth, weight
+ * quantization, then `head` bytes of params (starting with tml_out_stage)
+ * and the int8 multipliers after them, in *params. */
+tml_status tml_wop_weights(tml_interpreter *it, tml_node *n, tml_wop *w,
+                           size_t head, void **params);
+/* Last step of the pools: `head` bytes of params (starting with
+ * tml_clamp) in *params; int8 output quantized as the input. */
+tml_status tml_wop_pool_stage(tml_interpreter *it, tml_node *n,
+                              const tml_wop *w, size_t head, void **params);
+/* The whole prepare of CONV_2D / DEPTHWISE_CONV_2D (not hybrid): params
+ * in node->user, the int8 CONV_2D patch scratch requested. */
+tml_status tml_wop_conv_prepare(tml_interpreter *it, tml_node *n, int kind);
 
 /* An op's input 0, 1, 2 and output 0 (NULL when absent), for eval. */
 void tml_wop_tensors(tml_interpreter *it, const tml_node *n, tml_tensor *t[4]);

@@ -224,7 +224,11 @@ void tml_depthwise_f32(const tml_conv_params *p, const tml_shape4 *in,
 
 static tml_status dw_prepare(tml_interpreter *it, tml_node *n)
 {
-    return tml_wop_prepare(it, n, TML_WOP_DEPTHWISE);
+#ifndef TML_NO_HYBRID
+    if (tml_wop_hybrid(it, n))
+        return tml_hybrid_depthwise_prepare(it, n);
+#endif
+    return tml_wop_conv_prepare(it, n, TML_WOP_DEPTHWISE);
 }
 
 static tml_status dw_eval(tml_interpreter *it, tml_node *n)

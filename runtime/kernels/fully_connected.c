@@ -73,9 +73,59 @@ void tml_fc_f32(const tml_fc_params *p, const float *x, const float *w,
 
 /* ------------------------------------------------------ registration */
 
+/* [batches, depth] x [channels, depth] -> [batches, channels]; the input
+ * is read as [batches, depth] whatever its rank. */
+static tml_status fc_shapes(tml_interpreter *it, tml_node *n, tml_wop *g)
+{
+    const tml_tensor *in = g->t[0], *w = g->t[1], *out = g->t[3];
+    if (w->ndims != 2)
+        return tml_shape_error(it, n, "input 1", w, "rank", 2, w->ndims);
+    if (out->ndims < 1)
+        return tml_shape_error(it, n, "output 0", out, "rank >=", 1,
+                               out->ndims);
+    g->channels = w->dims[0];
+    g->depth = w->dims[1];
+    if (g->channels <= 0 || g->depth <= 0)
+        return tml_shape_error(it, n, "input 1", w, "dims >", 0,
+                               g->depth < g->channels ? g->depth
+                                                      : g->channels);
+    const int32_t units = out->dims[out->ndims - 1];
+    if (units != g->channels)
+        return tml_shape_error(it, n, "output 0", out, "last dim",
+                               g->channels, units);
+    g->batches = tml_num_elements(out) / g->channels;
+    const int32_t in_elems = tml_num_elements(in);
+    const int64_t want = (int64_t)g->batches * g->depth;
+    if (want != in_elems)
+        return tml_shape_error(it, n, "input 0", in,
+                               "elements (batches * depth)",
+                               want > INT32_MAX ? INT32_MAX : (int32_t)want,
+                               in_elems);
+    return TML_OK;
+}
+
 static tml_status fc_prepare(tml_interpreter *it, tml_node *n)
 {
-    return tml_wop_prepare(it, n, TML_WOP_FC);
+#ifndef TML_NO_HYBRID
+    if (tml_wop_hybrid(it, n))
+        return tml_hybrid_fc_prepare(it, n);
+#endif
+    tml_wop w;
+    void *mem = NULL;
+    tml_status st = tml_wop_begin(it, n, TML_WOP_FC, &w);
+    if (st == TML_OK)
+        st = fc_shapes(it, n, &w);
+    if (st == TML_OK)
+        st = tml_wop_weights(it, n, &w, sizeof(tml_fc_params), &mem);
+    if (st != TML_OK)
+        return st;
+    tml_fc_params *p = mem;
+    p->batches = w.batches;
+    p->accum_depth = w.depth;
+    p->out_depth = w.channels;
+    p->per_channel = w.nmult > 1;
+    n->user = p;
+    return TML_OK;
 }
 
 static tml_status fc_eval(tml_interpreter *it, tml_node *n)

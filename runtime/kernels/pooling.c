@@ -149,7 +149,31 @@ void tml_max_pool_f32(const tml_pool_params *p, const float *in, float *out)
 
 static tml_status pool_prepare(tml_interpreter *it, tml_node *n)
 {
-    return tml_wop_prepare(it, n, TML_WOP_POOL);
+    tml_wop w;
+    void *mem = NULL;
+    tml_status st = tml_wop_begin(it, n, TML_WOP_POOL, &w);
+    if (st == TML_OK)
+        st = tml_wop_window(it, n, &w);
+    if (st == TML_OK)
+        st = tml_wop_pool_stage(it, n, &w, sizeof(tml_pool_params), &mem);
+    if (st != TML_OK)
+        return st;
+    const tml_tensor *in = w.t[0];
+    tml_pool_params *p = mem;
+    p->batches = in->dims[0];
+    p->in_h = in->dims[1];
+    p->in_w = in->dims[2];
+    p->depth = in->dims[3];
+    p->out_h = w.out_h;
+    p->out_w = w.out_w;
+    p->stride_h = w.o[TML_WO_STRIDE_H];
+    p->stride_w = w.o[TML_WO_STRIDE_W];
+    p->filter_h = w.o[TML_WO_FILTER_H];
+    p->filter_w = w.o[TML_WO_FILTER_W];
+    p->pad_h = w.pad_h;
+    p->pad_w = w.pad_w;
+    n->user = p;
+    return TML_OK;
 }
 
 static tml_status avg_eval(tml_interpreter *it, tml_node *n)
