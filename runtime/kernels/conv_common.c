@@ -32,33 +32,24 @@ int tml_conv_out_size(int padding, int32_t in_size, int32_t filter_size,
     if (in_size < 0 || filter_size <= 0 || stride <= 0 || dilation <= 0 ||
         (padding != TML_PAD_SAME && padding != TML_PAD_VALID))
         return -1;
-    /* A span past 2^30 is refused: tap offsets stay well inside int32. */
+    /* A span past 2^30 + 1 is refused: tap offsets stay inside int32. */
     const int64_t eff = (int64_t)(filter_size - 1) * dilation + 1;
     if (eff > (1 << 30) + 1)
         return -1;
-    /* in + stride < 2^32: unsigned 32-bit division (no 64-bit routine). */
-    const uint32_t s = (uint32_t)stride;
-    uint32_t num = (uint32_t)in_size + s;
-    int32_t out;
-    if (padding == TML_PAD_SAME) {
-        out = (int32_t)((num - 1u) / s);
-    } else if ((uint32_t)eff <= num) {
-        out = (int32_t)((num - (uint32_t)eff) / s);
-    } else {
-        /* C's truncating division: -stride < in + stride - eff < 0 is 0. */
-        if ((uint32_t)eff - num >= s)
-            return -1;
-        out = 0;
-    }
-    /* padding.h: total = (out - 1) * stride + effective filter - in, >= 0;
-     * the leading side gets the smaller half. */
-    int64_t total = ((int64_t)out - 1) * stride + eff - in_size;
-    if (total < 0)
-        total = 0;
-    if ((total >> 1) > INT32_MAX)
+    /* SAME: ceil(in / stride); VALID: (in + stride - span) / stride with
+     * C's truncation, so 0 while -stride < numerator < 0. */
+    const int64_t num = (int64_t)in_size + stride -
+                        (padding == TML_PAD_SAME ? 1 : eff);
+    if (num <= -(int64_t)stride)
         return -1;
+    /* 0 <= num < 2^32: unsigned 32-bit division (no 64-bit routine). */
+    const int32_t out = num < 0 ? 0 : (int32_t)((uint32_t)num / (uint32_t)stride);
+    /* padding.h: total = (out - 1) * stride + span - in, at least 0, below
+     * the span (so below 2^30 + 2); the leading side gets the smaller
+     * half. */
+    const int64_t total = ((int64_t)out - 1) * stride + eff - in_size;
     *out_size = out;
-    *pad = (int32_t)(total >> 1);
+    *pad = total > 0 ? (int32_t)(total >> 1) : 0;
     return 0;
 }
 
