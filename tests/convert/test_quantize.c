@@ -24,6 +24,7 @@
 #include "convert/ir/ir.h"
 #include "convert/quantize/qutil.h"
 #include "convert/quantize/quantize.h"
+#include "quality.h"
 #include "test_util.h"
 #include "tools/lib/host_interp.h"
 #include "tools/lib/npy.h"
@@ -174,16 +175,6 @@ static tml_dataset *cnn_dataset(int32_t count, uint32_t seed)
     free(x);
     assert_non_null(d);
     return d;
-}
-
-static int argmax(const float *v, int n)
-{
-    int best = 0;
-    for (int i = 1; i < n; i++) {
-        if (v[i] > v[best])
-            best = i;
-    }
-    return best;
 }
 
 /* ------------------------------------------------------ arithmetic */
@@ -357,7 +348,7 @@ static void test_dynamic_structure_and_run(void **state)
     run_graph(dq, x, yd, 10);
     for (int i = 0; i < 10; i++)
         assert_true(fabsf(yf[i] - yd[i]) <= 0.02f);
-    assert_int_equal(argmax(yf, 10), argmax(yd, 10));
+    assert_int_equal(tml_argmax(yf, 10), tml_argmax(yd, 10));
     tml_ir_free(g);
     tml_ir_free(dq);
 }
@@ -701,7 +692,7 @@ static void int8_cnn(int io_int8)
         float yf[10], yq[10];
         run_graph(g, tml_dataset_sample(ev, 0, i), yf, 10);
         run_graph(q, tml_dataset_sample(ev, 0, i), yq, 10);
-        agree += argmax(yf, 10) == argmax(yq, 10);
+        agree += tml_argmax(yf, 10) == tml_argmax(yq, 10);
         for (int k = 0; k < 10; k++)
             maxdiff = fmaxf(maxdiff, fabsf(yf[k] - yq[k]));
     }

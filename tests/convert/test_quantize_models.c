@@ -52,6 +52,7 @@
 #include "convert/ir/ir.h"
 #include "convert/passes/passes.h"
 #include "convert/quantize/quantize.h"
+#include "quality.h"
 #include "test_util.h"
 #include "tools/lib/host_interp.h"
 
@@ -229,50 +230,8 @@ static void run(tml_host_interp *h, const float *x, float *y, size_t ny)
                    : ((const float *)o)[i];
 }
 
-typedef struct stats {
-    int agree, total;
-    double sig, noise;
-} stats;
-
-static int argmax(const float *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (v[i] > v[best])
-            best = i;
-    }
-    return (int)best;
-}
-
-static void accumulate(stats *s, const float *ref, const float *q, size_t n)
-{
-    s->agree += argmax(ref, n) == argmax(q, n);
-    s->total++;
-    for (size_t i = 0; i < n; i++) {
-        s->sig += (double)ref[i] * ref[i];
-        s->noise += (double)(q[i] - ref[i]) * (q[i] - ref[i]);
-    }
-}
-
-static double sqnr(const stats *s)
-{
-    return s->noise > 0 ? 10.0 * log10(s->sig / s->noise) : INFINITY;
-}
-
-/* Floor = constant data bytes + 12 B (float scale + int64 zero point) per
- * channel of every quantized tensor. */
-static size_t floor_bytes(const tml_ir_graph *g)
-{
-    size_t n = 0;
-    for (int32_t t = 0; t < g->ntensors; t++) {
-        n += g->tensors[t].data ? g->tensors[t].bytes : 0;
-        n += 12u * (size_t)g->tensors[t].quant.count;
-    }
-    return n;
-}
-
 typedef struct result {
-    stats ours, tf, f16, dyn, mm;    /* mm: ours with minmax */
+    tml_quality ours, tf, f16, dyn, mm;    /* mm: ours with minmax */
     size_t size, floor, float_size, dyn_size, f16_size, tf_size;
 } result;
 
@@ -333,7 +292,7 @@ static void evaluate(const model_case *mc, enum dist dist, int ncal, int neval,
     assert_int_equal(mm_size, r->size);
     open_graph(dyn, &od, &r->dyn_size);
     open_graph(f16, &oh, &r->f16_size);
-    r->floor = floor_bytes(q);
+    r->floor = tml_quality_floor_bytes(q);
     r->tf_size = tfq.model_size;
 
     float *x = malloc(sizeof(float) * nx);
@@ -343,16 +302,16 @@ static void evaluate(const model_case *mc, enum dist dist, int ncal, int neval,
                     lo, hi);
         run(&of, x, y1, ny);
         run(&oq, x, y2, ny);
-        accumulate(&r->ours, y1, y2, ny);
+        tml_quality_add(&r->ours, y1, y2, ny);
         run(&om, x, y2, ny);
-        accumulate(&r->mm, y1, y2, ny);
+        tml_quality_add(&r->mm, y1, y2, ny);
         run(&od, x, y2, ny);
-        accumulate(&r->dyn, y1, y2, ny);
+        tml_quality_add(&r->dyn, y1, y2, ny);
         run(&oh, x, y2, ny);
-        accumulate(&r->f16, y1, y2, ny);
+        tml_quality_add(&r->f16, y1, y2, ny);
         run(&tff, x, y1, ny);
         run(&tfq, x, y2, ny);
-        accumulate(&r->tf, y1, y2, ny);
+        tml_quality_add(&r->tf, y1, y2, ny);
     }
     free(x);
     free(y1);
@@ -396,9 +355,9 @@ static void print_row(const char *name, enum dist dist, const result *r)
     printf("%-7s %-8s %5d/%-3d %5d/%-3d %5d/%-3d %8.2f %8.2f %8.2f %8zu "
            "%8zu %8zu %9zu %6.2f %6.1f %6.2f %6.1f\n", name, dist_name[dist],
            r->ours.agree, r->ours.total, r->mm.agree, r->mm.total,
-           r->tf.agree, r->tf.total, sqnr(&r->ours), sqnr(&r->mm),
-           sqnr(&r->tf), r->size, r->floor, limit, r->tf_size, ratio,
-           sqnr(&r->dyn), f16_ratio, sqnr(&r->f16));
+           r->tf.agree, r->tf.total, tml_quality_sqnr(&r->ours), tml_quality_sqnr(&r->mm),
+           tml_quality_sqnr(&r->tf), r->size, r->floor, limit, r->tf_size, ratio,
+           tml_quality_sqnr(&r->dyn), f16_ratio, tml_quality_sqnr(&r->f16));
     fflush(stdout);
 }
 
@@ -410,18 +369,18 @@ static int check_row(const char *name, const floor_row *fl, int measured,
     double ratio = (double)r->float_size / (double)r->dyn_size;
     double f16_ratio = (double)r->float_size / (double)r->f16_size;
     size_t limit = (size_t)((double)r->floor * 1.03) + 1024;
-    if (r->ours.agree < r->tf.agree || sqnr(&r->ours) < sqnr(&r->tf)) {
+    if (r->ours.agree < r->tf.agree || tml_quality_sqnr(&r->ours) < tml_quality_sqnr(&r->tf)) {
         printf("  FAIL: %s below TensorFlow's int8 model\n", name);
         failures++;
     }
-    if (measured && (r->ours.agree < fl->agree || sqnr(&r->ours) < fl->db)) {
+    if (measured && (r->ours.agree < fl->agree || tml_quality_sqnr(&r->ours) < fl->db)) {
         printf("  FAIL: %s below the measured %d agreement, %.1f dB\n", name,
                fl->agree, fl->db);
         failures++;
     }
     /* min/max (TF's own rule) is kept selectable; on two rows it is below
      * TF's model (TF calibrated on real data), never far. */
-    if (sqnr(&r->mm) < sqnr(&r->tf) - 5.0) {
+    if (tml_quality_sqnr(&r->mm) < tml_quality_sqnr(&r->tf) - 5.0) {
         printf("  FAIL: %s minmax more than 5 dB below TF\n", name);
         failures++;
     }
@@ -437,9 +396,9 @@ static int check_row(const char *name, const floor_row *fl, int measured,
     /* float16: half the weight bytes; 11 significant bits per weight keep
      * the outputs 40 dB above the error (ResNet, the most sensitive,
      * measures 50). */
-    if (f16_ratio < 1.9 || sqnr(&r->f16) < 40.0) {
+    if (f16_ratio < 1.9 || tml_quality_sqnr(&r->f16) < 40.0) {
         printf("  FAIL: %s float16 %.2fx smaller, SQNR %.1f dB\n", name,
-               f16_ratio, sqnr(&r->f16));
+               f16_ratio, tml_quality_sqnr(&r->f16));
         failures++;
     }
     if (ratio < 3.3) {

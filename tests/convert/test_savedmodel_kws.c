@@ -48,6 +48,7 @@
 #include "convert/ir/ir.h"
 #include "convert/passes/passes.h"
 #include "convert/quantize/quantize.h"
+#include "quality.h"
 #include "test_util.h"
 #include "tools/lib/host_interp.h"
 
@@ -147,47 +148,6 @@ static void run(tml_host_interp *h, const float *x, float *y, size_t ny)
                    : ((const float *)o)[i];
 }
 
-typedef struct stats {
-    int agree, total;
-    double sig, noise;
-} stats;
-
-static int argmax(const float *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (v[i] > v[best])
-            best = i;
-    return (int)best;
-}
-
-static void accumulate(stats *s, const float *ref, const float *q, size_t n)
-{
-    s->agree += argmax(ref, n) == argmax(q, n);
-    s->total++;
-    for (size_t i = 0; i < n; i++) {
-        s->sig += (double)ref[i] * ref[i];
-        s->noise += (double)(q[i] - ref[i]) * (q[i] - ref[i]);
-    }
-}
-
-static double sqnr(const stats *s)
-{
-    return s->noise > 0 ? 10.0 * log10(s->sig / s->noise) : INFINITY;
-}
-
-/* Constant bytes + 12 B (float scale + int64 zero point) per channel of
- * each quantized tensor (the issue's floor). */
-static size_t floor_bytes(const tml_ir_graph *g)
-{
-    size_t n = 0;
-    for (int32_t t = 0; t < g->ntensors; t++) {
-        n += g->tensors[t].data ? g->tensors[t].bytes : 0;
-        n += 12u * (size_t)g->tensors[t].quant.count;
-    }
-    return n;
-}
-
 static tml_ir_graph *import_kws(void)
 {
     tml_ir_graph *g = tml_ir_new();
@@ -211,7 +171,7 @@ static void make_sample(enum dist d, uint32_t seed, float *x, size_t n)
 }
 
 typedef struct result {
-    stats ours, tf, dyn, f16, cross;
+    tml_quality ours, tf, dyn, f16, cross;
     size_t float_size, int8_size, dyn_size, f16_size, floor;
 } result;
 
@@ -255,7 +215,7 @@ static void evaluate(enum dist dist, result *r)
         tml_host_open(&tfq, path_of("models/mlperf-tiny/kws_ref_model.tflite"), err,
                       sizeof err) != TML_HOST_OK)
         fail_msg("%s", err);
-    r->floor = floor_bytes(q);
+    r->floor = tml_quality_floor_bytes(q);
 
     float *x = malloc(sizeof(float) * nx);
     float yf[12], yq[12], yd[12], yh[12], tf_d[12], tf_q[12];
@@ -270,11 +230,11 @@ static void evaluate(enum dist dist, result *r)
         run(&oh, x, yh, ny);
         run(&tfd, x, tf_d, ny);
         run(&tfq, x, tf_q, ny);
-        accumulate(&r->ours, yf, yq, ny);
-        accumulate(&r->dyn, yf, yd, ny);
-        accumulate(&r->f16, yf, yh, ny);
-        accumulate(&r->tf, tf_d, tf_q, ny);
-        accumulate(&r->cross, tf_d, yd, ny);
+        tml_quality_add(&r->ours, yf, yq, ny);
+        tml_quality_add(&r->dyn, yf, yd, ny);
+        tml_quality_add(&r->f16, yf, yh, ny);
+        tml_quality_add(&r->tf, tf_d, tf_q, ny);
+        tml_quality_add(&r->cross, tf_d, yd, ny);
     }
     free(x);
     tml_host_close(&of);
@@ -295,18 +255,18 @@ static void report(const char *name, const result *r)
     printf("KWS SavedModel, %s inputs: %d calibration / %d evaluation samples\n", name, NCAL,
            r->ours.total);
     printf("  int8: ours %d/%d agree, SQNR %.2f dB; TF %d/%d agree, SQNR %.2f dB\n",
-           r->ours.agree, r->ours.total, sqnr(&r->ours), r->tf.agree, r->tf.total,
-           sqnr(&r->tf));
+           r->ours.agree, r->ours.total, tml_quality_sqnr(&r->ours), r->tf.agree, r->tf.total,
+           tml_quality_sqnr(&r->tf));
     printf("  int8 file %zu B, our floor %zu B, limit %zu B; issue's floor %u B "
            "(limit %zu B); TF %u B\n", r->int8_size, r->floor, limit, KWS_FLOOR,
            (size_t)((double)KWS_FLOOR * 1.03) + 1024, TF_INT8_BYTES);
     printf("  float %zu B; dynamic %zu B (%.2fx, SQNR %.2f dB vs our float, %d/%d agree); "
            "float16 %zu B (%.2fx, SQNR %.2f dB)\n", r->float_size, r->dyn_size,
-           (double)r->float_size / (double)r->dyn_size, sqnr(&r->dyn), r->dyn.agree,
+           (double)r->float_size / (double)r->dyn_size, tml_quality_sqnr(&r->dyn), r->dyn.agree,
            r->dyn.total, r->f16_size, (double)r->float_size / (double)r->f16_size,
-           sqnr(&r->f16));
+           tml_quality_sqnr(&r->f16));
     printf("  our dynamic vs TF's dynamic (other weights): top-1 %d/%d, SQNR %.2f dB\n",
-           r->cross.agree, r->cross.total, sqnr(&r->cross));
+           r->cross.agree, r->cross.total, tml_quality_sqnr(&r->cross));
     fflush(stdout);
 }
 
@@ -314,7 +274,7 @@ static void check(const result *r)
 {
     /* The bar: at least TF's int8 model, in both. */
     assert_true(r->ours.agree >= r->tf.agree);
-    assert_true(sqnr(&r->ours) >= sqnr(&r->tf));
+    assert_true(tml_quality_sqnr(&r->ours) >= tml_quality_sqnr(&r->tf));
     /* Size rule against our own floor and the KWS floor. */
     assert_true(r->int8_size <= (size_t)((double)r->floor * 1.03) + 1024);
     assert_true(r->int8_size <= (size_t)((double)KWS_FLOOR * 1.03) + 1024);
@@ -324,8 +284,8 @@ static void check(const result *r)
      * weights. */
     assert_true((double)r->float_size / (double)r->dyn_size > 2.3);
     assert_true((double)r->float_size / (double)r->f16_size > 1.8);
-    assert_true(sqnr(&r->dyn) > 30.0);
-    assert_true(sqnr(&r->f16) > 40.0);
+    assert_true(tml_quality_sqnr(&r->dyn) > 30.0);
+    assert_true(tml_quality_sqnr(&r->f16) > 40.0);
     assert_int_equal(r->dyn.agree, r->dyn.total);
     assert_int_equal(r->f16.agree, r->f16.total);
 }
