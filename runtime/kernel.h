@@ -73,6 +73,19 @@ typedef struct tml_kernel {
     tml_eval_fn eval;
 } tml_kernel;
 
+/* TML_TRUSTED_MODEL: the model was verified and prepared on the host
+ * (tinyml export ran tml_create + tml_allocate, so every prepare, on these
+ * exact bytes); model-validation checks in prepare compile out.  Written
+ *   if (TML_VALIDATE && bad) return tml_..._error(...);
+ * so the compiler drops the test and its message.  Checks of run-time
+ * state (arena, scratch, API misuse) and of the build's configuration
+ * (TML_NO_FLOAT_KERNELS, TML_NO_HYBRID) are never written this way. */
+#ifdef TML_TRUSTED_MODEL
+#define TML_VALIDATE 0
+#else
+#define TML_VALIDATE 1
+#endif
+
 /* ---- services the interpreter gives kernels (interp.c) ---- */
 
 /* Tensor of input/output slot i; NULL if the slot is absent (-1) or i is

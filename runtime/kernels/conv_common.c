@@ -122,7 +122,7 @@ static tml_status read_options(tml_interpreter *it, tml_node *n, int kind,
             break;
         const int32_t hi = opt_max(id);
         const int32_t v = tml_opt_int(it, n, f, hi < 0 ? 4 : 1, o[id]);
-        if (hi < 0 ? v < 1 : (v < 0 || v > hi))
+        if (TML_VALIDATE && (hi < 0 ? v < 1 : (v < 0 || v > hi)))
             return tml_kernel_error(it, n, hi < 0 ? TML_ERROR_MODEL
                                                   : TML_ERROR_UNSUPPORTED,
                                     hi < 0 ? "option %s %d, expected >= 1"
@@ -146,7 +146,7 @@ tml_status tml_wop_window(tml_interpreter *it, tml_node *n, tml_wop *g)
                                              "channels" };
     const tml_tensor *in = t[0], *w = t[1], *out = t[3];
     for (int i = 0; i < 4; i++) {
-        if (t[i] && i != 2 && t[i]->ndims != 4)
+        if (TML_VALIDATE && t[i] && i != 2 && t[i]->ndims != 4)
             return tml_shape_error(it, n, k_slot[i], t[i], "rank", 4,
                                    t[i]->ndims);
     }
@@ -160,10 +160,12 @@ tml_status tml_wop_window(tml_interpreter *it, tml_node *n, tml_wop *g)
         g->channels = kind == TML_WOP_CONV ? w->dims[0] : w->dims[3];
         g->depth = kind == TML_WOP_CONV ? w->dims[3] : 1;
     }
-    if (tml_conv_out_size(o[TML_WO_PADDING], in->dims[1], fh, o[TML_WO_STRIDE_H],
-                          o[TML_WO_DIL_H], &g->out_h, &g->pad_h) != 0 ||
-        tml_conv_out_size(o[TML_WO_PADDING], in->dims[2], fw, o[TML_WO_STRIDE_W],
-                          o[TML_WO_DIL_W], &g->out_w, &g->pad_w) != 0)
+    /* TML_VALIDATE last: the sizes are computed either way. */
+    if ((tml_conv_out_size(o[TML_WO_PADDING], in->dims[1], fh, o[TML_WO_STRIDE_H],
+                           o[TML_WO_DIL_H], &g->out_h, &g->pad_h) != 0 ||
+         tml_conv_out_size(o[TML_WO_PADDING], in->dims[2], fw, o[TML_WO_STRIDE_W],
+                           o[TML_WO_DIL_W], &g->out_w, &g->pad_w) != 0) &&
+        TML_VALIDATE)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "filter %dx%d (dilation %dx%d) does not fit "
                                 "input %dx%d", (int)fh, (int)fw,
@@ -171,29 +173,30 @@ tml_status tml_wop_window(tml_interpreter *it, tml_node *n, tml_wop *g)
                                 (int)in->dims[1], (int)in->dims[2]);
     const int32_t want[4] = { in->dims[0], g->out_h, g->out_w, g->channels };
     for (int i = 0; i < 4; i++) {
-        if (out->dims[i] != want[i])
+        if (TML_VALIDATE && out->dims[i] != want[i])
             return tml_shape_error(it, n, k_slot[3], out, dim_name[i],
                                    want[i], out->dims[i]);
     }
     const int64_t depth = (int64_t)g->depth * fh * fw;
     g->depth = depth > INT32_MAX ? INT32_MAX : (int32_t)depth;
     if (kind == TML_WOP_DEPTHWISE) {
-        if (w->dims[0] != 1)
+        if (TML_VALIDATE && w->dims[0] != 1)
             return tml_shape_error(it, n, k_slot[1], w, "dim 0", 1,
                                    w->dims[0]);
         /* TFLite Micro loops depth_multiplier times per input channel; a
          * value that does not match the shapes would leave outputs unset. */
-        if ((int64_t)g->channels != (int64_t)cin * o[TML_WO_DEPTH_MULT])
+        if (TML_VALIDATE &&
+            (int64_t)g->channels != (int64_t)cin * o[TML_WO_DEPTH_MULT])
             return tml_shape_error(it, n, k_slot[3], out,
                                    "channels (in * depth_multiplier)",
                                    (int32_t)((int64_t)cin * o[TML_WO_DEPTH_MULT]),
                                    g->channels);
     } else if (kind == TML_WOP_CONV) {
         const int32_t cf = w->dims[3];
-        if (cf <= 0 || cin < cf || cin % cf != 0)
+        if (TML_VALIDATE && (cf <= 0 || cin < cf || cin % cf != 0))
             return tml_shape_error(it, n, k_slot[0], in,
                                    "channels multiple of", cf, cin);
-        if (g->channels % (cin / cf) != 0)
+        if (TML_VALIDATE && g->channels % (cin / cf) != 0)
             return tml_shape_error(it, n, k_slot[3], out,
                                    "channels multiple of", cin / cf,
                                    g->channels);
@@ -210,7 +213,8 @@ static tml_status int8_stage(tml_interpreter *it, tml_node *n,
                              tml_clamp *c)
 {
     for (int i = 0; i < 4; i += 3) {
-        if (t[i]->zero_point < -128 || t[i]->zero_point > 127)
+        if (TML_VALIDATE &&
+            (t[i]->zero_point < -128 || t[i]->zero_point > 127))
             return tml_tensor_error(it, n, TML_ERROR_MODEL, k_slot[i], t[i],
                                     "expected an int8 zero point, got %d",
                                     (int)t[i]->zero_point);
@@ -244,7 +248,7 @@ static tml_status multipliers(tml_interpreter *it, tml_node *n, int kind,
 {
     const tml_tensor *in = t[0], *w = t[1], *bias = t[2], *out = t[3];
     if (kind == TML_WOP_FC && q->count == 1) {
-        if (bias && !bias_scale_ok(in->scale, q->scales[0], bias->scale,
+        if (TML_VALIDATE && bias && !bias_scale_ok(in->scale, q->scales[0], bias->scale,
                                    out->scale))
             return tml_tensor_error(it, n, TML_ERROR_MODEL, k_slot[2], bias,
                                     "expected scale in * weight scale, got "
@@ -256,7 +260,7 @@ static tml_status multipliers(tml_interpreter *it, tml_node *n, int kind,
                              count, mult, shift);
     }
     for (int32_t c = 0; c < count; c++) {
-        if (mult[c] < 0 || shift[c] > 30)
+        if (TML_VALIDATE && (mult[c] < 0 || shift[c] > 30))
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, k_slot[1],
                                     w, "expected in * w / out scale in "
                                     "[0, 2^31) at channel %d, got %s", (int)c,
@@ -275,19 +279,20 @@ static tml_status weight_quant(tml_interpreter *it, tml_node *n, int kind,
     const tml_tensor *w = t[1];
     const int qdim = kind == TML_WOP_DEPTHWISE ? 3 : 0;
     for (int i = 0; i < 4; i += 3) {
-        if (!(t[i]->scale > 0.0f))
+        if (TML_VALIDATE && !(t[i]->scale > 0.0f))
             return tml_tensor_error(it, n, TML_ERROR_MODEL, k_slot[i], t[i],
                                     "expected a scale > 0, got none or <= 0");
     }
     tml_tensor_quant(it, w, q);
-    if (!q->scales || (q->count != 1 && q->count != channels))
+    if (TML_VALIDATE &&
+        (!q->scales || (q->count != 1 && q->count != channels)))
         return tml_shape_error(it, n, k_slot[1], w,
                                "scales (1 or output channels)", channels,
                                q->count);
-    if (q->count > 1 && q->dim != qdim)
+    if (TML_VALIDATE && q->count > 1 && q->dim != qdim)
         return tml_shape_error(it, n, k_slot[1], w, "quantized_dimension",
                                qdim, q->dim);
-    for (int32_t c = 0; q->zero_points && c < q->count; c++) {
+    for (int32_t c = 0; TML_VALIDATE && q->zero_points && c < q->count; c++) {
         if (q->zero_points[c] != 0)
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, k_slot[1],
                                     w, "expected zero point 0, got %d at "
@@ -311,8 +316,9 @@ static tml_status check_io(tml_interpreter *it, tml_node *n, int kind,
     const int weighted = kind != TML_WOP_POOL;
     const int lo = weighted ? 2 : 1, hi = weighted ? 3 : 1;
     tml_wop_tensors(it, n, t);
-    if (n->ninputs < lo || n->ninputs > hi || n->noutputs != 1 || !t[0] ||
-        (weighted && !t[1]))
+    if (TML_VALIDATE &&
+        (n->ninputs < lo || n->ninputs > hi || n->noutputs != 1 || !t[0] ||
+         (weighted && !t[1])))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "expected %d..%d inputs and 1 output, got "
                                 "%d and %d", lo, hi, (int)n->ninputs,
@@ -325,7 +331,7 @@ static tml_status check_io(tml_interpreter *it, tml_node *n, int kind,
                                 "hybrid (float32 input, int8 filter) kernels "
                                 "are not built in (TML_NO_HYBRID)");
 #endif
-    if (in->type != TML_INT8 && in->type != TML_FLOAT32)
+    if (TML_VALIDATE && in->type != TML_INT8 && in->type != TML_FLOAT32)
         return tml_dtype_error(it, n, k_slot[0], in, "int8 or float32");
 #ifdef TML_NO_FLOAT_KERNELS
     /* Deployment build for int8 models (tinyml export): no float32 path. */
@@ -338,7 +344,7 @@ static tml_status check_io(tml_interpreter *it, tml_node *n, int kind,
     for (int i = 1; i < 4; i++) {
         const int want = i != 2 ? in->type
                        : in->type == TML_INT8 ? TML_INT32 : TML_FLOAT32;
-        if (t[i] && t[i]->type != want)
+        if (TML_VALIDATE && t[i] && t[i]->type != want)
             return tml_dtype_error(it, n, k_slot[i], t[i],
                                    tml_dtype_name((tml_dtype)want));
     }
@@ -389,13 +395,13 @@ tml_status tml_wop_weights(tml_interpreter *it, tml_node *n, tml_wop *w,
 {
     tml_tensor *const *t = w->t;
     const int quantized = t[0]->type == TML_INT8;
-    if (t[2] && tml_num_elements(t[2]) != w->channels)
+    if (TML_VALIDATE && t[2] && tml_num_elements(t[2]) != w->channels)
         return tml_shape_error(it, n, k_slot[2], t[2], "elements", w->channels,
                                tml_num_elements(t[2]));
     tml_quant q;
     int32_t count = 0;
     if (quantized) {
-        if (w->depth > TML_MAX_ACCUM_DEPTH)
+        if (TML_VALIDATE && w->depth > TML_MAX_ACCUM_DEPTH)
             return tml_shape_error(it, n, k_slot[1], t[1],
                                    "products per output <=",
                                    TML_MAX_ACCUM_DEPTH, w->depth);
@@ -442,7 +448,8 @@ tml_status tml_wop_pool_stage(tml_interpreter *it, tml_node *n,
      * |scale difference| must be <= 1e-6 as a double, which for a float is
      * exactly > 1e-6f (1e-6f < 1e-6). */
     const float ds = in->scale - out->scale;
-    if (ds > 1.0e-6f || -ds > 1.0e-6f || in->zero_point != out->zero_point)
+    if (TML_VALIDATE &&
+        (ds > 1.0e-6f || -ds > 1.0e-6f || in->zero_point != out->zero_point))
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, k_slot[3], out,
                                 "expected the input's quantization, got "
                                 "another");

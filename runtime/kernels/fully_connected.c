@@ -78,25 +78,25 @@ void tml_fc_f32(const tml_fc_params *p, const float *x, const float *w,
 static tml_status fc_shapes(tml_interpreter *it, tml_node *n, tml_wop *g)
 {
     const tml_tensor *in = g->t[0], *w = g->t[1], *out = g->t[3];
-    if (w->ndims != 2)
+    if (TML_VALIDATE && w->ndims != 2)
         return tml_shape_error(it, n, "input 1", w, "rank", 2, w->ndims);
-    if (out->ndims < 1)
+    if (TML_VALIDATE && out->ndims < 1)
         return tml_shape_error(it, n, "output 0", out, "rank >=", 1,
                                out->ndims);
     g->channels = w->dims[0];
     g->depth = w->dims[1];
-    if (g->channels <= 0 || g->depth <= 0)
+    if (TML_VALIDATE && (g->channels <= 0 || g->depth <= 0))
         return tml_shape_error(it, n, "input 1", w, "dims >", 0,
                                g->depth < g->channels ? g->depth
                                                       : g->channels);
     const int32_t units = out->dims[out->ndims - 1];
-    if (units != g->channels)
+    if (TML_VALIDATE && units != g->channels)
         return tml_shape_error(it, n, "output 0", out, "last dim",
                                g->channels, units);
     g->batches = tml_num_elements(out) / g->channels;
     const int32_t in_elems = tml_num_elements(in);
     const int64_t want = (int64_t)g->batches * g->depth;
-    if (want != in_elems)
+    if (TML_VALIDATE && want != in_elems)
         return tml_shape_error(it, n, "input 0", in,
                                "elements (batches * depth)",
                                want > INT32_MAX ? INT32_MAX : (int32_t)want,

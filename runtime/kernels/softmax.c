@@ -135,11 +135,11 @@ static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
 {
     tml_tensor *in = tml_node_input(it, n, 0);
     tml_tensor *out = tml_node_output(it, n, 0);
-    if (!in || !out || n->ninputs != 1 || n->noutputs != 1)
+    if (TML_VALIDATE && (!in || !out || n->ninputs != 1 || n->noutputs != 1))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "expected 1 input and 1 output, got %d and %d",
                                 (int)n->ninputs, (int)n->noutputs);
-    if (in->type != TML_INT8 && in->type != TML_FLOAT32)
+    if (TML_VALIDATE && in->type != TML_INT8 && in->type != TML_FLOAT32)
         return tml_dtype_error(it, n, "input 0", in, "int8 or float32");
 #ifdef TML_NO_FLOAT_KERNELS
     /* Deployment build for int8 models (tinyml export): no float32 path. */
@@ -148,10 +148,10 @@ static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
                                 "float32 kernels are not built in "
                                 "(TML_NO_FLOAT_KERNELS)");
 #endif
-    if (out->type != in->type)
+    if (TML_VALIDATE && out->type != in->type)
         return tml_dtype_error(it, n, "output 0", out,
                                in->type == TML_INT8 ? "int8" : "float32");
-    if (in->ndims < 1 || !tml_same_shape(in, out))
+    if (TML_VALIDATE && (in->ndims < 1 || !tml_same_shape(in, out)))
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
                                 "expected the input's shape (rank %d), got "
                                 "rank %d or other dims", (int)in->ndims,
@@ -164,12 +164,12 @@ static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
     if (in->type == TML_INT8) {
         /* TFLite's int8 softmax contract: output scale exactly 1/256,
          * zero point -128. */
-        if (out->zero_point != -128)
+        if (TML_VALIDATE && out->zero_point != -128)
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0",
                                     out,
                                     "int8 softmax needs zero point -128, got "
                                     "%d", (int)out->zero_point);
-        if (out->scale != 1.0f / 256.0f) {
+        if (TML_VALIDATE && out->scale != 1.0f / 256.0f) {
             uint32_t bits;
             memcpy(&bits, &out->scale, sizeof bits);
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0",
@@ -178,14 +178,15 @@ static tml_status softmax_prepare(tml_interpreter *it, tml_node *n)
                                     "bits 0x3b800000), got 0x%x",
                                     (unsigned)bits);
         }
-        tml_real real = softmax_real(beta, in->scale);
-        if (!(tml_real_cmp(real, tml_real_from_int(1)) > 0))
+        const tml_real real = softmax_real(beta, in->scale);
+        if (TML_VALIDATE && !(tml_real_cmp(real, tml_real_from_int(1)) > 0))
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
                                     "beta * scale is too small for the int8 "
                                     "softmax (TFLite needs > 2^-26)");
         /* At beta * scale >= 32 the capped multiplier rounds to 2^31 and
          * the left shift reaches 32 (undefined in TFLite as in C). */
-        if (!(tml_real_cmp(real, tml_real_from_int(2147483647)) < 0))
+        if (TML_VALIDATE &&
+            !(tml_real_cmp(real, tml_real_from_int(2147483647)) < 0))
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
                                     "beta * scale is too large for the int8 "
                                     "softmax (must be < 32)");
