@@ -19,7 +19,12 @@
  *
  * Work is bounded by the file size: vector counts are bounded by the bytes
  * left in the file, and a work budget proportional to the size stops files
- * that alias one big vector or table from many places.
+ * that alias one big vector or table from many places. *
+ * With -DTML_TRUSTED_MODEL (exported device projects, see model.h) the
+ * schema tables and the whole verifier are compiled out; tml_model_load
+ * then checks only size, the "TFL3" identifier, alignment, the root
+ * table, the schema version and that a subgraph exists, and the same
+ * decoders and accessors read the rest.
  */
 #include "model.h"
 
@@ -45,6 +50,7 @@ size_t tml_model_dtype_size(int32_t type)
     return type >= 0 && type < 10 ? sizes[type] : 0;
 }
 
+#ifndef TML_TRUSTED_MODEL
 /* ------------------------------------------------------------------ */
 /* The schema, as data                                                 */
 /* ------------------------------------------------------------------ */
@@ -205,6 +211,7 @@ static const char k_names[] =
     UNREAD("signature_key") "\0"
     UNREAD("name") "\0" UNREAD("name") "\0" UNREAD("packing") "\0"
     "root table";
+#endif /* !TML_TRUSTED_MODEL */
 
 /* ------------------------------------------------------------------ */
 /* Unchecked decoding, shared by the checks and the accessors          */
@@ -343,6 +350,29 @@ static void decode_op(const uint8_t *b, uint32_t opcodes, uint32_t t,
                          TML_F_OP_OPCODE_INDEX, 4, 0)), o);
 }
 
+/* The model view of a file whose root table is at `root` and whose first
+ * subgraph exists (both load paths establish that).  Only subgraph 0 is
+ * read. */
+static void fill_model(tml_model *m, const uint8_t *b, size_t size,
+                       uint32_t root)
+{
+    uint32_t sgs, sg;
+
+    fvec(b, root, TML_F_MODEL_SUBGRAPHS, &sgs);
+    sg = elem(b, sgs, 0);
+    m->base = b;
+    m->size = size;
+    m->nopcodes = (int32_t)fvec(b, root, TML_F_MODEL_OPCODES, &m->opcodes);
+    m->nbuffers = (int32_t)fvec(b, root, TML_F_MODEL_BUFFERS, &m->buffers);
+    m->subgraph = sg;
+    m->ntensors = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_TENSORS, &m->tensors);
+    m->ninputs = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_INPUTS, &m->inputs);
+    m->noutputs = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_OUTPUTS, &m->outputs);
+    m->nops = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_OPERATORS, &m->operators);
+    m->version = 3;
+}
+
+#ifndef TML_TRUSTED_MODEL
 /* The BuiltinOptions type each op tinyml runs expects (schema.fbs), so a
  * kernel never reads its fields from another op's options table.  0 for
  * ops without options or that tinyml does not run. */
@@ -782,7 +812,7 @@ tml_status tml_model_load(tml_model *m, const void *data, size_t size,
 {
     ver v;
     const uint8_t *b = (const uint8_t *)data;
-    uint32_t root, sg;
+    uint32_t root;
     tml_status st;
     int rc;
 
@@ -814,21 +844,76 @@ tml_status tml_model_load(tml_model *m, const void *data, size_t size,
         (st = check_table(&v, root, S_MODEL, NO_INDEX)))
         return st;
     /* Only subgraph 0 is read; the others were verified all the same. */
-    sg = elem(b, v.vec[S_SUBGRAPH], 0);
-    m->base = b;
-    m->size = size;
-    m->opcodes = v.vec[S_OPCODE];
-    m->nopcodes = (int32_t)v.count[S_OPCODE];
-    m->buffers = v.vec[S_BUFFER];
-    m->nbuffers = (int32_t)v.count[S_BUFFER];
-    m->subgraph = sg;
-    m->ntensors = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_TENSORS, &m->tensors);
-    m->ninputs = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_INPUTS, &m->inputs);
-    m->noutputs = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_OUTPUTS, &m->outputs);
-    m->nops = (int32_t)fvec(b, sg, TML_F_SUBGRAPH_OPERATORS, &m->operators);
-    m->version = 3;
+    fill_model(m, b, size, root);
     return TML_OK;
 }
+
+#else /* TML_TRUSTED_MODEL */
+
+/* ------------------------------------------------------------------ */
+/* The trusted load (model.h): no verifier, only what is cheap          */
+/* ------------------------------------------------------------------ */
+
+static tml_status load_fail(char *err, size_t err_size, tml_status st,
+                            const char *fmt, ...)
+{
+    va_list ap;
+    if (!err || !err_size)
+        return st;
+    va_start(ap, fmt);
+    tml_vformat(err, err_size, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+tml_status tml_model_load(tml_model *m, const void *data, size_t size,
+                          char *err, size_t err_size)
+{
+    const uint8_t *b = (const uint8_t *)data;
+    tml_fb fb;
+    uint32_t root, version, n, sgs;
+
+    if (err && err_size)
+        err[0] = '\0';
+    if (!m || !data)
+        return load_fail(err, err_size, TML_ERROR_ARGUMENT,
+                         "model or model data is NULL");
+    memset(m, 0, sizeof *m);
+    if (size < 8 || size > TML_FB_MAX_SIZE)
+        return load_fail(err, err_size, TML_ERROR_MODEL,
+                         "model is %zu bytes, expected 8 to 2^31 - 1", size);
+    /* The wrong array (another blob, a truncated or shifted copy) fails
+     * here with one line instead of sending the decoders astray: TFLite
+     * files carry "TFL3" at offset 4 (tinyml export checks it). */
+    if (memcmp(b + 4, "TFL3", 4) != 0)
+        return load_fail(err, err_size, TML_ERROR_MODEL,
+                         "not a TFLite model (no \"TFL3\" identifier at "
+                         "offset 4)");
+    if ((uintptr_t)data % 4)
+        return load_fail(err, err_size, TML_ERROR_MODEL,
+                         "model data is not 4-byte aligned in memory");
+    fb.base = b;
+    fb.size = (uint32_t)size;
+    root = tml_fb_u32(b);
+    if (tml_fb_table(&fb, root) ||
+        tml_fb_field_u32(&fb, root, TML_F_MODEL_VERSION, 0, &version) ||
+        tml_fb_field_vector(&fb, root, TML_F_MODEL_SUBGRAPHS, 4, 4, &n,
+                            &sgs) ||
+        (n && tml_fb_vector_table(&fb, sgs, 0, &sgs)))
+        return load_fail(err, err_size, TML_ERROR_MODEL,
+                         "root table: malformed at offset %u (model is %u "
+                         "bytes)", fb.where, fb.size);
+    if (version != 3)
+        return load_fail(err, err_size, TML_ERROR_MODEL,
+                         "version: is %u, expected 3", version);
+    if (!n)
+        return load_fail(err, err_size, TML_ERROR_MODEL,
+                         "subgraphs count: is 0, expected >= 1");
+    fill_model(m, b, size, root);
+    return TML_OK;
+}
+
+#endif /* TML_TRUSTED_MODEL */
 
 /* ------------------------------------------------------------------ */
 /* Accessors: the model is verified, so decoding cannot fail here.     */

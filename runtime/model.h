@@ -14,6 +14,27 @@
  * into the file.
  *
  * Only subgraph 0 is read; other subgraphs are verified and ignored.
+ *
+ * Verify once.  A model is verified once, where it enters the system:
+ *   - on the host, always: tinyml inspect/run/convert/export, tml_verify()
+ *     and the fuzzers use the verifying build (the default);
+ *   - on the device only when the model arrives at run time (a file,
+ *     a radio, an update partition): keep the verifying build there.
+ * An exported project (`tinyml export --project`) embeds bytes that the
+ * exporter has just verified in full, as const data next to exactly that
+ * model's kernels, so by default it is built with -DTML_TRUSTED_MODEL:
+ * the verifier (the table-driven walker, the semantic checks, their field
+ * names and messages) is compiled out and tml_model_load() trusts the
+ * bytes, as TFLite Micro's GetModel() does.  It still refuses, with one
+ * line, what is cheap to catch: NULL or fewer than 8 bytes, no "TFL3"
+ * identifier at offset 4 (the wrong array), data not 4-byte aligned, a
+ * root table, version field or subgraph vector outside the file, a schema
+ * version other than 3, no subgraph.  Anything else in a malformed file is
+ * undefined behaviour in that build.  Decoding and the accessors below are
+ * the same code in both builds; kernels still read option fields through
+ * the bounds-checked tml_model_table_* helpers.  tml_verify() needs the
+ * verifier: in a TML_TRUSTED_MODEL build it returns TML_ERROR_UNSUPPORTED.
+ * Host tools must never be built with TML_TRUSTED_MODEL (they #error).
  */
 #ifndef TML_MODEL_H
 #define TML_MODEL_H
@@ -23,7 +44,8 @@
 
 #include "tinyml/tinyml.h"
 
-/* Fills *m.  On failure returns TML_ERROR_MODEL (or TML_ERROR_UNSUPPORTED
+/* Fills *m (without TML_TRUSTED_MODEL: after verifying the whole file;
+ * with it: after the cheap checks above).  On failure returns TML_ERROR_MODEL (or TML_ERROR_UNSUPPORTED
  * for a well-formed file we cannot read, e.g. rank > TML_MAX_DIMS, string
  * tensors) and writes one line to err, e.g.
  *   "subgraphs[0]: tensors[12] 'conv1/out': buffer: is 40, expected an

@@ -6,7 +6,8 @@
     "tinyml fit MODEL [--board NAME ...] [--boards FILE] [--json]"
 #define EXPORT_USAGE \
     "tinyml export MODEL (--c-array DIR | --project DIR --board NAME " \
-    "[--test-input IN.bin] [--test-output OUT.bin]) [--boards FILE]"
+    "[--test-input IN.bin] [--test-output OUT.bin] [--verify-on-device]) " \
+    "[--boards FILE]"
 
 int cmd_fit(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -1,7 +1,8 @@
 /*
  * tinyml export MODEL --c-array DIR
  * tinyml export MODEL --project DIR --board NAME [--test-input IN.bin]
- *                     [--test-output OUT.bin] [--boards FILE]
+ *                     [--test-output OUT.bin] [--verify-on-device]
+ *                     [--boards FILE]
  *
  * --c-array writes DIR/model_data.c and .h: the model as a const, 16-byte
  * aligned array, its length and the arena bytes it needs (macros).
@@ -12,6 +13,11 @@
  * FAIL), start-up, linker script, Makefile (`make run` under qemu for an
  * emulated board) and README.  The test files are raw bytes: all inputs
  * (or outputs) concatenated, exactly the model's sizes.
+ * Verify once (runtime/model.h): the model is verified in full here (it
+ * is opened with the verifying runtime, and the project writer runs
+ * tml_verify again), so the project's device build defaults to
+ * -DTML_TRUSTED_MODEL (no verifier on the device); --verify-on-device
+ * keeps it.  --c-array is unchanged: its header mentions the define.
  * Exit: 0 written, 2 bad usage or input (unknown board, non-Arm core, wrong
  * test data size, unwritable directory).
  */
@@ -36,11 +42,15 @@ static const char k_help[] =
     "  (raw bytes of all inputs; default: the seed-1 generator of `tinyml\n"
     "  run --random`) and, with --test-output (raw bytes of all outputs),\n"
     "  compares every byte and prints PASS or FAIL.  For boards qemu\n"
-    "  emulates, `make run` runs it and exits 0 only on PASS.\n";
+    "  emulates, `make run` runs it and exits 0 only on PASS.  The model\n"
+    "  is verified here, so the device build trusts it\n"
+    "  (-DTML_TRUSTED_MODEL: no verifier on the device, less flash);\n"
+    "  --verify-on-device keeps the verifier in the device build.\n";
 
 typedef struct options {
     const char *model, *c_array, *project, *board, *test_input,
         *test_output, *boards, *code_size;
+    int verify_on_device;
 } options;
 
 static int parse(int argc, char **argv, options *o)
@@ -67,6 +77,10 @@ static int parse(int argc, char **argv, options *o)
         }
         if (matched)
             continue;
+        if (strcmp(argv[i], "--verify-on-device") == 0) {
+            o->verify_on_device = 1;
+            continue;
+        }
         if (argv[i][0] == '-' && argv[i][1] != '\0')
             return cli_usage_error(EXPORT_USAGE, "export: unknown option "
                                    "'%s'", argv[i]);
@@ -83,9 +97,11 @@ static int parse(int argc, char **argv, options *o)
     if (o->project && !o->board)
         return cli_usage_error(EXPORT_USAGE, "export: --project needs "
                                "--board NAME");
-    if (o->c_array && (o->board || o->test_input || o->test_output))
-        return cli_usage_error(EXPORT_USAGE, "export: --board, --test-input "
-                               "and --test-output go with --project");
+    if (o->c_array && (o->board || o->test_input || o->test_output ||
+                       o->verify_on_device))
+        return cli_usage_error(EXPORT_USAGE, "export: --board, --test-input, "
+                               "--test-output and --verify-on-device go "
+                               "with --project");
     return CLI_OK;
 }
 
@@ -198,14 +214,16 @@ static int export_project(const options *o, tml_host_interp *h,
         .dir = o->project, .source_dir = src, .board = b, .model = m,
         .builtins = ops, .nbuiltins = nops, .test_input = in,
         .test_input_size = in_size, .test_output = out,
-        .test_output_size = out_size, .stack_bytes = stack};
+        .test_output_size = out_size, .stack_bytes = stack,
+        .verify_on_device = o->verify_on_device};
     if (tml_export_project_write(&p, err, sizeof err) != 0) {
         code = cli_error(CLI_BAD_INPUT, "export: %s", err);
         goto done;
     }
-    printf("wrote %s: %s for %s (%s); build with: make -C %s%s\n",
-           o->project, m->name, b->name, b->core, o->project,
-           b->qemu_machine[0] ? " run" : "");
+    printf("wrote %s: %s for %s (%s, model verified %s); build with: "
+           "make -C %s%s\n", o->project, m->name, b->name, b->core,
+           o->verify_on_device ? "on the device too" : "here, trusted on "
+           "the device", o->project, b->qemu_machine[0] ? " run" : "");
 done:
     free(ops);
     free(in);

@@ -141,24 +141,29 @@ grep -q -- "-mcpu=cortex-m0plus" "$TMP/pico/Makefile" && ok "Makefile targets th
 grep -q "LENGTH = 270336" "$TMP/pico/link.ld" && ok "linker script has the Pico's RAM" || fail "link.ld RAM"
 [ -f "$TMP/pico/README.md" ] && grep -q "On real hardware" "$TMP/pico/README.md" && ok "README" || fail "README"
 kernels=$(cd "$TMP/pico/runtime/kernels" && ls *.c | tr '\n' ' ')
-[ "$kernels" = "conv.c depthwise_conv.c fully_connected.c pooling.c reshape.c softmax.c " ] \
+[ "$kernels" = "conv.c conv_common.c depthwise_conv.c fully_connected.c pooling.c reshape.c softmax.c " ] \
     && ok "only the KWS kernels (int8: no hybrid.c): $kernels" || fail "kernels: $kernels"
 [ "$(grep -c '^TML_OP(' "$TMP/pico/tml_ops.def")" -eq 6 ] && ok "tml_ops.def lists the 6 KWS ops" || fail "tml_ops.def"
-grep -q "^KERNEL_SRC = runtime/kernels/conv.c runtime/kernels/depthwise_conv.c runtime/kernels/fully_connected.c runtime/kernels/pooling.c runtime/kernels/reshape.c runtime/kernels/softmax.c$" "$TMP/pico/Makefile" \
+grep -q "^KERNEL_SRC = runtime/kernels/conv.c runtime/kernels/conv_common.c runtime/kernels/depthwise_conv.c runtime/kernels/fully_connected.c runtime/kernels/pooling.c runtime/kernels/reshape.c runtime/kernels/softmax.c$" "$TMP/pico/Makefile" \
     && ok "Makefile compiles exactly those kernels" || fail "Makefile KERNEL_SRC: $(grep KERNEL_SRC "$TMP/pico/Makefile")"
-grep -qx "DEFS = -DTML_OPS_FILE='\"tml_ops.def\"' -DTML_NO_OP_NAMES -DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID" "$TMP/pico/Makefile" \
-    && ok "int8 model: Makefile leaves out float32 and hybrid kernels" || fail "int8 DEFS: $(grep '^DEFS' "$TMP/pico/Makefile")"
+grep -qx "DEFS = -DTML_OPS_FILE='\"tml_ops.def\"' -DTML_NO_OP_NAMES -DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID -DTML_TRUSTED_MODEL" "$TMP/pico/Makefile" \
+    && ok "int8 model: Makefile leaves out float32 and hybrid kernels, trusts the exported model" || fail "int8 DEFS: $(grep '^DEFS' "$TMP/pico/Makefile")"
+# Verify once: the exporter verified the model, the device build trusts it
+# (runtime/model.h); the Makefile and README say so.
+grep -q "^# Model verification: -DTML_TRUSTED_MODEL: tinyml export verified model_data.c's bytes" "$TMP/pico/Makefile" \
+    && grep -q "^- model verification: once, by \`tinyml export\`.*-DTML_TRUSTED_MODEL.*--verify-on-device" "$TMP/pico/README.md" \
+    && ok "Makefile comment and README explain -DTML_TRUSTED_MODEL" || fail "trusted note: $(grep -i verification "$TMP/pico/Makefile" "$TMP/pico/README.md")"
 grep -q "no float32 activations and no hybrid op.*-DTML_NO_FLOAT_KERNELS.*-DTML_NO_HYBRID" "$TMP/pico/README.md" \
     && ok "README says which dtype paths are left out" || fail "README dtype note"
 # A hybrid model (float32 activations, int8 weights) keeps both, and hybrid.c.
 expect 0 "export the hybrid KWS model" -- "$BIN" export "$MODELS/kws_ref_model_float32.tflite" --project "$TMP/hyb" --board pico
-grep -qx "DEFS = -DTML_OPS_FILE='\"tml_ops.def\"' -DTML_NO_OP_NAMES" "$TMP/hyb/Makefile" \
+grep -qx "DEFS = -DTML_OPS_FILE='\"tml_ops.def\"' -DTML_NO_OP_NAMES -DTML_TRUSTED_MODEL" "$TMP/hyb/Makefile" \
     && grep -q "^KERNEL_SRC = .*runtime/kernels/hybrid.c" "$TMP/hyb/Makefile" \
     && ! grep -q "dtype paths" "$TMP/hyb/README.md" \
     && ok "hybrid model: no dtype defines, hybrid.c compiled" || fail "hybrid DEFS: $(grep -e '^DEFS' -e '^KERNEL_SRC' "$TMP/hyb/Makefile")"
 # A float model without hybrid ops: float32 kernels kept, hybrid left out.
 expect 0 "export the float VWW model" -- "$BIN" export "$MODELS/vww_96_float.tflite" --project "$TMP/flt" --board mps2-an386
-grep -qx "DEFS = -DTML_OPS_FILE='\"tml_ops.def\"' -DTML_NO_OP_NAMES -DTML_NO_HYBRID" "$TMP/flt/Makefile" \
+grep -qx "DEFS = -DTML_OPS_FILE='\"tml_ops.def\"' -DTML_NO_OP_NAMES -DTML_NO_HYBRID -DTML_TRUSTED_MODEL" "$TMP/flt/Makefile" \
     && ! grep -q "hybrid.c" "$TMP/flt/Makefile" \
     && grep -q "no hybrid (float32 input, int8 weights) op" "$TMP/flt/README.md" \
     && ok "float model: -DTML_NO_HYBRID, no hybrid.c" || fail "float DEFS: $(grep -e '^DEFS' -e '^KERNEL_SRC' "$TMP/flt/Makefile")"
@@ -170,10 +175,42 @@ fi
 # Exporting another model into the same folder: its Makefile names only the
 # new model's kernels (stale kernel files are not compiled).
 expect 0 "export ad01_int8 over the KWS project" -- "$BIN" export "$MODELS/ad01_int8.tflite" --project "$TMP/pico" --board pico
-grep -q "^KERNEL_SRC = runtime/kernels/conv.c runtime/kernels/fully_connected.c$" "$TMP/pico/Makefile" \
-    && ok "re-export: only ad01's kernels compiled (FC needs conv.c's multipliers; int8: no hybrid.c)" \
+grep -q "^KERNEL_SRC = runtime/kernels/conv_common.c runtime/kernels/fully_connected.c$" "$TMP/pico/Makefile" \
+    && ok "re-export: only ad01's kernels compiled (FC needs conv_common.c's prepare steps; int8: no hybrid.c)" \
     || fail "re-export KERNEL_SRC: $(grep KERNEL_SRC "$TMP/pico/Makefile")"
 [ "$(grep -c '^TML_OP(' "$TMP/pico/tml_ops.def")" -eq 1 ] && ok "re-export: tml_ops.def has FULLY_CONNECTED only" || fail "re-export tml_ops.def"
+
+# --verify-on-device keeps the verifier in the device build.
+expect 0 "export --verify-on-device" -- "$BIN" export "$KWS" --project "$TMP/ver" --board pico --verify-on-device
+grep -qx "DEFS = -DTML_OPS_FILE='\"tml_ops.def\"' -DTML_NO_OP_NAMES -DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID" "$TMP/ver/Makefile" \
+    && ! grep -q -- "-DTML_TRUSTED_MODEL" <(grep -v '^#' "$TMP/ver/Makefile") \
+    && grep -q "^# Model verification: no -DTML_TRUSTED_MODEL (exported with --verify-on-device)" "$TMP/ver/Makefile" \
+    && grep -q "^- model verification: on the device too" "$TMP/ver/README.md" \
+    && ok "--verify-on-device: no -DTML_TRUSTED_MODEL, Makefile and README say why" \
+    || fail "--verify-on-device: $(grep -e '^DEFS' -e 'verification' "$TMP/ver/Makefile" "$TMP/ver/README.md")"
+expect 2 "--verify-on-device goes with --project" -- "$BIN" export "$KWS" --c-array "$TMP/c2" --verify-on-device
+grep -q "TML_TRUSTED_MODEL" "$TMP/carr/model_data.h" && ok "--c-array header mentions -DTML_TRUSTED_MODEL" \
+    || fail "model_data.h does not mention TML_TRUSTED_MODEL"
+# The exporter verifies before writing: a model that does not verify
+# writes nothing and fails with one line.
+/usr/bin/python3 - "$KWS" "$TMP/broken.tflite" "$TMP/noid.tflite" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+root = struct.unpack_from('<I', b, 0)[0]
+vt = root - struct.unpack_from('<i', b, root)[0]
+ver = root + struct.unpack_from('<H', b, vt + 4)[0]
+bad = bytearray(b); struct.pack_into('<I', bad, ver, 2)   # schema version 2
+open(sys.argv[2], 'wb').write(bad)
+noid = bytearray(b); noid[4:8] = b'\0\0\0\0'           # no "TFL3"
+open(sys.argv[3], 'wb').write(noid)
+PY
+expect 2 "export of a model that does not verify" -- "$BIN" export "$TMP/broken.tflite" --project "$TMP/broken" --board pico
+grep -q "version: is 2, expected 3" "$TMP/err" && [ ! -e "$TMP/broken/Makefile" ] \
+    && ok "the verifier's message, nothing written" || fail "broken model: $(cat "$TMP/err"); $(ls "$TMP/broken" 2>&1)"
+expect 2 "export of a model without the TFL3 identifier (trusted build)" -- "$BIN" export "$TMP/noid.tflite" --project "$TMP/noid" --board pico
+grep -q 'noid has no "TFL3" file identifier.*--verify-on-device' "$TMP/err" && [ ! -e "$TMP/noid/Makefile" ] \
+    && ok "no identifier: one line naming --verify-on-device" || fail "no identifier: $(cat "$TMP/err")"
+expect 0 "the same with --verify-on-device" -- "$BIN" export "$TMP/noid.tflite" --project "$TMP/noid" --board pico --verify-on-device
 
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -11,6 +11,10 @@
 # Float models with goldens run on the M4 and M7 (hard float): outputs
 # within tinyml's float contract (1e-5 relative, tests/runtime/test_goldens.c).
 # A corrupted expected output must make `make run` fail (FAIL, non-zero).
+# Projects build with -DTML_TRUSTED_MODEL (the exporter verified the model;
+# runtime/model.h "verify once"); KWS also runs exported with
+# --verify-on-device, and a trusted build given the wrong array (no "TFL3"
+# identifier) must fail with tml_create's one line, not crash.
 # Env (set by CTest): TINYML_BIN, TINYML_SHARED, TINYML_SOURCE.
 set -u
 BIN=${TINYML_BIN:?TINYML_BIN not set}
@@ -72,7 +76,7 @@ deploy_model() {
     run_case "$name-m7-an500" "$dir" mps2-an500 "-mcpu=cortex-m7 -mfloat-abi=hard -mfpu=fpv5-d16"
     [ -n "$float" ] && return
     # int8: byte-identical is required, from the int8-only build.
-    grep -q '^DEFS = .* -DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID$' "$dir/Makefile" \
+    grep -q '^DEFS = .* -DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID -DTML_TRUSTED_MODEL$' "$dir/Makefile" \
         || fail "$name: int8 project without the dtype defines: $(grep '^DEFS' "$dir/Makefile")"
     grep -q '^outputs byte-identical' "$TMP/run.log" || fail "$name: int8 outputs not byte-identical"
     run_case "$name-m0plus-an386" "$dir" mps2-an386 "$M0PLUS"
@@ -140,6 +144,25 @@ PY
         ok "corrupted expected output: FAIL at byte 5, exit $rc"
     else
         fail "corrupted expected output: exit $rc: $(tr '\n' ' ' <"$TMP/run.log")"
+    fi
+    # The verifying device build (--verify-on-device) passes too.
+    "$BIN" export "$kws" --project "$TMP/kws_ver" --board mps2-an386 --verify-on-device \
+        --test-input "$SHARED/goldens/kws_ref_model/seed1.input.bin" \
+        --test-output "$SHARED/goldens/kws_ref_model/seed1.output.bin" >/dev/null \
+        || fail "kws --verify-on-device: export"
+    grep -q -- "-DTML_TRUSTED_MODEL" <(grep '^DEFS' "$TMP/kws_ver/Makefile") \
+        && fail "kws --verify-on-device: DEFS has -DTML_TRUSTED_MODEL"
+    run_case kws_verified-m4-an386 "$TMP/kws_ver" mps2-an386
+    # The trusted build with the wrong array: "TFL3" -> "TFL\0".
+    sed -i '0,/0x54, 0x46, 0x4c, 0x33/s//0x54, 0x46, 0x4c, 0x00/' "$TMP/bad/model_data.c"
+    make -C "$TMP/bad" -s >/dev/null 2>&1
+    make -C "$TMP/bad" -s run >"$TMP/run.log" 2>&1
+    rc=$?
+    if [ "$rc" -ne 0 ] && grep -qx FAIL "$TMP/run.log" \
+        && grep -q 'not a TFLite model (no "TFL3" identifier at offset 4)' "$TMP/run.log"; then
+        ok "trusted build, wrong model array: tml_create's one line, FAIL, exit $rc"
+    else
+        fail "trusted build, wrong model array: exit $rc: $(tr '\n' ' ' <"$TMP/run.log")"
     fi
 fi
 

@@ -14,6 +14,13 @@
 #include "runtime/model.h"
 #include "tools/lib/file_io.h"
 
+/* The exporter is where a project's model is verified (runtime/model.h,
+ * "verify once"): a host build without the verifier would export
+ * unverified bytes to devices that trust them. */
+#ifdef TML_TRUSTED_MODEL
+#error "host tools verify models: build them without TML_TRUSTED_MODEL"
+#endif
+
 #define PATH_SIZE 4096
 
 static int fail(char *err, size_t err_size, const char *fmt, ...)
@@ -150,6 +157,11 @@ int tml_export_c_array(const char *dir, const tml_export_model *m, char *err,
         "node records hold 4-byte\n * pointers there, so this is a safe "
         "upper bound. */\n");
     add(&h, "#define TML_MODEL_ARENA_BYTES %zuu\n\n", m->arena_bytes);
+    add(&h, "/* tinyml export verified these bytes in full.  A device that "
+        "only runs\n * this const array may build the runtime with "
+        "-DTML_TRUSTED_MODEL, which\n * leaves the verifier out (smaller "
+        "code; runtime/model.h: \"verify once\");\n * keep the default "
+        "build when models can change after export. */\n");
     add(&h, "/* const: stays in flash; 16-byte aligned as TFLite's converter "
         "aligns\n * buffers (the runtime reads the model in place). */\n");
     add(&h, "extern const unsigned char tml_model_data[TML_MODEL_DATA_LEN];\n"
@@ -639,6 +651,22 @@ static int write_readme(const tml_export_project *p, const char *cpu,
                         : "has no hybrid (float32 input, int8 weights) op",
             !d->float32 ? " -DTML_NO_FLOAT_KERNELS (float32 kernels)" : "",
             " -DTML_NO_HYBRID (hybrid kernels, runtime/kernels/hybrid.c)");
+    if (p->verify_on_device)
+        add(&t, "- model verification: on the device too (exported with "
+            "`--verify-on-device`): `tml_create` verifies the whole model, "
+            "as it must when models arrive at run time (a file, a radio); "
+            "this costs flash (the verifier and the kernels' model "
+            "checks)\n");
+    else
+        add(&t, "- model verification: once, by `tinyml export` (the whole "
+            "flatbuffer, every op and every kernel's prepare), so the "
+            "Makefile builds the runtime with -DTML_TRUSTED_MODEL: the "
+            "verifier and the kernels' model checks are left out (less "
+            "flash) and `tml_create` only checks what is cheap (the "
+            "\"TFL3\" identifier, schema version, root table), as TFLite "
+            "Micro's GetModel does.  Change `model_data.c` only by "
+            "re-exporting; for models that arrive at run time, export "
+            "with `--verify-on-device`\n");
     add(&t, "- `startup.c`, `link.ld`: vector table, .data/.bss set-up, FPU "
         "enable, stack painting (the program prints the stack used); "
         "memory: flash %lld B at 0x%llx, RAM %lld B at 0x%llx, %lld B "
@@ -655,6 +683,38 @@ static int write_readme(const tml_export_project *p, const char *cpu,
     return write_text(p->dir, "README.md", &t, err, err_size);
 }
 
+/* The project's device build trusts the model unless verify_on_device
+ * (runtime/model.h, "verify once"), so verify it here, in full: the
+ * verifying host runtime's tml_verify (every table, index, shape and
+ * buffer, and every op against this runtime's kernels).  The trusted
+ * load also wants the "TFL3" identifier, which the verifier does not. */
+static int verify_for_export(const tml_export_project *p, char *err,
+                             size_t err_size)
+{
+    const tml_export_model *m = p->model;
+    char msg[TML_ERROR_SIZE];
+    if (tml_verify(m->bytes, m->size, msg, sizeof msg) != TML_OK)
+        return fail(err, err_size, "%s does not verify: %s", m->name, msg);
+    if (!p->verify_on_device && memcmp(m->bytes + 4, "TFL3", 4) != 0)
+        return fail(err, err_size, "%s has no \"TFL3\" file identifier, "
+                    "which the trusted device build requires (export with "
+                    "--verify-on-device)", m->name);
+    return 0;
+}
+
+/* The Makefile's comment on the define below its DEFS. */
+static const char k_trusted_note[] =
+    "-DTML_TRUSTED_MODEL: tinyml export verified model_data.c's bytes in\n"
+    "# full and ran every kernel's prepare on them, so the device build "
+    "leaves\n# the verifier and the kernels' model checks out; tml_create "
+    "only checks\n# the identifier, version and root table (runtime/model.h,"
+    " \"verify once\").\n# Replace model_data.c only by re-exporting, or "
+    "export with --verify-on-device.";
+static const char k_verified_note[] =
+    "no -DTML_TRUSTED_MODEL (exported with --verify-on-device):\n"
+    "# tml_create verifies the whole model on the device, e.g. for models "
+    "that\n# arrive at run time.";
+
 int tml_export_project_write(const tml_export_project *p, char *err,
                              size_t err_size)
 {
@@ -664,6 +724,8 @@ int tml_export_project_write(const tml_export_project *p, char *err,
                     "with arm-none-eabi-gcc for Cortex-M cores only (use "
                     "--c-array for this board)", p->board->name,
                     p->board->core);
+    if (verify_for_export(p, err, err_size) != 0)
+        return -1;
     char sub[PATH_SIZE];
     snprintf(sub, sizeof sub, "%s/include/tinyml", p->dir);
     if (make_dirs(sub, err, err_size) != 0 ||
@@ -713,7 +775,10 @@ int tml_export_project_write(const tml_export_project *p, char *err,
         "QEMU_MACHINE", p->board->qemu_machine, "FLASH_ORIGIN", flash_origin,
         "FLASH_BYTES", flash, "RAM_ORIGIN", ram_origin, "RAM_BYTES", ram,
         "STACK_BYTES", stack, "KERNEL_SRC",
-        make_list.s ? make_list.s + 1 : "", "DTYPE_DEFS", dtype_defs, NULL};
+        make_list.s ? make_list.s + 1 : "", "DTYPE_DEFS", dtype_defs,
+        "TRUST_DEFS", p->verify_on_device ? "" : " -DTML_TRUSTED_MODEL",
+        "TRUST_NOTE", p->verify_on_device ? k_verified_note : k_trusted_note,
+        NULL};
     if (rc == 0)
         rc = fill_template(p, "link.ld.in", "link.ld", subs, err, err_size);
     if (rc == 0)

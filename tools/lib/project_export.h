@@ -35,12 +35,18 @@ typedef struct tml_export_project {
     const uint8_t *test_output;  /* NULL: no comparison */
     size_t test_output_size;
     long long stack_bytes;       /* stack to reserve in the linker script */
+    int verify_on_device;        /* 0: -DTML_TRUSTED_MODEL (the default:
+                                    the exporter verified the model) */
 } tml_export_project;
 
 /* The compiler flags for a board's core and FPU; NULL for a core
  * arm-none-eabi-gcc does not target (Xtensa, RISC-V). */
 const char *tml_export_cpu_flags(const tml_board *b);
 
+/* Verifies the model in full (tml_verify: the whole flatbuffer and every
+ * op against this runtime) before writing anything; the project's device
+ * build then trusts those bytes (-DTML_TRUSTED_MODEL, runtime/model.h:
+ * "verify once") unless p->verify_on_device.  0, or -1 with one line. */
 int tml_export_project_write(const tml_export_project *p, char *err,
                              size_t err_size);
 
