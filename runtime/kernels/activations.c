@@ -269,21 +269,21 @@ tml_status tml_unary_tensors(tml_interpreter *it, tml_node *n,
                              int same_dtype, tml_tensor **in,
                              tml_tensor **out)
 {
-    if (n->ninputs != 1 || n->noutputs != 1)
+    if (TML_VALIDATE && (n->ninputs != 1 || n->noutputs != 1))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "expected 1 input and 1 output, got %d and %d",
                                 (int)n->ninputs, (int)n->noutputs);
     *in = tml_node_input(it, n, 0);
     *out = tml_node_output(it, n, 0);
-    if (!*in || !*out)
+    if (TML_VALIDATE && (!*in || !*out))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "input 0 or output 0 is absent");
-    if (same_dtype && (*out)->type != (*in)->type)
+    if (TML_VALIDATE && same_dtype && (*out)->type != (*in)->type)
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", *out,
                                 "expected %s (the dtype of input 0), got %s",
                                 tml_dtype_name((*in)->type),
                                 tml_dtype_name((*out)->type));
-    if (tml_num_elements(*out) != tml_num_elements(*in))
+    if (TML_VALIDATE && tml_num_elements(*out) != tml_num_elements(*in))
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", *out,
                                 "expected %d elements (as input 0), got %d",
                                 (int)tml_num_elements(*in),
@@ -294,6 +294,9 @@ tml_status tml_unary_tensors(tml_interpreter *it, tml_node *n,
 tml_status tml_check_quant(tml_interpreter *it, tml_node *n,
                            const char *role, const tml_tensor *t)
 {
+    /* Only a check of the model. */
+    if (!TML_VALIDATE)
+        return TML_OK;
     tml_quant q;
     tml_tensor_quant(it, t, &q);
     if (q.count > 1)
@@ -310,6 +313,8 @@ tml_status tml_check_quant(tml_interpreter *it, tml_node *n,
 static tml_status check_quant_pair(tml_interpreter *it, tml_node *n,
                                    const tml_tensor *in, const tml_tensor *out)
 {
+    if (!TML_VALIDATE)
+        return TML_OK;
     tml_status s = tml_check_quant(it, n, "input 0", in);
     return s != TML_OK ? s : tml_check_quant(it, n, "output 0", out);
 }
@@ -320,7 +325,7 @@ static tml_status int16_zero_points(tml_interpreter *it, tml_node *n,
 {
     /* TFLite int16 activations are symmetric (zero point 0). */
     const tml_tensor *t = in->zero_point != 0 ? in : out;
-    if (t->zero_point == 0)
+    if (!TML_VALIDATE || t->zero_point == 0)
         return TML_OK;
     return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED,
                             t == in ? "input 0" : "output 0", t,
@@ -353,7 +358,7 @@ static tml_status relu_prepare(tml_interpreter *it, tml_node *n)
         return s;
     if (in->type == TML_FLOAT32)
         return TML_OK;
-    if (in->type != TML_INT8 && in->type != TML_INT16)
+    if (TML_VALIDATE && in->type != TML_INT8 && in->type != TML_INT16)
         return tml_dtype_error(it, n, "input 0", in, "float32, int8 or int16");
     if ((s = check_quant_pair(it, n, in, out)) != TML_OK)
         return s;
@@ -365,12 +370,14 @@ static tml_status relu_prepare(tml_interpreter *it, tml_node *n)
         if (!user)
             return TML_ERROR_ARENA;
         if (tml_relu_q_init(user, in->scale, in->zero_point, out->scale,
-                            out->zero_point, INT16_MIN, INT16_MAX) != 0)
+                            out->zero_point, INT16_MIN, INT16_MAX) != 0 &&
+            TML_VALIDATE)
             return bad_ratio(it, n, out, "");
         return TML_OK;
     }
     if (tml_relu_q_init(&p, in->scale, in->zero_point, out->scale,
-                        out->zero_point, INT8_MIN, INT8_MAX) != 0)
+                        out->zero_point, INT8_MIN, INT8_MAX) != 0 &&
+        TML_VALIDATE)
         return bad_ratio(it, n, out, "");
     int8_t *lut = alloc_user(it, n, 256);
     if (!lut)
@@ -409,9 +416,9 @@ static tml_status relu6_prepare(tml_interpreter *it, tml_node *n)
         return s;
     if (in->type == TML_FLOAT32)
         return TML_OK;
-    if (in->type != TML_INT8 && in->type != TML_INT16)
+    if (TML_VALIDATE && in->type != TML_INT8 && in->type != TML_INT16)
         return tml_dtype_error(it, n, "input 0", in, "float32, int8 or int16");
-    if ((s = tml_check_quant(it, n, "input 0", in)) != TML_OK)
+    if (TML_VALIDATE && (s = tml_check_quant(it, n, "input 0", in)) != TML_OK)
         return s;
     tml_relu6_params *p = alloc_user(it, n, sizeof *p);
     if (!p)
@@ -467,7 +474,7 @@ static tml_status leaky_prepare(tml_interpreter *it, tml_node *n)
         *a = alpha;
         return TML_OK;
     }
-    if (in->type != TML_INT8 && in->type != TML_INT16)
+    if (TML_VALIDATE && in->type != TML_INT8 && in->type != TML_INT16)
         return tml_dtype_error(it, n, "input 0", in, "float32, int8 or int16");
     if ((s = check_quant_pair(it, n, in, out)) != TML_OK)
         return s;
@@ -477,13 +484,14 @@ static tml_status leaky_prepare(tml_interpreter *it, tml_node *n)
             return TML_ERROR_ARENA;
         if (tml_leaky_q_init(p, in->scale, in->zero_point, out->scale,
                              out->zero_point, alpha, INT16_MIN,
-                             INT16_MAX) != 0)
+                             INT16_MAX) != 0 && TML_VALIDATE)
             return bad_ratio(it, n, out, " (times |alpha|)");
         return TML_OK;
     }
     tml_leaky_params p;
     if (tml_leaky_q_init(&p, in->scale, in->zero_point, out->scale,
-                         out->zero_point, alpha, INT8_MIN, INT8_MAX) != 0)
+                         out->zero_point, alpha, INT8_MIN, INT8_MAX) != 0 &&
+        TML_VALIDATE)
         return bad_ratio(it, n, out, " (times |alpha|)");
     int8_t *lut = alloc_user(it, n, 256);
     if (!lut)
@@ -523,18 +531,18 @@ static tml_status hard_swish_prepare(tml_interpreter *it, tml_node *n)
         return s;
     if (in->type == TML_FLOAT32)
         return TML_OK;
-    if (in->type != TML_INT8)
+    if (TML_VALIDATE && in->type != TML_INT8)
         return tml_dtype_error(it, n, "input 0", in, "float32 or int8");
     if ((s = check_quant_pair(it, n, in, out)) != TML_OK)
         return s;
     tml_hard_swish_params p;
     const int init = tml_hard_swish_q_init(&p, in->scale, in->zero_point,
                                            out->scale, out->zero_point);
-    if (init == -2)
+    if (TML_VALIDATE && init == -2)
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
                                 "scale too large for the 16-bit multipliers "
                                 "(expected < 25165824)");
-    if (init != 0)
+    if (TML_VALIDATE && init != 0)
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0", out,
                                 "expected a scale > input scale / 128 (output "
                                 "multiplier exponent <= 0), got exponent %d",

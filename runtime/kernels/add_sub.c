@@ -326,11 +326,12 @@ tml_status tml_binary_prepare(tml_interpreter *it, tml_node *n, int options_type
     tml_tensor *in1 = tml_node_input(it, n, 0);
     tml_tensor *in2 = tml_node_input(it, n, 1);
     tml_tensor *out = tml_node_output(it, n, 0);
-    if (!in1 || !in2 || !out || n->ninputs != 2 || n->noutputs != 1)
+    if (TML_VALIDATE &&
+        (!in1 || !in2 || !out || n->ninputs != 2 || n->noutputs != 1))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "expected 2 inputs and 1 output, got %d and %d",
                                 (int)n->ninputs, (int)n->noutputs);
-    if (in1->type != TML_INT8 && in1->type != TML_FLOAT32)
+    if (TML_VALIDATE && in1->type != TML_INT8 && in1->type != TML_FLOAT32)
         return tml_dtype_error(it, n, "input 0", in1, "int8 or float32");
 #ifdef TML_NO_FLOAT_KERNELS
     /* Deployment build for int8 models (tinyml export): no float32 path. */
@@ -340,20 +341,22 @@ tml_status tml_binary_prepare(tml_interpreter *it, tml_node *n, int options_type
                                 "(TML_NO_FLOAT_KERNELS)");
 #endif
     const char *want = in1->type == TML_INT8 ? "int8 like input 0" : "float32 like input 0";
-    if (in2->type != in1->type)
+    if (TML_VALIDATE && in2->type != in1->type)
         return tml_dtype_error(it, n, "input 1", in2, want);
-    if (out->type != in1->type)
+    if (TML_VALIDATE && out->type != in1->type)
         return tml_dtype_error(it, n, "output 0", out, want);
-    if (n->options_type != options_type && n->options_type != TML_OPT_NONE)
+    if (TML_VALIDATE && n->options_type != options_type &&
+        n->options_type != TML_OPT_NONE)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "expected options type %d, got %d",
                                 options_type, (int)n->options_type);
     *activation = tml_opt_int(it, n, activation_field, 1, TML_ACT_NONE);
-    if (*activation != TML_ACT_NONE && *activation != TML_ACT_RELU &&
-        *activation != TML_ACT_RELU6 && *activation != TML_ACT_RELU_N1_TO_1)
+    if (TML_VALIDATE && *activation != TML_ACT_NONE &&
+        *activation != TML_ACT_RELU && *activation != TML_ACT_RELU6 &&
+        *activation != TML_ACT_RELU_N1_TO_1)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
                                 "fused activation %d is not supported", *activation);
-    if (in1->type == TML_INT8) {
+    if (TML_VALIDATE && in1->type == TML_INT8) {
         const tml_tensor *ts[3] = { in1, in2, out };
         static const char *const slot[3] = { "input 0", "input 1",
                                              "output 0" };
@@ -367,7 +370,7 @@ tml_status tml_binary_prepare(tml_interpreter *it, tml_node *n, int options_type
 
     *bcast = NULL;
     if (tml_same_shape(in1, in2)) {
-        if (tml_num_elements(out) != tml_num_elements(in1))
+        if (TML_VALIDATE && tml_num_elements(out) != tml_num_elements(in1))
             return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
                                     "expected %d elements like the inputs, "
                                     "got %d", (int)tml_num_elements(in1),
@@ -375,8 +378,9 @@ tml_status tml_binary_prepare(tml_interpreter *it, tml_node *n, int options_type
         return TML_OK;
     }
     tml_bcast b;
+    /* TML_VALIDATE last: b is computed either way. */
     if (tml_bcast_init(&b, in1->dims, in1->ndims, in2->dims, in2->ndims,
-                       out->dims, out->ndims) != 0)
+                       out->dims, out->ndims) != 0 && TML_VALIDATE)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "input shapes (rank %d and %d) do not broadcast to "
                                 "output 0 tensor %d '%s'",
@@ -409,7 +413,7 @@ static tml_status addsub_prepare(tml_interpreter *it, tml_node *n, int is_sub)
     if (in1->type == TML_INT8) {
         if (tml_addsub_quantize(&d->p, is_sub, in1->scale, in1->zero_point,
                                 in2->scale, in2->zero_point, out->scale,
-                                out->zero_point) != 0)
+                                out->zero_point) != 0 && TML_VALIDATE)
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0",
                                     out,
                                     "scale too small for the int8 %s (rescale "

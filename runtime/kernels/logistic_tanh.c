@@ -123,15 +123,15 @@ static tml_status prepare_common(tml_interpreter *it, tml_node *n,
         return s;
     if (in->type == TML_FLOAT32)
         return TML_OK;
-    if (in->type != TML_INT8)
+    if (TML_VALIDATE && in->type != TML_INT8)
         return tml_dtype_error(it, n, "input 0", in, "float32 or int8");
-    if ((s = tml_check_quant(it, n, "input 0", in)) != TML_OK)
+    if (TML_VALIDATE && (s = tml_check_quant(it, n, "input 0", in)) != TML_OK)
         return s;
-    if ((s = tml_check_quant(it, n, "output 0", out)) != TML_OK)
+    if (TML_VALIDATE && (s = tml_check_quant(it, n, "output 0", out)) != TML_OK)
         return s;
     /* The reference writes its result in this quantization whatever the
      * tensor says; a model that says otherwise would be misread. */
-    if (out->scale != out_scale || out->zero_point != out_zp)
+    if (TML_VALIDATE && (out->scale != out_scale || out->zero_point != out_zp))
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0", out,
                                 "int8 needs scale %s and zero point %d "
                                 "(TFLite int8 spec), got scale %s and zero "
@@ -140,7 +140,8 @@ static tml_status prepare_common(tml_interpreter *it, tml_node *n,
                                                         : "another",
                                 (int)out->zero_point);
     tml_sigmoid_params p;
-    if (tml_sigmoid_params_init(&p, in->scale, in->zero_point) != 0)
+    if (tml_sigmoid_params_init(&p, in->scale, in->zero_point) != 0 &&
+        TML_VALIDATE)
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
                                 "input scale below 2^-28 is not supported");
     int8_t *lut = tml_alloc_persistent(it, 256);

@@ -103,7 +103,7 @@ static tml_status mul_prepare(tml_interpreter *it, tml_node *n)
         /* A product of two int8 differences needs 17 bits: a left shift
          * past 14 overflows int32 for any real data (and past 31 is
          * undefined); TFLite has the same limits without checking them. */
-        if (d->p.output_shift > 14)
+        if (TML_VALIDATE && d->p.output_shift > 14)
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0",
                                     out,
                                     "rescale multiplier scale1 * scale2 / "

@@ -265,12 +265,13 @@ static tml_status quantize_prepare(tml_interpreter *it, tml_node *n)
     tml_status s = tml_unary_tensors(it, n, 0, &in, &out);
     if (s != TML_OK)
         return s;
-    if (!pair_supported(in->type, out->type))
+    if (TML_VALIDATE && !pair_supported(in->type, out->type))
         return unsupported_pair(it, n, in, out);
     const int from_float = in->type == TML_FLOAT32;
-    if ((s = tml_check_quant(it, n, "output 0", out)) != TML_OK)
+    if (TML_VALIDATE && (s = tml_check_quant(it, n, "output 0", out)) != TML_OK)
         return s;
-    if (!from_float && (s = tml_check_quant(it, n, "input 0", in)) != TML_OK)
+    if (TML_VALIDATE && !from_float &&
+        (s = tml_check_quant(it, n, "input 0", in)) != TML_OK)
         return s;
 
     const int lut = is_8bit(in->type) && is_8bit(out->type);
@@ -289,7 +290,7 @@ static tml_status quantize_prepare(tml_interpreter *it, tml_node *n)
     int32_t lo, hi;
     type_range(out->type, &lo, &hi);
     if (tml_requant_init(&d->rq, in->scale, in->zero_point, out->scale,
-                         out->zero_point, lo, hi) != 0)
+                         out->zero_point, lo, hi) != 0 && TML_VALIDATE)
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "output 0", out,
                                 "input scale / output scale must be below "
                                 "2^30");
@@ -343,15 +344,16 @@ static tml_status dequantize_per_channel_prepare(tml_interpreter *it,
                                                  const tml_tensor *in,
                                                  const tml_quant *q)
 {
-    if (in->type != TML_INT8)
+    if (TML_VALIDATE && in->type != TML_INT8)
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
                                 "per-channel quantization needs int8, got %s",
                                 tml_dtype_name(in->type));
-    if (q->dim < 0 || q->dim >= in->ndims || in->dims[q->dim] != q->count)
+    if (TML_VALIDATE &&
+        (q->dim < 0 || q->dim >= in->ndims || in->dims[q->dim] != q->count))
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 0", in,
                                 "%d scales do not match dimension %d",
                                 (int)q->count, (int)q->dim);
-    for (int32_t c = 0; c < q->count; c++) {
+    for (int32_t c = 0; TML_VALIDATE && c < q->count; c++) {
         if (!(q->scales[c] > 0.0f) || q->scales[c] > 3.0e38f)
             return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 0", in,
                                     "channel %d needs a finite scale > 0",
@@ -380,11 +382,11 @@ static tml_status dequantize_prepare(tml_interpreter *it, tml_node *n)
     if (s != TML_OK)
         return s;
     n->user = NULL;
-    if (out->type != TML_FLOAT32)
+    if (TML_VALIDATE && out->type != TML_FLOAT32)
         return tml_dtype_error(it, n, "output 0", out, "float32");
     if (in->type == TML_FLOAT16)
         return TML_OK;
-    if (in->type != TML_INT8 && in->type != TML_UINT8 &&
+    if (TML_VALIDATE && in->type != TML_INT8 && in->type != TML_UINT8 &&
         in->type != TML_INT16)
         return tml_dtype_error(it, n, "input 0", in,
                                "int8, uint8, int16 or float16");
