@@ -40,6 +40,9 @@ static tml_status check_input(tml_interpreter *it, tml_node *n, int i,
                               const tml_tensor *in, const tml_tensor *out,
                               int axis)
 {
+    /* Only checks of the model. */
+    if (!TML_VALIDATE)
+        return TML_OK;
     if (in->type != out->type)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "input %d tensor %d '%s': expected %s as the output, got %s", i,
@@ -76,22 +79,24 @@ static tml_status check_input(tml_interpreter *it, tml_node *n, int i,
 static tml_status concat_prepare(tml_interpreter *it, tml_node *n)
 {
     tml_tensor *out = tml_node_output(it, n, 0);
-    if (out == NULL || n->noutputs != 1 || n->ninputs < 1 ||
-        n->ninputs > MAX_INPUTS)
+    if (TML_VALIDATE && (out == NULL || n->noutputs != 1 || n->ninputs < 1 ||
+                         n->ninputs > MAX_INPUTS))
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
             "expected 1 to %d inputs and 1 output, got %d and %d",
             MAX_INPUTS, (int)n->ninputs, (int)n->noutputs);
-    if (!supported_type(out->type))
+    if (TML_VALIDATE && !supported_type(out->type))
         return tml_dtype_error(it, n, "output 0", out,
                                "float32, int8, int16, int32, int64 or bool");
-    int act = tml_opt_int(it, n, TML_F_CONCAT_ACTIVATION, 1, TML_ACT_NONE);
-    if (act != TML_ACT_NONE)
+    int act = TML_VALIDATE ? tml_opt_int(it, n, TML_F_CONCAT_ACTIVATION, 1,
+                                         TML_ACT_NONE)
+                           : TML_ACT_NONE;
+    if (TML_VALIDATE && act != TML_ACT_NONE)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
             "fused activation %d: expected none", act);
     int rank = out->ndims;
     int32_t axis = tml_opt_int(it, n, TML_F_CONCAT_AXIS, 4, 0);
     int32_t a = axis < 0 ? axis + rank : axis;
-    if (a < 0 || a >= rank)
+    if (TML_VALIDATE && (a < 0 || a >= rank))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "axis %d: expected -%d..%d", (int)axis, rank, rank - 1);
     concat_op *op = tml_alloc_persistent(it, sizeof *op);
@@ -104,7 +109,7 @@ static tml_status concat_prepare(tml_interpreter *it, tml_node *n)
     int64_t total = 0;
     for (int i = 0; i < n->ninputs; i++) {
         tml_tensor *in = tml_node_input(it, n, i);
-        if (in == NULL)
+        if (TML_VALIDATE && in == NULL)
             return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                     "input %d is absent", i);
         tml_status s = check_input(it, n, i, in, out, a);
@@ -116,7 +121,7 @@ static tml_status concat_prepare(tml_interpreter *it, tml_node *n)
         op->chunk[i] = chunk;
         total += in->dims[a];
     }
-    if (total != out->dims[a])
+    if (TML_VALIDATE && total != out->dims[a])
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
                                 "axis %d: expected %ld (the inputs' sum), got "
                                 "%d", (int)a, (long)total, (int)out->dims[a]);

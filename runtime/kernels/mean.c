@@ -128,8 +128,9 @@ void tml_mean_int8(const tml_mean_params *p, const int8_t *in, int8_t *out,
 
 static tml_status check_output(tml_interpreter *it, tml_node *n,
                                const tml_tensor *in, const tml_tensor *out,
-                               const tml_mean_params *p, int keep)
+                               const tml_mean_params *p)
 {
+    const int keep = tml_opt_int(it, n, TML_F_REDUCER_KEEP_DIMS, 1, 0) != 0;
     int od = 0;
     int ok = 1;
     for (int d = 0; d < in->ndims && ok; d++) {
@@ -169,20 +170,20 @@ static tml_status mean_prepare(tml_interpreter *it, tml_node *n)
     tml_tensor *in = tml_node_input(it, n, 0);
     tml_tensor *axes = tml_node_input(it, n, 1);
     tml_tensor *out = tml_node_output(it, n, 0);
-    if (in == NULL || axes == NULL || out == NULL || n->ninputs != 2 ||
-        n->noutputs != 1)
+    if (TML_VALIDATE && (in == NULL || axes == NULL || out == NULL ||
+                         n->ninputs != 2 || n->noutputs != 1))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "expected 2 inputs and 1 output, got %d and %d",
             (int)n->ninputs, (int)n->noutputs);
-    tml_status s = mean_types(it, n, in, out);
-    if (s != TML_OK)
+    tml_status s;
+    if (TML_VALIDATE && (s = mean_types(it, n, in, out)) != TML_OK)
         return s;
-    if (!(axes->flags & TML_TENSOR_CONST))
+    if (TML_VALIDATE && !(axes->flags & TML_TENSOR_CONST))
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1 (axis)",
                                 axes,
                                 "expected a constant tensor, got one "
                                 "computed at run time");
-    if (axes->type != TML_INT32 || axes->ndims > 1)
+    if (TML_VALIDATE && (axes->type != TML_INT32 || axes->ndims > 1))
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1 (axis)", axes,
                                 "expected an int32 vector");
     tml_mean_params *p = tml_alloc_persistent(it, sizeof *p);
@@ -195,7 +196,7 @@ static tml_status mean_prepare(tml_interpreter *it, tml_node *n)
     int32_t nax = tml_num_elements(axes);
     for (int32_t i = 0; i < nax; i++) {
         int32_t a = ax[i] < 0 ? ax[i] + p->rank : ax[i];
-        if (a < 0 || a >= p->rank)
+        if (TML_VALIDATE && (a < 0 || a >= p->rank))
             return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1 (axis)",
                                     axes, "axis %d is out of range for rank %d",
                                     (int)ax[i], (int)p->rank);
@@ -207,9 +208,7 @@ static tml_status mean_prepare(tml_interpreter *it, tml_node *n)
             p->count *= p->dims[d];
     }
     p->out_count = tml_num_elements(out);
-    int keep = tml_opt_int(it, n, TML_F_REDUCER_KEEP_DIMS, 1, 0) != 0;
-    s = check_output(it, n, in, out, p, keep);
-    if (s != TML_OK)
+    if (TML_VALIDATE && (s = check_output(it, n, in, out, p)) != TML_OK)
         return s;
     if (in->type == TML_INT8) {
         int32_t m;

@@ -66,31 +66,31 @@ static tml_status pad_prepare(tml_interpreter *it, tml_node *n)
     tml_tensor *in = tml_node_input(it, n, 0);
     tml_tensor *pads = tml_node_input(it, n, 1);
     tml_tensor *out = tml_node_output(it, n, 0);
-    if (in == NULL || pads == NULL || out == NULL || n->ninputs != 2 ||
-        n->noutputs != 1)
+    if (TML_VALIDATE && (in == NULL || pads == NULL || out == NULL ||
+                         n->ninputs != 2 || n->noutputs != 1))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "expected 2 inputs and 1 output, got %d and %d",
             (int)n->ninputs, (int)n->noutputs);
-    if (in->type != TML_FLOAT32 && in->type != TML_INT8 &&
+    if (TML_VALIDATE && in->type != TML_FLOAT32 && in->type != TML_INT8 &&
         in->type != TML_INT16 && in->type != TML_INT32)
         return tml_dtype_error(it, n, "input 0", in,
                                "float32, int8, int16 or int32");
-    if (out->type != in->type)
+    if (TML_VALIDATE && out->type != in->type)
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
                                 "expected %s as the input, got %s",
                                 tml_dtype_name((tml_dtype)in->type),
                                 tml_dtype_name((tml_dtype)out->type));
-    if (!(pads->flags & TML_TENSOR_CONST))
+    if (TML_VALIDATE && !(pads->flags & TML_TENSOR_CONST))
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED,
                                 "input 1 (paddings)", pads,
                                 "expected a constant tensor, got one "
                                 "computed at run time");
     int rank = in->ndims;
-    if (pads->type != TML_INT32 || pads->ndims != 2 ||
-        pads->dims[0] != rank || pads->dims[1] != 2)
+    if (TML_VALIDATE && (pads->type != TML_INT32 || pads->ndims != 2 ||
+                         pads->dims[0] != rank || pads->dims[1] != 2))
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1 (paddings)",
                                 pads, "expected int32 [%d, 2]", rank);
-    if (out->ndims != rank)
+    if (TML_VALIDATE && out->ndims != rank)
         return tml_shape_error(it, n, "output 0", out, "rank", rank,
                                out->ndims);
     pad_op *op = tml_alloc_persistent(it, sizeof *op);
@@ -99,14 +99,14 @@ static tml_status pad_prepare(tml_interpreter *it, tml_node *n)
     const int32_t *pd = pads->data;
     op->params.rank = rank;
     for (int d = 0; d < rank; d++) {
-        if (pd[2 * d] < 0 || pd[2 * d + 1] < 0)
+        if (TML_VALIDATE && (pd[2 * d] < 0 || pd[2 * d + 1] < 0))
             return tml_tensor_error(it, n, TML_ERROR_MODEL,
                                     "input 1 (paddings)", pads,
                                     "axis %d: expected non-negative paddings, "
                                     "got %d, %d", d, (int)pd[2 * d],
                                     (int)pd[2 * d + 1]);
         int64_t want = (int64_t)in->dims[d] + pd[2 * d] + pd[2 * d + 1];
-        if (out->dims[d] != want)
+        if (TML_VALIDATE && out->dims[d] != want)
             return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
                                     "axis %d: expected %ld, got %d", d,
                                     (long)want, (int)out->dims[d]);
@@ -118,7 +118,7 @@ static tml_status pad_prepare(tml_interpreter *it, tml_node *n)
      * (TFLM PadPrepare), for int16 the zero point is 0 by the spec. */
     if (in->type == TML_INT8) {
         int8_t z = (int8_t)out->zero_point;
-        if (out->zero_point < -128 || out->zero_point > 127)
+        if (TML_VALIDATE && (out->zero_point < -128 || out->zero_point > 127))
             return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
                                     "zero point %d is outside int8",
                                     (int)out->zero_point);

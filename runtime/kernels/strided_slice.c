@@ -117,15 +117,16 @@ static tml_status index_tensor(tml_interpreter *it, tml_node *n, int i,
                                const int32_t **data)
 {
     tml_tensor *t = tml_node_input(it, n, i);
-    if (t == NULL)
+    if (TML_VALIDATE && t == NULL)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
                                 "input %d (%s) is absent", i, what);
-    if (!(t->flags & TML_TENSOR_CONST))
+    if (TML_VALIDATE && !(t->flags & TML_TENSOR_CONST))
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
             "input %d (%s) tensor %d '%s': expected a constant tensor, got "
             "one computed at run time", i, what, (int)tml_tensor_index(it, t),
             tml_tensor_name(it, t));
-    if (t->type != TML_INT32 || t->ndims != 1 || t->dims[0] > MAX_SPEC)
+    if (TML_VALIDATE &&
+        (t->type != TML_INT32 || t->ndims != 1 || t->dims[0] > MAX_SPEC))
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
             "input %d (%s) tensor %d '%s': expected an int32 vector of at "
             "most %d values", i, what, (int)tml_tensor_index(it, t),
@@ -145,7 +146,7 @@ static void full_axis(tml_slice_params *p, int d, int32_t size)
 static tml_status push_dim(tml_interpreter *it, tml_node *n, int32_t *dims,
                            int *rank, int32_t v)
 {
-    if (*rank >= TML_MAX_DIMS)
+    if (TML_VALIDATE && *rank >= TML_MAX_DIMS)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
             "the output would have more than %d dimensions", TML_MAX_DIMS);
     dims[(*rank)++] = v;
@@ -162,13 +163,13 @@ static tml_status real_axis(tml_interpreter *it, tml_node *n,
     axis_spec a = { b[i], e[i], s[i], (m->begin >> i) & 1,
                     (m->end >> i) & 1, (m->shrink >> i) & 1 };
     int32_t size = in->dims[d];
-    if (a.stride == 0)
+    if (TML_VALIDATE && a.stride == 0)
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "strides[%d] is 0: stride value has to be non-zero", i);
     resolve_axis(&a, size, m->offset != 0, &p->start[d], &p->stop[d]);
     p->stride[d] = a.stride;
     if (a.shrink) {
-        if (p->start[d] < 0 || p->start[d] >= size)
+        if (TML_VALIDATE && (p->start[d] < 0 || p->start[d] >= size))
             return tml_kernel_error(it, n, TML_ERROR_MODEL,
                 "begin[%d] = %d is outside axis %d of size %d, which "
                 "shrink_axis_mask removes", i, (int)a.begin, d, (int)size);
@@ -194,7 +195,7 @@ static tml_status expand(tml_interpreter *it, tml_node *n,
         else if (!(m->new_axis & (1 << i)))
             real++;
     }
-    if (ellipses > 1 || real > in->ndims)
+    if (TML_VALIDATE && (ellipses > 1 || real > in->ndims))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "%d slice entries and %d ellipses for a rank-%d input", real,
             ellipses, (int)in->ndims);
@@ -262,11 +263,12 @@ static tml_status slice_prepare(tml_interpreter *it, tml_node *n)
 {
     tml_tensor *in = tml_node_input(it, n, 0);
     tml_tensor *out = tml_node_output(it, n, 0);
-    if (in == NULL || out == NULL || n->ninputs != 4 || n->noutputs != 1)
+    if (TML_VALIDATE &&
+        (in == NULL || out == NULL || n->ninputs != 4 || n->noutputs != 1))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "expected 4 inputs and 1 output, got %d and %d",
             (int)n->ninputs, (int)n->noutputs);
-    if (!supported_type(in->type) || out->type != in->type)
+    if (TML_VALIDATE && (!supported_type(in->type) || out->type != in->type))
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 0", in,
                                 "expected float32, int8, int16, int32 or "
                                 "bool, the output's dtype too, got %s and %s",
@@ -281,7 +283,7 @@ static tml_status slice_prepare(tml_interpreter *it, tml_node *n)
         st = index_tensor(it, n, 3, "strides", &ns, &s);
     if (st != TML_OK)
         return st;
-    if (nb != ne || nb != ns)
+    if (TML_VALIDATE && (nb != ne || nb != ns))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "begin, end and strides must have one length, got %d, %d, %d",
             (int)nb, (int)ne, (int)ns);
@@ -300,8 +302,7 @@ static tml_status slice_prepare(tml_interpreter *it, tml_node *n)
     st = expand(it, n, in, &m, nb, b, e, s, p, dims, &rank);
     if (st != TML_OK)
         return st;
-    st = check_output(it, n, out, dims, rank);
-    if (st != TML_OK)
+    if (TML_VALIDATE && (st = check_output(it, n, out, dims, rank)) != TML_OK)
         return st;
     n->user = p;
     return TML_OK;

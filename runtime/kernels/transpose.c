@@ -54,30 +54,31 @@ static tml_status transpose_prepare(tml_interpreter *it, tml_node *n)
     tml_tensor *in = tml_node_input(it, n, 0);
     tml_tensor *perm = tml_node_input(it, n, 1);
     tml_tensor *out = tml_node_output(it, n, 0);
-    if (in == NULL || perm == NULL || out == NULL || n->ninputs != 2 ||
-        n->noutputs != 1)
+    if (TML_VALIDATE && (in == NULL || perm == NULL || out == NULL ||
+                         n->ninputs != 2 || n->noutputs != 1))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "expected 2 inputs and 1 output, got %d and %d",
             (int)n->ninputs, (int)n->noutputs);
-    if (in->type != TML_FLOAT32 && in->type != TML_INT8 &&
+    if (TML_VALIDATE && in->type != TML_FLOAT32 && in->type != TML_INT8 &&
         in->type != TML_INT16 && in->type != TML_INT32)
         return tml_dtype_error(it, n, "input 0", in,
                                "float32, int8, int16 or int32");
-    if (out->type != in->type)
+    if (TML_VALIDATE && out->type != in->type)
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
                                 "expected %s as the input, got %s",
                                 tml_dtype_name((tml_dtype)in->type),
                                 tml_dtype_name((tml_dtype)out->type));
-    if (!(perm->flags & TML_TENSOR_CONST))
+    if (TML_VALIDATE && !(perm->flags & TML_TENSOR_CONST))
         return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1 (perm)",
                                 perm,
                                 "expected a constant tensor, got one "
                                 "computed at run time");
     int rank = in->ndims;
-    if (perm->type != TML_INT32 || perm->ndims != 1 || perm->dims[0] != rank)
+    if (TML_VALIDATE &&
+        (perm->type != TML_INT32 || perm->ndims != 1 || perm->dims[0] != rank))
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1 (perm)", perm,
                                 "expected int32 [%d]", rank);
-    if (out->ndims != rank)
+    if (TML_VALIDATE && out->ndims != rank)
         return tml_shape_error(it, n, "output 0", out, "rank", rank,
                                out->ndims);
     transpose_op *op = tml_alloc_persistent(it, sizeof *op);
@@ -86,13 +87,13 @@ static tml_status transpose_prepare(tml_interpreter *it, tml_node *n)
     const int32_t *p = perm->data;
     int seen[TML_MAX_DIMS] = { 0 };
     for (int d = 0; d < rank; d++) {
-        if (p[d] < 0 || p[d] >= rank || seen[p[d]])
+        if (TML_VALIDATE && (p[d] < 0 || p[d] >= rank || seen[p[d]]))
             return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1 (perm)",
                                     perm,
                                     "expected a permutation of 0..%d, got %d "
                                     "at %d", rank - 1, (int)p[d], d);
         seen[p[d]] = 1;
-        if (out->dims[d] != in->dims[p[d]])
+        if (TML_VALIDATE && out->dims[d] != in->dims[p[d]])
             return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
                                     "axis %d: expected %d, got %d", d,
                                     (int)in->dims[p[d]], (int)out->dims[d]);
