@@ -256,6 +256,9 @@ static tml_status check_tensors(tml_interpreter *it, tml_node *n,
                                 const tml_tensor *bias,
                                 const tml_tensor *out, int ndims)
 {
+    /* Only checks of the model. */
+    if (!TML_VALIDATE)
+        return TML_OK;
     if (in->type != TML_FLOAT32 || out->type != TML_FLOAT32)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
             "hybrid: input 0 and output 0 must be float32, got %s and %s",
@@ -290,12 +293,12 @@ static tml_status read_scales(tml_interpreter *it, tml_node *n,
     tml_tensor_quant(it, w, &q);
     int ok = q.scales != NULL && (q.count == 1 ||
                                   (q.count == channels && q.dim == dim));
-    if (!ok)
+    if (TML_VALIDATE && !ok)
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1", w,
                                 "expected 1 or %d scales along axis %d, got %d",
                                 (int)channels, (int)dim,
                                 q.scales ? (int)q.count : 0);
-    for (int32_t c = 0; c < q.count; c++) {
+    for (int32_t c = 0; TML_VALIDATE && c < q.count; c++) {
         if (q.zero_points != NULL && q.zero_points[c] != 0)
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1", w,
                                     "hybrid weights must be symmetric, zero "
@@ -366,12 +369,13 @@ static tml_status conv_geometry(tml_interpreter *it, tml_node *n,
         g->dil_w = tml_opt_int(it, n, TML_F_CONV_DILATION_W, 4, 1);
         g->dil_h = tml_opt_int(it, n, TML_F_CONV_DILATION_H, 4, 1);
     }
-    if (g->stride_w < 1 || g->stride_h < 1 || g->dil_w < 1 || g->dil_h < 1)
+    if (TML_VALIDATE &&
+        (g->stride_w < 1 || g->stride_h < 1 || g->dil_w < 1 || g->dil_h < 1))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "strides and dilations must be >= 1, got %d,%d and %d,%d",
             (int)g->stride_h, (int)g->stride_w, (int)g->dil_h,
             (int)g->dil_w);
-    if (act != TML_ACT_NONE && act != TML_ACT_RELU &&
+    if (TML_VALIDATE && act != TML_ACT_NONE && act != TML_ACT_RELU &&
         act != TML_ACT_RELU_N1_TO_1 && act != TML_ACT_RELU6)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
             "fused activation %d: expected none, relu, relu_n1_to_1 or "
@@ -390,7 +394,8 @@ static tml_status conv_geometry(tml_interpreter *it, tml_node *n,
                               g->dil_h);
     int32_t want_w = out_size(padding, g->in_w, g->k_w, g->stride_w,
                               g->dil_w);
-    if (out->dims[0] != g->batch || g->out_h != want_h || g->out_w != want_w)
+    if (TML_VALIDATE &&
+        (out->dims[0] != g->batch || g->out_h != want_h || g->out_w != want_w))
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "output 0", out,
                                 "expected [%d, %d, %d, _], got [%d, %d, %d, _]",
                                 (int)g->batch, (int)want_h, (int)want_w,
@@ -417,7 +422,7 @@ static tml_status finish(tml_interpreter *it, tml_node *n, hybrid_op *op,
 static tml_status check_bias(tml_interpreter *it, tml_node *n,
                              const tml_tensor *bias, int32_t channels)
 {
-    if (bias == NULL || tml_num_elements(bias) == channels)
+    if (!TML_VALIDATE || bias == NULL || tml_num_elements(bias) == channels)
         return TML_OK;
     return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 2", bias,
                             "expected %d bias values, got %d", (int)channels,
@@ -431,7 +436,7 @@ static tml_status prepare_conv_like(tml_interpreter *it, tml_node *n,
     tml_tensor *w = tml_node_input(it, n, 1);
     tml_tensor *bias = tml_node_input(it, n, 2);
     tml_tensor *out = tml_node_output(it, n, 0);
-    if (in == NULL || w == NULL || out == NULL)
+    if (TML_VALIDATE && (in == NULL || w == NULL || out == NULL))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "%s needs an input, a filter and an output", kind_name[kind]);
     tml_status s = check_tensors(it, n, in, w, bias, out, 4);
@@ -447,8 +452,8 @@ static tml_status prepare_conv_like(tml_interpreter *it, tml_node *n,
         return s;
     tml_hybrid_geom *g = &op->g;
     if (dw) {
-        if (w->dims[0] != 1 || w->dims[3] != g->out_c || g->in_c == 0 ||
-            g->out_c % g->in_c != 0)
+        if (TML_VALIDATE && (w->dims[0] != 1 || w->dims[3] != g->out_c ||
+                             g->in_c == 0 || g->out_c % g->in_c != 0))
             return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1", w,
                                     "expected filter [1, kh, kw, %d] with %d "
                                     "a multiple of the %d input channels",
@@ -458,7 +463,7 @@ static tml_status prepare_conv_like(tml_interpreter *it, tml_node *n,
         /* TFLite's hybrid depthwise is always the per-channel path. */
         op->asymmetric = 1;
     } else {
-        if (w->dims[0] != g->out_c || w->dims[3] != g->in_c)
+        if (TML_VALIDATE && (w->dims[0] != g->out_c || w->dims[3] != g->in_c))
             return tml_tensor_error(it, n, TML_ERROR_UNSUPPORTED, "input 1", w,
                                     "expected filter [%d, kh, kw, %d] "
                                     "(grouped hybrid convolution is not "
@@ -494,16 +499,16 @@ tml_status tml_hybrid_fc_prepare(tml_interpreter *it, tml_node *n)
     tml_tensor *w = tml_node_input(it, n, 1);
     tml_tensor *bias = tml_node_input(it, n, 2);
     tml_tensor *out = tml_node_output(it, n, 0);
-    if (in == NULL || w == NULL || out == NULL)
+    if (TML_VALIDATE && (in == NULL || w == NULL || out == NULL))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "FULLY_CONNECTED needs an input, weights and an output");
     tml_status s = check_tensors(it, n, in, w, bias, out, 0);
     if (s != TML_OK)
         return s;
-    if (w->ndims != 2 || w->dims[1] <= 0)
+    if (TML_VALIDATE && (w->ndims != 2 || w->dims[1] <= 0))
         return tml_tensor_error(it, n, TML_ERROR_MODEL, "input 1", w,
                                 "expected 2D weights [units, depth]");
-    if (tml_opt_int(it, n, TML_F_FC_WEIGHTS_FORMAT, 1, 0) != 0)
+    if (TML_VALIDATE && tml_opt_int(it, n, TML_F_FC_WEIGHTS_FORMAT, 1, 0) != 0)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
             "weights_format: only DEFAULT is supported");
     hybrid_op *op = tml_alloc_persistent(it, sizeof *op);
@@ -515,15 +520,15 @@ tml_status tml_hybrid_fc_prepare(tml_interpreter *it, tml_node *n)
     op->row = op->depth;
     int32_t total = tml_num_elements(in);
     int32_t batch = total / op->depth;
-    if (batch * op->depth != total ||
-        tml_num_elements(out) != batch * op->units)
+    if (TML_VALIDATE && (batch * op->depth != total ||
+                         tml_num_elements(out) != batch * op->units))
         return tml_kernel_error(it, n, TML_ERROR_MODEL,
             "input 0 has %d elements and output 0 %d: expected a multiple "
             "of %d and %d per batch row", (int)total,
             (int)tml_num_elements(out), (int)op->depth, (int)op->units);
     op->g.batch = batch;
     int act = tml_opt_int(it, n, TML_F_FC_ACTIVATION, 1, TML_ACT_NONE);
-    if (act != TML_ACT_NONE && act != TML_ACT_RELU &&
+    if (TML_VALIDATE && act != TML_ACT_NONE && act != TML_ACT_RELU &&
         act != TML_ACT_RELU_N1_TO_1 && act != TML_ACT_RELU6)
         return tml_kernel_error(it, n, TML_ERROR_UNSUPPORTED,
             "fused activation %d: expected none, relu, relu_n1_to_1 or "
