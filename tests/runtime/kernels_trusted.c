@@ -4,15 +4,18 @@
  * `tinyml export` ran the same prepares on the same bytes on the host).
  * What prepare still computes (options, output sizes and padding,
  * multipliers, clamps, softmax parameters, scratch sizes) must be exactly
- * what the checking build computes: every golden model of the KWS, AD,
- * VWW and IC benchmarks, every seed, gives TFLite Micro's bytes, and so
- * does every per-op output of seed 1.
+ * what the checking build computes: every int8 golden model of the KWS,
+ * AD, VWW and IC benchmarks, every seed, gives TFLite Micro's bytes, and
+ * so does every per-op output of seed 1; the float32 models (the float
+ * paths of the same prepares) stay within the goldens' 1e-5 relative
+ * (max |diff| over max |reference|).
  *
  * Built by tests/CMakeLists.txt against tinyml_runtime_trusted (every
  * runtime source compiled again with the define) and nothing else: the
  * host library's runtime is the checking one.
  */
 #include <dirent.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,6 +71,25 @@ static blob read_golden(const char *model, const char *file)
     return read_path(path);
 }
 
+/* The goldens' rule: int8 byte-exact; float32 max |got - ref| over
+ * max |ref| at most 1e-5. */
+static int same(tml_dtype dtype, const void *got, const void *ref,
+                size_t bytes)
+{
+    if (dtype != TML_FLOAT32)
+        return memcmp(got, ref, bytes) == 0;
+    const float *g = got, *r = ref;
+    double max_diff = 0, max_ref = 0;
+    for (size_t i = 0; i < bytes / 4; i++) {
+        const double d = fabs((double)g[i] - (double)r[i]);
+        if (!(d <= max_diff))
+            max_diff = isnan(d) ? INFINITY : d;
+        if (fabs((double)r[i]) > max_ref)
+            max_ref = fabs((double)r[i]);
+    }
+    return (max_ref > 0 ? max_diff / max_ref : max_diff) <= 1e-5;
+}
+
 /* Seed 1's per-op outputs: every opNNN.tMMM.bin of the op just run. */
 typedef struct op_check {
     const char *model;
@@ -95,7 +117,7 @@ static void check_op(void *user, const tml_interpreter *it, int32_t op)
         const void *got = tml_tensor_data(it, tensor);
         c->checked++;
         if (!got || info.bytes != want.size ||
-            memcmp(got, want.data, want.size) != 0) {
+            !same(info.dtype, got, want.data, want.size)) {
             print_error("%s: op %d tensor %d '%s' differs from %s\n",
                         c->model, (int)op, (int)tensor, info.name,
                         e->d_name);
@@ -130,9 +152,15 @@ static void run_seed(tml_interpreter *it, const char *model, int seed,
         fail_msg("%s seed %d: %s", model, seed, tml_error(it));
     off = 0;
     for (int32_t i = 0; i < tml_output_count(it); i++) {
-        const size_t n = tml_output_bytes(it, i);
+        tml_tensor_info info;
+        assert_int_equal(tml_output_details(it, i, &info), TML_OK);
+        const size_t n = info.bytes;
         assert_true(off + n <= want.size);
-        assert_memory_equal(tml_output_data(it, i), want.data + off, n);
+        if (info.dtype == TML_FLOAT32)
+            assert_true(same(info.dtype, tml_output_data(it, i),
+                             want.data + off, n));
+        else
+            assert_memory_equal(tml_output_data(it, i), want.data + off, n);
         off += n;
     }
     assert_int_equal(off, want.size);
@@ -195,6 +223,14 @@ static void test_resnet(void **state)
     check_model("pretrainedResnet_quant");
 }
 
+static void test_float_models(void **state)
+{
+    (void)state;
+    check_model("ad01_fp32");
+    check_model("vww_96_float");
+    check_model("pretrainedResnet");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_ad01),
         cmocka_unit_test(test_vww),
         cmocka_unit_test(test_resnet),
+        cmocka_unit_test(test_float_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
