@@ -12,7 +12,10 @@
 # -ffunction-sections -fdata-sections -Wl,--gc-sections --specs=nano.specs,
 # -DTML_NO_OP_NAMES, newlib's memcpy/memset/libm included when used.
 #   core:        the runtime with an empty op list (verifier, interpreter,
-#                planner, quantization helpers)
+#                planner, quantization helpers): the upper bound for
+#                applications that load models at run time
+#   core_trusted: the same built with -DTML_TRUSTED_MODEL (no verifier,
+#                runtime/model.h "verify once")
 #   kernels.OP:  what adding OP alone to the op list adds to `core`
 #   op_sets:     the op set of each model in $TINYML_SHARED/models, linked
 #                and measured as a whole (the figure `tinyml fit` uses when
@@ -25,6 +28,12 @@
 #                "defines" says which), i.e. the code an exported project
 #                really has.  The op set's own figures keep every dtype
 #                path (an upper bound for any model with that op set).
+#                Exported projects trust the model the exporter verified
+#                (-DTML_TRUSTED_MODEL, in "defines"), so .export has no
+#                verifier; `tinyml fit` uses it when the model's defines
+#                are the same, else the op set's figure.
+#     .export_verified: the same with the verifier (`tinyml export
+#                --verify-on-device`: the defines without -DTML_TRUSTED_MODEL)
 #   sizeof_interpreter: sizeof(tml_interpreter) on the core
 #   stack_bytes: the largest stack high-water mark of those models' runs
 #                under qemu-system-arm (painted stack, deploy/startup.c),
@@ -100,7 +109,11 @@ for m in "$SHARED"/models/mlperf-tiny/*.tflite; do
   "$TINYML" export "$m" --project "$W/export" --board mps2-an386 >/dev/null
   sed -n 's/^DEFS = .*-DTML_NO_OP_NAMES *//p' "$W/export/Makefile" \
     > "$W/defs.$(basename "$m" .tflite)"
+  # --verify-on-device: the same without -DTML_TRUSTED_MODEL.
+  sed -e 's/ *-DTML_TRUSTED_MODEL//' "$W/defs.$(basename "$m" .tflite)" \
+    > "$W/vdefs.$(basename "$m" .tflite)"
 done
+echo "-DTML_TRUSTED_MODEL" > "$W/coredefs"
 [ -s "$W/opsets" ] || { echo "measure_code_size: no models in $SHARED/models/mlperf-tiny" >&2; exit 2; }
 ALL_OPS=$(sed -n 's/^TML_OP(\([A-Z0-9_]*\),.*/\1/p' "$ROOT/runtime/ops.def")
 
@@ -145,7 +158,7 @@ json_core() {  # core -> JSON object on stdout
   done
   # The runtime once more per distinct set of exporter dtype defines.
   local defs
-  for defs in $(cat "$W"/defs.* | sort -u | tr ' ' '@'); do
+  for defs in $(cat "$W"/defs.* "$W"/vdefs.* "$W/coredefs" | sort -u | tr ' ' '@'); do
     defs=${defs//@/ }
     local vdir="$d/rt$(tr -d ' ' <<<"$defs")"
     [ -d "$vdir" ] && continue
@@ -164,6 +177,8 @@ json_core() {  # core -> JSON object on stdout
   read -r bt bd bb < <(size_of "$d/base.elf")
   link_program "$core" "$W/dummy" "$d/none.elf"
   read -r nt nd nb < <(size_of "$d/none.elf")
+  RT="rt-DTML_TRUSTED_MODEL" link_program "$core" "$W/dummy" "$d/none_trusted.elf"
+  read -r ntt ntd ntb < <(size_of "$d/none_trusted.elf")
   # sizeof(tml_interpreter) on this core.
   printf '#include "tinyml/tinyml.h"\nconst char tml_probe[sizeof(tml_interpreter)] = {0};\n' > "$d/probe.c"
   arm-none-eabi-gcc $cpu $COMMON -c "$d/probe.c" -o "$d/probe.o"
@@ -185,7 +200,11 @@ json_core() {  # core -> JSON object on stdout
     RT="rt$(tr -d ' ' <<<"$defs")" link_program "$core" "$W/dummy" "$d/exp_$name.elf" $ops
     read -r et ed eb < <(size_of "$d/exp_$name.elf")
     local export_json="{\"defines\": \"$defs\", \"text\": $((et - bt)), \"data\": $((ed - bd)), \"bss\": $((eb - bb))}"
-    sets+="$sep{\"model\": \"$name\", \"ops\": $ops_json, \"text\": $((t - bt)), \"data\": $((dd - bd)), \"bss\": $((b - bb)), \"export\": $export_json}"
+    local vdefs; vdefs=$(cat "$W/vdefs.$name")
+    RT="rt$(tr -d ' ' <<<"$vdefs")" link_program "$core" "$W/dummy" "$d/expv_$name.elf" $ops
+    read -r vt vd vb < <(size_of "$d/expv_$name.elf")
+    local verified_json="{\"defines\": \"$vdefs\", \"text\": $((vt - bt)), \"data\": $((vd - bd)), \"bss\": $((vb - bb))}"
+    sets+="$sep{\"model\": \"$name\", \"ops\": $ops_json, \"text\": $((t - bt)), \"data\": $((dd - bd)), \"bss\": $((b - bb)), \"export\": $export_json, \"export_verified\": $verified_json}"
     sep=", "
     if [ -n "$machine" ]; then
       # The real model, seed-1 random input: the stack high-water mark.
@@ -207,6 +226,7 @@ json_core() {  # core -> JSON object on stdout
 {"flags": "$cpu -mthumb -Os -ffunction-sections -fdata-sections -Wl,--gc-sections --specs=nano.specs -DTML_NO_OP_NAMES",
  "baseline": {"text": $bt, "data": $bd, "bss": $bb},
  "core": {"text": $((nt - bt)), "data": $((nd - bd)), "bss": $((nb - bb))},
+ "core_trusted": {"text": $((ntt - bt)), "data": $((ntd - bd)), "bss": $((ntb - bb))},
  "sizeof_interpreter": $interp,
  "stack_bytes": $stack,
  "kernels": {$kernels},

@@ -207,7 +207,7 @@ static int export_project(const options *o, tml_host_interp *h,
     snprintf(code_path, sizeof code_path, "%s/boards/code_size.json", src);
     const char *names[1] = {"RESHAPE"};
     if (tml_code_size_for(o->code_size ? o->code_size : code_path, b->core,
-                          names, 0, &cs, err, sizeof err) == 0 &&
+                          names, 0, NULL, &cs, err, sizeof err) == 0 &&
         cs.stack_bytes > 0)
         stack = cs.stack_bytes + 1024;
     tml_export_project p = {

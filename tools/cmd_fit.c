@@ -5,7 +5,12 @@
  * Whether a model fits each board's flash and RAM:
  *   flash = model bytes + the runtime's code (text + data) for exactly the
  *           model's ops on the board's core, from boards/code_size.json
- *           (scripts/measure_code_size.sh: real arm-none-eabi-gcc builds)
+ *           (scripts/measure_code_size.sh: real arm-none-eabi-gcc builds):
+ *           the build `tinyml export --project` makes for this model (its
+ *           dtype defines, -DTML_TRUSTED_MODEL: no verifier on the device)
+ *           when that op set was measured so, else the op set with every
+ *           dtype path and the verifier, else core + per-kernel figures
+ *           (both upper bounds)
  *   RAM   = arena bytes (measured on this 64-bit host: an upper bound, a
  *           32-bit core needs less because tensor and node records hold
  *           4-byte pointers) + sizeof(tml_interpreter) on the core + the
@@ -23,12 +28,15 @@
 #include "cli.h"
 #include "cmd_deploy.h"
 #include "tools/lib/boards.h"
+#include "tools/lib/project_export.h"
 
 static const char k_help[] =
     "usage: " FIT_USAGE "\n"
     "  One row per board (all boards, or each --board NAME): flash needed\n"
     "  (model + runtime code for the model's ops on the board's core, from\n"
-    "  real cross-builds recorded in boards/code_size.json) and RAM needed\n"
+    "  real cross-builds recorded in boards/code_size.json: the build\n"
+    "  `tinyml export --project` makes, without the verifier, when that op\n"
+    "  set was measured so, else an upper bound) and RAM needed\n"
     "  (arena + interpreter + runtime data + inputs/outputs + stack) against\n"
     "  the board's capacity, the margin, and whether it fits.  --boards FILE\n"
     "  reads another board file (format: boards/README.md), --code-size FILE\n"
@@ -46,6 +54,7 @@ typedef struct model_facts {
     long long io_bytes;
     const char **ops;      /* distinct op names */
     int nops;
+    char defines[128];     /* the exported project's (tml_export_defines) */
 } model_facts;
 
 typedef struct row {
@@ -58,6 +67,11 @@ typedef struct row {
 static int model_facts_of(tml_host_interp *h, model_facts *m)
 {
     tml_interpreter *it = &h->it;
+    tml_export_model em = {h->model, h->model_size, "", 0};
+    char err[256];
+    if (tml_export_defines(&em, 0, m->defines, sizeof m->defines, err,
+                           sizeof err) != 0)
+        m->defines[0] = '\0';
     m->file_bytes = (long long)h->model_size;
     m->arena_bytes = (long long)h->arena_size;
     m->io_bytes = 0;
@@ -94,8 +108,8 @@ static int compute_row(row *r, const tml_board *b, const model_facts *m,
 {
     char err[512];
     r->board = b;
-    if (tml_code_size_for(code_size_path, b->core, m->ops, m->nops, &r->code,
-                          err, sizeof err) != 0)
+    if (tml_code_size_for(code_size_path, b->core, m->ops, m->nops,
+                          m->defines, &r->code, err, sizeof err) != 0)
         return cli_error(CLI_BAD_INPUT, "fit: %s", err);
     r->flash_needed = m->file_bytes + r->code.text + r->code.data;
     r->ram_needed = m->arena_bytes + r->code.interp_bytes + r->code.data +
@@ -177,8 +191,11 @@ static void print_table(const char *model, const model_facts *m, const row *rows
                "stack %s B (measured)\n", r->code.measured_core,
                commas(r->code.text, a, sizeof a),
                commas(r->code.data, b, sizeof b),
-               r->code.exact ? "this op set, linked and measured"
-                             : "core + per-kernel figures",
+               r->code.exported ? "this op set as tinyml export builds it "
+                                  "for this model"
+               : r->code.exact ? "this op set with every dtype path and the "
+                                 "verifier, linked and measured"
+                               : "core + per-kernel figures",
                commas(r->code.interp_bytes, c, sizeof c),
                commas(r->code.stack_bytes, d, sizeof d));
     }

@@ -5,7 +5,10 @@
 # the runtime move the figures a little between regenerations), the stack
 # within 256 bytes; each op set's "export" figure (the build `tinyml export`
 # makes for that model, with its dtype defines) likewise, with the same
-# defines, and never above the op set's all-dtypes figure.  Regenerate with:  scripts/measure_code_size.sh
+# defines, and never above the op set's all-dtypes figure; exported builds
+# trust the model (-DTML_TRUSTED_MODEL, runtime/model.h "verify once"):
+# "export_verified" (the same without it) and "core_trusted" likewise, and
+# the trusted figures below the verifying ones.  Regenerate with:  scripts/measure_code_size.sh
 # Env (set by CTest): TINYML_BIN, TINYML_SHARED, TINYML_SOURCE.
 set -u
 BIN=${TINYML_BIN:?TINYML_BIN not set}
@@ -44,6 +47,15 @@ for core, o in old["cores"].items():
     check(f"{core} stack_bytes", o["stack_bytes"], n["stack_bytes"], 256)
     check(f"{core} core text+data", o["core"]["text"] + o["core"]["data"],
           n["core"]["text"] + n["core"]["data"], size_tol(o["core"]["text"]))
+    ct = n.get("core_trusted")
+    if ct is None or ct["text"] >= n["core"]["text"]:
+        print(f"FAIL: {core}: core_trusted {ct} not below core {n['core']}"); bad += 1
+    elif "core_trusted" in o:
+        check(f"{core} core_trusted text+data",
+              o["core_trusted"]["text"] + o["core_trusted"]["data"],
+              ct["text"] + ct["data"], size_tol(o["core_trusted"]["text"]))
+    else:
+        print(f"FAIL: {core}: no core_trusted recorded"); bad += 1
     for op, k in o["kernels"].items():
         if op in n["kernels"]:
             check(f"{core} kernel {op}", k["text"] + k["data"],
@@ -71,6 +83,21 @@ for core, o in old["cores"].items():
         if fe["text"] + fe["data"] > f["text"] + f["data"]:
             print(f"FAIL: {core} {s['model']}: export build larger than "
                   "the op set with every dtype path"); bad += 1
+        ev, fv = s.get("export_verified"), f.get("export_verified")
+        if ev is None or fv is None:
+            print(f"FAIL: {core} {s['model']}: no export_verified figure"); bad += 1; continue
+        if "-DTML_TRUSTED_MODEL" not in fe["defines"].split() or \
+           fv["defines"].split() != [d for d in fe["defines"].split() if d != "-DTML_TRUSTED_MODEL"]:
+            print(f"FAIL: {core} {s['model']}: export defines '{fe['defines']}', "
+                  f"export_verified '{fv['defines']}'"); bad += 1
+        if ev["defines"] != fv["defines"]:
+            print(f"FAIL: {core} {s['model']}: export_verified defines "
+                  f"'{ev['defines']}', now '{fv['defines']}'"); bad += 1
+        check(f"{core} verifying export build of {s['model']}",
+              ev["text"] + ev["data"], fv["text"] + fv["data"], size_tol(ev["text"]))
+        if fe["text"] >= fv["text"]:
+            print(f"FAIL: {core} {s['model']}: trusted export build not "
+                  "below the verifying one"); bad += 1
 print(f"{bad} failure(s)")
 sys.exit(1 if bad else 0)
 PY

@@ -49,9 +49,21 @@ keys=$(jq -c '[.boards[]|keys]|unique' "$TMP/kws.json")
 file_bytes=$(jq .file_bytes "$TMP/inspect.json")
 arena=$(jq .arena_bytes "$TMP/inspect.json")
 io=$(jq '[.inputs[].bytes, .outputs[].bytes]|add' "$TMP/inspect.json")
+# The code figure fit uses for MODEL on cortex-m4: its op set as `tinyml
+# export --project` builds it (the exported Makefile's defines, recorded as
+# .export.defines), else the op set with every dtype path and the verifier.
+# FIELD: "text + data" or "data".
+code_figure() {
+    local model=$1 field=$2 defs
+    "$BIN" export "$MODELS/$model.tflite" --project "$TMP/defs_$model" --board sparkfun_edge >/dev/null \
+        || { fail "export $model for its defines"; echo 0; return; }
+    defs=$(sed -n 's/^DEFS = .*-DTML_NO_OP_NAMES *//p' "$TMP/defs_$model/Makefile")
+    jq --arg m "$model" --arg d "$defs" ".cores[\"cortex-m4\"].op_sets[]|select(.model==\$m)
+        |(if .export.defines == \$d then .export else . end)|$field" "$CODE"
+}
 # Sparkfun Edge (cortex-m4): the KWS op set was measured as a whole.
-set_m4=$(jq '.cores["cortex-m4"].op_sets[]|select(.model=="kws_ref_model")|.text + .data' "$CODE")
-data_m4=$(jq '.cores["cortex-m4"].op_sets[]|select(.model=="kws_ref_model")|.data' "$CODE")
+set_m4=$(code_figure kws_ref_model ".text + .data")
+data_m4=$(code_figure kws_ref_model ".data")
 interp=$(jq '.cores["cortex-m4"].sizeof_interpreter' "$CODE")
 stack=$(jq '.cores["cortex-m4"].stack_bytes' "$CODE")
 want_flash=$((file_bytes + set_m4))
@@ -73,12 +85,27 @@ AD=$MODELS/ad01_fp32.tflite
 expect 1 "fit ad01_fp32 --board arduino_nano_33_ble_sense: exit 1" -- "$BIN" fit "$AD" --board arduino_nano_33_ble_sense
 over=$(awk '$1=="arduino_nano_33_ble_sense" {for (i=1;i<=NF;i++) if ($i=="KB" && $(i+1)=="over") {print $(i-1); exit}}' "$TMP/out")
 fb=$(stat -c %s "$AD")
-fc=$(jq '.cores["cortex-m4"].op_sets[]|select(.model=="ad01_fp32")|.text + .data' "$CODE")
+fc=$(code_figure ad01_fp32 ".text + .data")
 want=$(awk -v n=$((fb + fc - 1048576)) 'BEGIN {printf "%.1f", n / 1024}')
 [ "$over" = "$want" ] && ok "ad01_fp32 overflows the Nano 33's flash by $over KB" || fail "ad01_fp32 overflow '$over', expected $want: $(cat "$TMP/out")"
 expect 1 "fit ad01_fp32 --json --board nano33" -- "$BIN" fit "$AD" --json --board nano33
 [ "$(jq '.boards[0].fits' "$TMP/out")" = false ] && ok "JSON fits false" || fail "JSON: $(cat "$TMP/out")"
 expect 0 "fit vww_96_int8 all boards" -- "$BIN" fit "$MODELS/vww_96_int8.tflite"
+# fit picks the exported build's figure when the op set was measured with
+# the model's defines, else the upper bound; with a code size file that
+# records both, the exported one.
+jq '(.cores["cortex-m4"].op_sets[]|select(.model=="kws_ref_model")) |=
+      (.export = {"defines": "-DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID -DTML_TRUSTED_MODEL",
+                  "text": 12000, "data": 8, "bss": 0} | .text = 30000 | .data = 100)' \
+    "$CODE" > "$TMP/cs_trusted.json"
+expect 0 "fit kws with an exported figure" -- "$BIN" fit "$KWS" --board sparkfun_edge --json --code-size "$TMP/cs_trusted.json"
+[ "$(jq '.boards[0].flash_needed' "$TMP/out")" -eq $((file_bytes + 12008)) ] \
+    && ok "fit uses the exported (trusted) build's figure" || fail "fit with export figure: $(cat "$TMP/out")"
+jq '(.cores["cortex-m4"].op_sets[]|select(.model=="kws_ref_model")).export.defines = "-DTML_NO_HYBRID"' \
+    "$TMP/cs_trusted.json" > "$TMP/cs_other.json"
+expect 0 "fit kws, export figure for other defines" -- "$BIN" fit "$KWS" --board sparkfun_edge --json --code-size "$TMP/cs_other.json"
+[ "$(jq '.boards[0].flash_needed' "$TMP/out")" -eq $((file_bytes + 30100)) ] \
+    && ok "other defines: the op set's upper bound" || fail "fit with other defines: $(cat "$TMP/out")"
 
 # Bad input.
 expect 2 "fit: unknown board" -- "$BIN" fit "$KWS" --board no_such_board

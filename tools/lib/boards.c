@@ -241,9 +241,20 @@ static int same_set(const cJSON *names, const char *const *ops, int nops)
     return 1;
 }
 
+/* The op set's "export" figure when it was built with exactly `defines`
+ * (the model's exported build), else NULL. */
+static const cJSON *export_with(const cJSON *set, const char *defines)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(set, "export");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "defines");
+    if (!defines || !cJSON_IsString(d) || strcmp(d->valuestring, defines))
+        return NULL;
+    return num(e, "text") >= 0 && num(e, "data") >= 0 ? e : NULL;
+}
+
 int tml_code_size_for(const char *path, const char *core,
-                      const char *const *ops, int nops, tml_code_size *out,
-                      char *err, size_t err_size)
+                      const char *const *ops, int nops, const char *defines,
+                      tml_code_size *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
     const char *mc = measured_core(core, &out->estimate);
@@ -268,17 +279,28 @@ int tml_code_size_for(const char *path, const char *core,
              "stack_bytes", path, mc);
         goto done;
     }
-    const cJSON *set;
+    /* Several models may share an op set (int8 and hybrid KWS): the one
+     * exported with the same defines gives the exported build's figure,
+     * else the first gives the op set's (every dtype path, verifier). */
+    const cJSON *set, *found = NULL, *exp = NULL;
     cJSON_ArrayForEach(set, cJSON_GetObjectItemCaseSensitive(c, "op_sets")) {
-        if (same_set(cJSON_GetObjectItemCaseSensitive(set, "ops"), ops,
-                     nops)) {
-            out->text = num(set, "text");
-            out->data = num(set, "data");
-            out->bss = num(set, "bss");
-            out->exact = 1;
-            rc = 0;
-            goto done;
-        }
+        if (!same_set(cJSON_GetObjectItemCaseSensitive(set, "ops"), ops,
+                      nops))
+            continue;
+        if (!found)
+            found = set;
+        if ((exp = export_with(set, defines)) != NULL)
+            break;
+    }
+    if (found) {
+        const cJSON *fig = exp ? exp : found;
+        out->text = num(fig, "text");
+        out->data = num(fig, "data");
+        out->bss = num(fig, "bss");
+        out->exact = 1;
+        out->exported = exp != NULL;
+        rc = 0;
+        goto done;
     }
     out->text = num(base, "text");
     out->data = num(base, "data");

@@ -45,15 +45,23 @@ typedef struct tml_code_size {
     int exact;                  /* 1: this op set was linked and measured;
                                    0: core + sum of per-kernel figures (an
                                    upper bound: shared code counted twice) */
+    int exported;               /* 1: the op set as `tinyml export
+                                   --project` builds it with the model's
+                                   defines (no verifier: -DTML_TRUSTED_MODEL);
+                                   0: every dtype path and the verifier (an
+                                   upper bound, e.g. for models loaded at
+                                   run time) */
     char measured_core[32];     /* the core whose build gave the figures */
     int estimate;               /* 1: no build for this core (non-Arm) */
 } tml_code_size;
 
-/* ops: op names ("CONV_2D"), nops of them (duplicates allowed).  0, or -1
- * with one line in err (unreadable file, op without a measured kernel). */
+/* ops: op names ("CONV_2D"), nops of them (duplicates allowed); defines:
+ * the exported project's defines for the model (tml_export_defines), or
+ * NULL for the upper bound.  0, or -1 with one line in err (unreadable
+ * file, op without a measured kernel). */
 int tml_code_size_for(const char *path, const char *core,
-                      const char *const *ops, int nops, tml_code_size *out,
-                      char *err, size_t err_size);
+                      const char *const *ops, int nops, const char *defines,
+                      tml_code_size *out, char *err, size_t err_size);
 
 /* The tinyml source tree (for boards/, deploy/, runtime/): $TINYML_SOURCE,
  * else the tree this file was compiled from, else the executable's

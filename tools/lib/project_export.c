@@ -334,6 +334,34 @@ static int model_dtype_needs(const tml_export_model *em, dtype_needs *d,
     return 0;
 }
 
+/* The Makefile's dtype defines (after -DTML_NO_OP_NAMES, each with a
+ * leading space): no float32 activation means no hybrid op either (its
+ * input is one). */
+static const char *dtype_defines(const dtype_needs *d)
+{
+    return !d->float32 ? " -DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID"
+           : !d->hybrid ? " -DTML_NO_HYBRID" : "";
+}
+
+static const char *trust_defines(int verify_on_device)
+{
+    return verify_on_device ? "" : " -DTML_TRUSTED_MODEL";
+}
+
+int tml_export_defines(const tml_export_model *m, int verify_on_device,
+                       char *out, size_t out_size, char *err,
+                       size_t err_size)
+{
+    dtype_needs needs;
+    if (model_dtype_needs(m, &needs, err, err_size) != 0)
+        return -1;
+    char all[128];
+    snprintf(all, sizeof all, "%s%s", dtype_defines(&needs),
+             trust_defines(verify_on_device));
+    snprintf(out, out_size, "%s", all[0] ? all + 1 : "");
+    return 0;
+}
+
 #define MAX_KERNEL_FILES 64
 
 typedef struct kernel_files {
@@ -735,10 +763,7 @@ int tml_export_project_write(const tml_export_project *p, char *err,
     dtype_needs needs;
     if (model_dtype_needs(p->model, &needs, err, err_size) != 0)
         return -1;
-    /* No float32 activation: no hybrid op either (its input is one). */
-    const char *dtype_defs = !needs.float32 ? " -DTML_NO_FLOAT_KERNELS "
-                                              "-DTML_NO_HYBRID"
-                             : !needs.hybrid ? " -DTML_NO_HYBRID" : "";
+    const char *dtype_defs = dtype_defines(&needs);
     text syms = {0}, kernels = {0}, make_list = {0};
     int rc = write_ops_def(p, &syms, err, err_size);
     if (rc == 0)
@@ -776,7 +801,7 @@ int tml_export_project_write(const tml_export_project *p, char *err,
         "FLASH_BYTES", flash, "RAM_ORIGIN", ram_origin, "RAM_BYTES", ram,
         "STACK_BYTES", stack, "KERNEL_SRC",
         make_list.s ? make_list.s + 1 : "", "DTYPE_DEFS", dtype_defs,
-        "TRUST_DEFS", p->verify_on_device ? "" : " -DTML_TRUSTED_MODEL",
+        "TRUST_DEFS", trust_defines(p->verify_on_device),
         "TRUST_NOTE", p->verify_on_device ? k_verified_note : k_trusted_note,
         NULL};
     if (rc == 0)

@@ -19,6 +19,16 @@ typedef struct tml_export_model {
     size_t arena_bytes;       /* tml_arena_needed() on this host */
 } tml_export_model;
 
+/* The defines an exported project's Makefile adds after -DTML_NO_OP_NAMES
+ * for this model, space separated ("-DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID
+ * -DTML_TRUSTED_MODEL"), exactly as scripts/measure_code_size.sh records
+ * them in boards/code_size.json (op_sets[].export.defines), so that
+ * `tinyml fit` finds the exported build's figure.  0, or -1 with one line
+ * (the model does not load). */
+int tml_export_defines(const tml_export_model *m, int verify_on_device,
+                       char *out, size_t out_size, char *err,
+                       size_t err_size);
+
 /* Writes DIR/model_data.c and DIR/model_data.h (creating DIR). */
 int tml_export_c_array(const char *dir, const tml_export_model *m, char *err,
                        size_t err_size);
