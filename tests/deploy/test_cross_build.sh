@@ -5,7 +5,9 @@
 # list and with a deployment's (-DTML_OPS_FILE, -DTML_NO_OP_NAMES), and the
 # kernels with the exporter's dtype defines (-DTML_NO_FLOAT_KERNELS,
 # -DTML_NO_HYBRID); the deployment op_names.c names exactly the listed
-# ops; a host build with both dtype defines links without hybrid.c, runs
+# ops; the whole runtime with -DTML_TRUSTED_MODEL (exported projects'
+# default: no verifier in model.o) and the kernels with it and the int8
+# dtype defines; a host build with both dtype defines links without hybrid.c, runs
 # the int8 KWS model, and refuses float and hybrid models in tml_allocate
 # with one line naming the define.
 # Env (set by CTest): TINYML_SOURCE, TINYML_SHARED.
@@ -42,17 +44,39 @@ for cpu in "-mcpu=cortex-m0plus -mfloat-abi=soft" \
                 -I"$SRC/include" -I"$SRC/runtime" -c "$SRC/runtime/$f" -o "$TMP/$f.o" 2>"$TMP/err" \
                 || fail "$cpu $opt deployment $f: $(head -3 "$TMP/err")"
         done
+        for f in "$SRC"/runtime/*.c; do
+            arm-none-eabi-gcc $cpu -mthumb $opt -std=c99 -Wall -Wextra -Werror -pedantic -DTML_TRUSTED_MODEL \
+                -I"$SRC/include" -I"$SRC/runtime" -c "$f" -o "$TMP/trusted_$(basename "$f" .c).o" 2>"$TMP/err" \
+                || fail "$cpu $opt -DTML_TRUSTED_MODEL $(basename "$f"): $(head -3 "$TMP/err")"
+        done
         for defs in "-DTML_NO_FLOAT_KERNELS" "-DTML_NO_HYBRID" \
-                    "-DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID"; do
+                    "-DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID" \
+                    "-DTML_NO_FLOAT_KERNELS -DTML_NO_HYBRID -DTML_TRUSTED_MODEL"; do
             for f in "$SRC"/runtime/kernels/*.c; do
                 arm-none-eabi-gcc $cpu -mthumb $opt -std=c99 -Wall -Wextra -Werror -pedantic $defs \
                     -I"$SRC/include" -I"$SRC/runtime" -c "$f" -o "$TMP/x.o" 2>"$TMP/err" \
                     || fail "$cpu $opt $defs $(basename "$f"): $(head -3 "$TMP/err")"
             done
         done
-        echo "ok: $cpu $opt: $n runtime files + deployment registry/op_names; kernels with the dtype defines"
+        echo "ok: $cpu $opt: $n runtime files + deployment registry/op_names; kernels with the dtype defines; runtime with -DTML_TRUSTED_MODEL"
     done
 done
+
+# -DTML_TRUSTED_MODEL compiles the verifier out of model.c (runtime/model.h,
+# "verify once"); the default build has it.
+cpu4="-mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16"
+verifier='^[0-9a-f]+ [tTrRdD] (walk|check_table|check_tensor|k_fields|k_names)$'
+arm-none-eabi-gcc $cpu4 -mthumb -Os -std=c99 -I"$SRC/include" -I"$SRC/runtime" -c "$SRC/runtime/model.c" -o "$TMP/model_v.o"
+arm-none-eabi-gcc $cpu4 -mthumb -Os -std=c99 -DTML_TRUSTED_MODEL -I"$SRC/include" -I"$SRC/runtime" -c "$SRC/runtime/model.c" -o "$TMP/model_t.o"
+nv=$(arm-none-eabi-nm "$TMP/model_v.o" | grep -cE "$verifier")
+nt=$(arm-none-eabi-nm "$TMP/model_t.o" | grep -cE "$verifier")
+tv=$(arm-none-eabi-size "$TMP/model_v.o" | awk 'NR==2 {print $1 + $2}')
+tt=$(arm-none-eabi-size "$TMP/model_t.o" | awk 'NR==2 {print $1 + $2}')
+if [ "$nv" -ge 3 ] && [ "$nt" -eq 0 ] && [ "$tt" -lt "$tv" ]; then
+    echo "ok: model.c with -DTML_TRUSTED_MODEL: no verifier ($tt B vs $tv B on cortex-m4)"
+else
+    fail "model.c verifier symbols: default $nv, trusted $nt; sizes $tv / $tt"
+fi
 
 # The deployment op_names.c: the listed ops by name, others UNKNOWN (host).
 cat > "$TMP/names.c" <<'C'
