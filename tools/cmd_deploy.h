@@ -3,7 +3,7 @@
 #define TML_CMD_DEPLOY_H
 
 #define FIT_USAGE \
-    "tinyml fit MODEL [--board NAME ...] [--boards FILE] [--json]"
+    "tinyml fit MODEL [--board NAME ...] [--boards FILE] [--code-size FILE] [--json]"
 #define EXPORT_USAGE \
     "tinyml export MODEL (--c-array DIR | --project DIR --board NAME " \
     "[--test-input IN.bin] [--test-output OUT.bin] [--verify-on-device]) " \

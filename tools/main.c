@@ -29,6 +29,7 @@ static const char k_help[] =
     "      single output, any other name all outputs raw, concatenated\n"
     "  tinyml convert INPUT -o OUT.tflite [--quantize none|float16|dynamic|int8]\n"
     "      [--calibration DATA] [--samples N] [--io float32|int8]\n"
+    "      [--calibration-method search|minmax|percentile|search-full]\n"
     "      Keras model (.h5, .keras, or a Keras SavedModel directory) to TFLite,\n"
     "      float or quantized; prints the size and the reduction against\n"
     "      the float conversion\n"
