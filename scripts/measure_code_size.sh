@@ -17,7 +17,9 @@
 #   core_trusted: the same built with -DTML_TRUSTED_MODEL (no verifier,
 #                runtime/model.h "verify once")
 #   kernels.OP:  what adding OP alone to the op list adds to `core`
-#   op_sets:     the op set of each model in $TINYML_SHARED/models, linked
+#   op_sets:     the op set of each model in $TINYML_SHARED/models (and of
+#                the bundled examples: examples/models, the digits demo's
+#                float and int8 conversions), linked
 #                and measured as a whole (the figure `tinyml fit` uses when
 #                the model's op set is listed; otherwise it adds up core +
 #                kernels, an upper bound since kernels share helpers)
@@ -100,8 +102,16 @@ write_model "$W/dummy" "$W/gen/dummy.bin" 16
 
 # Op sets: "name op op ..." lines (the KWS set first: the TFLM comparison).
 : > "$W/opsets"
-for m in "$SHARED"/models/mlperf-tiny/*.tflite; do
+# The shared MLPerf Tiny models, the bundled examples, and the digits
+# example converted as the README's demo converts it (float and int8), so
+# that `tinyml fit` has the exported figure for the demo's models too.
+"$TINYML" convert "$ROOT/examples/digits/model.h5" -o "$W/gen/digits_float.tflite" >/dev/null
+"$TINYML" convert "$ROOT/examples/digits/model.h5" -o "$W/gen/digits_int8.tflite" \
+    --quantize int8 --calibration "$ROOT/examples/digits/calibration.npy" >/dev/null
+for m in "$SHARED"/models/mlperf-tiny/*.tflite "$ROOT"/examples/models/*.tflite \
+         "$W/gen/digits_float.tflite" "$W/gen/digits_int8.tflite"; do
   [ -f "$m" ] || continue
+  echo "$m" > "$W/path.$(basename "$m" .tflite)"
   info=$("$TINYML" inspect "$m" --json)
   echo "$(basename "$m" .tflite) $(jq -r '.ops|keys_unsorted|join(" ")' <<<"$info")" >> "$W/opsets"
   echo "$(jq -r '.arena_bytes' <<<"$info")" > "$W/arena.$(basename "$m" .tflite)"
@@ -208,7 +218,7 @@ json_core() {  # core -> JSON object on stdout
     sep=", "
     if [ -n "$machine" ]; then
       # The real model, seed-1 random input: the stack high-water mark.
-      write_model "$W/model_$name" "$SHARED/models/mlperf-tiny/$name.tflite" "$(cat "$W/arena.$name")"
+      write_model "$W/model_$name" "$(cat "$W/path.$name")" "$(cat "$W/arena.$name")"
       link_program "$core" "$W/model_$name" "$d/run_$name.elf" $ops
       local used
       used=$(timeout 300 qemu-system-arm -M "$machine" -display none -monitor none -serial null \
