@@ -189,47 +189,6 @@ static tml_ir_graph *import_float(const char *h5)
     return g;
 }
 
-static void open_graph(const tml_ir_graph *g, tml_host_interp *h, size_t *size)
-{
-    uint8_t *bytes = NULL;
-    char err[512];
-    if (tml_ir_export_tflite(g, &bytes, size, err, sizeof err) != 0)
-        fail_msg("export: %s", err);
-    if (tml_host_open_bytes(h, bytes, *size, "converted", err, sizeof err) !=
-        TML_HOST_OK)
-        fail_msg("open: %s", err);
-    free(bytes);
-}
-
-/* Runs one float sample through h (quantizing it for an int8 input) and
- * writes the dequantized first output. */
-static void run(tml_host_interp *h, const float *x, float *y, size_t ny)
-{
-    tml_tensor_info in, out;
-    assert_int_equal(tml_input_details(&h->it, 0, &in), TML_OK);
-    size_t nx = in.bytes / tml_dtype_size(in.dtype);
-    void *dst = tml_input_data(&h->it, 0);
-    if (in.dtype == TML_INT8) {
-        int8_t *q = dst;
-        for (size_t i = 0; i < nx; i++) {
-            float r = roundf(x[i] / in.scale) + (float)in.zero_point;
-            q[i] = (int8_t)(r < -128.0f ? -128 : r > 127.0f ? 127 : (int)r);
-        }
-    } else {
-        memcpy(dst, x, nx * sizeof(float));
-    }
-    if (tml_invoke(&h->it) != TML_OK)
-        fail_msg("invoke: %s", tml_error(&h->it));
-    assert_int_equal(tml_output_details(&h->it, 0, &out), TML_OK);
-    assert_int_equal(out.bytes / tml_dtype_size(out.dtype), ny);
-    const void *o = tml_output_data(&h->it, 0);
-    for (size_t i = 0; i < ny; i++)
-        y[i] = out.dtype == TML_INT8
-                   ? ((float)((const int8_t *)o)[i] - (float)out.zero_point) *
-                         out.scale
-                   : ((const float *)o)[i];
-}
-
 typedef struct result {
     tml_quality ours, tf, f16, dyn, mm;    /* mm: ours with minmax */
     size_t size, floor, float_size, dyn_size, f16_size, tf_size;
@@ -284,14 +243,14 @@ static void evaluate(const model_case *mc, enum dist dist, int ncal, int neval,
 
     tml_host_interp of, oq, od, oh, om;
     size_t mm_size;
-    open_graph(g, &of, &r->float_size);
-    open_graph(q, &oq, &r->size);
-    open_graph(mm, &om, &mm_size);
+    tml_quality_open(g, &of, &r->float_size);
+    tml_quality_open(q, &oq, &r->size);
+    tml_quality_open(mm, &om, &mm_size);
     /* Ranges never change the file: same tensors, same parameter
      * counts. */
     assert_int_equal(mm_size, r->size);
-    open_graph(dyn, &od, &r->dyn_size);
-    open_graph(f16, &oh, &r->f16_size);
+    tml_quality_open(dyn, &od, &r->dyn_size);
+    tml_quality_open(f16, &oh, &r->f16_size);
     r->floor = tml_quality_floor_bytes(q);
     r->tf_size = tfq.model_size;
 
@@ -300,17 +259,17 @@ static void evaluate(const model_case *mc, enum dist dist, int ncal, int neval,
     for (int s = 0; s < neval; s++) {
         make_sample(dist, 5000u + (uint32_t)s, &g->tensors[g->inputs[0]], x,
                     lo, hi);
-        run(&of, x, y1, ny);
-        run(&oq, x, y2, ny);
+        tml_quality_run(&of, x, y1, ny);
+        tml_quality_run(&oq, x, y2, ny);
         tml_quality_add(&r->ours, y1, y2, ny);
-        run(&om, x, y2, ny);
+        tml_quality_run(&om, x, y2, ny);
         tml_quality_add(&r->mm, y1, y2, ny);
-        run(&od, x, y2, ny);
+        tml_quality_run(&od, x, y2, ny);
         tml_quality_add(&r->dyn, y1, y2, ny);
-        run(&oh, x, y2, ny);
+        tml_quality_run(&oh, x, y2, ny);
         tml_quality_add(&r->f16, y1, y2, ny);
-        run(&tff, x, y1, ny);
-        run(&tfq, x, y2, ny);
+        tml_quality_run(&tff, x, y1, ny);
+        tml_quality_run(&tfq, x, y2, ny);
         tml_quality_add(&r->tf, y1, y2, ny);
     }
     free(x);

@@ -109,45 +109,6 @@ static void kws_smooth_sample(uint32_t seed, float *x)
     }
 }
 
-static void open_graph(const tml_ir_graph *g, tml_host_interp *h, size_t *size)
-{
-    uint8_t *bytes = NULL;
-    char err[512];
-    if (tml_ir_export_tflite(g, &bytes, size, err, sizeof err) != 0)
-        fail_msg("export: %s", err);
-    if (tml_host_open_bytes(h, bytes, *size, "converted", err, sizeof err) != TML_HOST_OK)
-        fail_msg("open: %s", err);
-    free(bytes);
-}
-
-/* One float sample through h (quantized for an int8 input); the first
- * output, dequantized. */
-static void run(tml_host_interp *h, const float *x, float *y, size_t ny)
-{
-    tml_tensor_info in, out;
-    assert_int_equal(tml_input_details(&h->it, 0, &in), TML_OK);
-    size_t nx = in.bytes / tml_dtype_size(in.dtype);
-    void *dst = tml_input_data(&h->it, 0);
-    if (in.dtype == TML_INT8) {
-        int8_t *q = dst;
-        for (size_t i = 0; i < nx; i++) {
-            float r = roundf(x[i] / in.scale) + (float)in.zero_point;
-            q[i] = (int8_t)(r < -128.0f ? -128 : r > 127.0f ? 127 : (int)r);
-        }
-    } else {
-        memcpy(dst, x, nx * sizeof(float));
-    }
-    if (tml_invoke(&h->it) != TML_OK)
-        fail_msg("invoke: %s", tml_error(&h->it));
-    assert_int_equal(tml_output_details(&h->it, 0, &out), TML_OK);
-    assert_int_equal(out.bytes / tml_dtype_size(out.dtype), ny);
-    const void *o = tml_output_data(&h->it, 0);
-    for (size_t i = 0; i < ny; i++)
-        y[i] = out.dtype == TML_INT8
-                   ? ((float)((const int8_t *)o)[i] - (float)out.zero_point) * out.scale
-                   : ((const float *)o)[i];
-}
-
 static tml_ir_graph *import_kws(void)
 {
     tml_ir_graph *g = tml_ir_new();
@@ -206,10 +167,10 @@ static void evaluate(enum dist dist, result *r)
         fail_msg("%s", err);
 
     tml_host_interp of, oq, od, oh, tfd, tfq;
-    open_graph(g, &of, &r->float_size);
-    open_graph(q, &oq, &r->int8_size);
-    open_graph(dyn, &od, &r->dyn_size);
-    open_graph(f16, &oh, &r->f16_size);
+    tml_quality_open(g, &of, &r->float_size);
+    tml_quality_open(q, &oq, &r->int8_size);
+    tml_quality_open(dyn, &od, &r->dyn_size);
+    tml_quality_open(f16, &oh, &r->f16_size);
     if (tml_host_open(&tfd, path_of("models/mlperf-tiny/kws_ref_model_float32.tflite"), err,
                       sizeof err) != TML_HOST_OK ||
         tml_host_open(&tfq, path_of("models/mlperf-tiny/kws_ref_model.tflite"), err,
@@ -224,12 +185,12 @@ static void evaluate(enum dist dist, result *r)
     for (int s = 0; s < total; s++) {
         /* The evaluation samples, then the three golden inputs. */
         make_sample(dist, s < NEVAL ? 5000u + (uint32_t)s : (uint32_t)(s - NEVAL + 1), x, nx);
-        run(&of, x, yf, ny);
-        run(&oq, x, yq, ny);
-        run(&od, x, yd, ny);
-        run(&oh, x, yh, ny);
-        run(&tfd, x, tf_d, ny);
-        run(&tfq, x, tf_q, ny);
+        tml_quality_run(&of, x, yf, ny);
+        tml_quality_run(&oq, x, yq, ny);
+        tml_quality_run(&od, x, yd, ny);
+        tml_quality_run(&oh, x, yh, ny);
+        tml_quality_run(&tfd, x, tf_d, ny);
+        tml_quality_run(&tfq, x, tf_q, ny);
         tml_quality_add(&r->ours, yf, yq, ny);
         tml_quality_add(&r->dyn, yf, yd, ny);
         tml_quality_add(&r->f16, yf, yh, ny);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "convert/ir/ir.h"
+#include "tools/lib/host_interp.h"
 
 typedef struct tml_quality {
     int agree, total;
@@ -27,5 +28,13 @@ double tml_quality_sqnr(const tml_quality *s);
 /* The issue's floor: constant data bytes + 12 B (float scale + int64 zero
  * point) per channel of every quantized tensor. */
 size_t tml_quality_floor_bytes(const tml_ir_graph *g);
+
+/* Exports g as TFLite and opens it in h; *size: the file's bytes.  A
+ * failure fails the running cmocka test. */
+void tml_quality_open(const tml_ir_graph *g, tml_host_interp *h, size_t *size);
+
+/* One float sample through h (quantized for an int8 input); writes the
+ * first output, dequantized, to y[0..ny). */
+void tml_quality_run(tml_host_interp *h, const float *x, float *y, size_t ny);
 
 #endif
