@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "tinyml/tinyml.h"
+#include "trusted_util.h"
 
 #ifndef TML_TRUSTED_MODEL
 #error "build this test with -DTML_TRUSTED_MODEL (tests/CMakeLists.txt)"
@@ -34,41 +35,11 @@
 
 #define ARENA_BYTES (1u << 20)
 
-typedef struct blob {
-    uint8_t *data;          /* 16-byte aligned */
-    size_t size;
-} blob;
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("TINYML_SHARED");
-    return s && *s ? s : "../shared";
-}
-
-/* A whole file into 16-byte aligned memory. */
-static blob read_path(const char *path)
-{
-    blob b = { NULL, 0 };
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s (set TINYML_SHARED)", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    b.size = (size_t)n;
-    b.data = aligned_alloc(16, (b.size + 15) & ~(size_t)15);
-    assert_non_null(b.data);
-    assert_int_equal(fread(b.data, 1, b.size, f), b.size);
-    fclose(f);
-    return b;
-}
-
 static blob read_golden(const char *model, const char *file)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/goldens/%s/%s", shared_dir(), model, file);
-    return read_path(path);
+    snprintf(path, sizeof path, "%s/goldens/%s/%s", trusted_shared_dir(), model, file);
+    return trusted_read_path(path);
 }
 
 /* The goldens' rule: int8 byte-exact; float32 max |got - ref| over
@@ -111,7 +82,7 @@ static void check_op(void *user, const tml_interpreter *it, int32_t op)
         const int32_t tensor = atoi(e->d_name + strlen(prefix));
         char path[1400];
         snprintf(path, sizeof path, "%s/%s", c->dir, e->d_name);
-        blob want = read_path(path);
+        blob want = trusted_read_path(path);
         tml_tensor_info info;
         assert_int_equal(tml_tensor_details(it, tensor, &info), TML_OK);
         const void *got = tml_tensor_data(it, tensor);
@@ -174,8 +145,8 @@ static void check_model(const char *model)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/models/mlperf-tiny/%s.tflite",
-             shared_dir(), model);
-    blob m = read_path(path);
+             trusted_shared_dir(), model);
+    blob m = trusted_read_path(path);
     void *arena = aligned_alloc(16, ARENA_BYTES);
     tml_interpreter *it = calloc(1, sizeof *it);
     assert_non_null(arena);
@@ -187,7 +158,7 @@ static void check_model(const char *model)
         fail_msg("%s: %s", model, tml_error(it));
 
     op_check ops = { model, "", 0, 0 };
-    snprintf(ops.dir, sizeof ops.dir, "%s/goldens/%s/seed1.ops", shared_dir(),
+    snprintf(ops.dir, sizeof ops.dir, "%s/goldens/%s/seed1.ops", trusted_shared_dir(),
              model);
     for (int seed = 1; seed <= 3; seed++)
         run_seed(it, model, seed, seed == 1 ? &ops : NULL);

@@ -19,44 +19,13 @@
 #include <cmocka.h>
 
 #include "tinyml/tinyml.h"
+#include "trusted_util.h"
 
 #ifndef TML_TRUSTED_MODEL
 #error "build this test with -DTML_TRUSTED_MODEL (tests/CMakeLists.txt)"
 #endif
 
 #define ARENA_BYTES (256 * 1024)
-
-typedef struct blob {
-    uint8_t *data;          /* 16-byte aligned, 16 spare bytes after */
-    size_t size;
-} blob;
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("TINYML_SHARED");
-    return s && *s ? s : "../shared";
-}
-
-/* $TINYML_SHARED/rel, whole, into 16-byte aligned memory. */
-static blob read_shared(const char *rel)
-{
-    char path[1024];
-    blob b = {NULL, 0};
-    snprintf(path, sizeof path, "%s/%s", shared_dir(), rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s (set TINYML_SHARED)", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    b.size = (size_t)n;
-    b.data = aligned_alloc(16, (b.size + 32) & ~(size_t)15);
-    assert_non_null(b.data);
-    assert_int_equal(fread(b.data, 1, b.size, f), b.size);
-    fclose(f);
-    return b;
-}
 
 static void *new_arena(void)
 {
@@ -71,11 +40,11 @@ static void run_golden(const char *model, const char *seed)
 {
     char rel[256];
     snprintf(rel, sizeof rel, "models/mlperf-tiny/%s.tflite", model);
-    blob m = read_shared(rel);
+    blob m = trusted_read_shared(rel);
     snprintf(rel, sizeof rel, "goldens/%s/%s.input.bin", model, seed);
-    blob in = read_shared(rel);
+    blob in = trusted_read_shared(rel);
     snprintf(rel, sizeof rel, "goldens/%s/%s.output.bin", model, seed);
-    blob want = read_shared(rel);
+    blob want = trusted_read_shared(rel);
     void *arena = new_arena();
     tml_interpreter *it = calloc(1, sizeof *it);
     assert_non_null(it);
@@ -140,12 +109,12 @@ static void expect_create(const void *data, size_t size, tml_status want,
 static void test_wrong_magic(void **state)
 {
     (void)state;
-    blob m = read_shared("models/mlperf-tiny/ad01_int8.tflite");
+    blob m = trusted_read_shared("models/mlperf-tiny/ad01_int8.tflite");
     m.data[5] = 'X';    /* "TXL3" */
     expect_create(m.data, m.size, TML_ERROR_MODEL,
                   "not a TFLite model (no \"TFL3\" identifier at offset 4)");
     /* Another blob altogether, e.g. the test input array. */
-    blob in = read_shared("goldens/ad01_int8/seed1.input.bin");
+    blob in = trusted_read_shared("goldens/ad01_int8/seed1.input.bin");
     expect_create(in.data, in.size, TML_ERROR_MODEL,
                   "not a TFLite model (no \"TFL3\" identifier at offset 4)");
     free(m.data);
@@ -155,7 +124,7 @@ static void test_wrong_magic(void **state)
 static void test_cheap_checks(void **state)
 {
     (void)state;
-    blob m = read_shared("models/mlperf-tiny/ad01_int8.tflite");
+    blob m = trusted_read_shared("models/mlperf-tiny/ad01_int8.tflite");
     expect_create(NULL, m.size, TML_ERROR_ARGUMENT,
                   "tml_create: model is NULL");
     expect_create(m.data, 7, TML_ERROR_MODEL,
@@ -194,7 +163,7 @@ static void test_cheap_checks(void **state)
 static void test_verify_not_built_in(void **state)
 {
     (void)state;
-    blob m = read_shared("models/mlperf-tiny/ad01_int8.tflite");
+    blob m = trusted_read_shared("models/mlperf-tiny/ad01_int8.tflite");
     char msg[TML_ERROR_SIZE];
     assert_int_equal(tml_verify(m.data, m.size, msg, sizeof msg),
                      TML_ERROR_UNSUPPORTED);
