@@ -16,6 +16,7 @@
 // Prints every unit where the runtimes differ, then how many of all units
 // each scheme reproduces.
 import { readFileSync } from 'node:fs';
+import { fbAccess } from './tflite_fb.mjs';
 
 const [modelPath, opText, inPath, tflPath, tmlPath] = process.argv.slice(2);
 if (!tmlPath) {
@@ -25,15 +26,7 @@ if (!tmlPath) {
 const buf = readFileSync(modelPath);
 const input = readFileSync(inPath), tfl = readFileSync(tflPath),
       tml = readFileSync(tmlPath);
-const u32 = (p) => buf.readUInt32LE(p), i32 = (p) => buf.readInt32LE(p);
-const field = (t, slot) => {
-  const vt = t - i32(t);
-  const off = 4 + 2 * slot;
-  if (off >= buf.readUInt16LE(vt)) return 0;
-  const o = buf.readUInt16LE(vt + off);
-  return o ? t + o : 0;
-};
-const deref = (p) => p + u32(p);
+const { u32, i32, field, deref } = fbAccess(buf);
 const vec = (f) => { const v = deref(f); return { n: u32(v), p: v + 4 }; };
 const tables = (f) => {
   if (!f) return [];

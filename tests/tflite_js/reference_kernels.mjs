@@ -60,7 +60,7 @@
 // only in-place change is the buffer index of the tensors made inputs.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parseModel } from './tflite_fb.mjs';
+import { fbAccess, parseModel } from './tflite_fb.mjs';
 
 const CONCATENATION = 2, CONV_2D = 3, DEPTHWISE_CONV_2D = 4,
       FULLY_CONNECTED = 9, RESHAPE = 22;
@@ -70,16 +70,7 @@ const TYPE_CODE = { float32: 0, int32: 2, uint8: 3, int64: 4, bool: 6, int16: 7,
 
 // --- reading the original flatbuffer --------------------------------------
 function reader(buf) {
-  const u32 = (p) => buf.readUInt32LE(p);
-  const i32 = (p) => buf.readInt32LE(p);
-  const field = (t, slot) => {
-    const vt = t - i32(t);
-    const off = 4 + 2 * slot;
-    if (off >= buf.readUInt16LE(vt)) return 0;
-    const o = buf.readUInt16LE(vt + off);
-    return o ? t + o : 0;
-  };
-  const deref = (p) => p + u32(p);
+  const { u32, i32, field, deref } = fbAccess(buf);
   const ref = (t, slot) => { const f = field(t, slot); return f ? deref(f) : 0; };
   const vecTables = (v) => {
     const out = [];

@@ -28,7 +28,9 @@ export function opName(code) {
   return NAMES[code] || `builtin ${code}`;
 }
 
-export function parseModel(buf) {
+// Flatbuffer primitives over a Buffer: little-endian reads, the position
+// of a table's field (0 when absent, per its vtable), and an offset's target.
+export function fbAccess(buf) {
   const u32 = (p) => buf.readUInt32LE(p);
   const i32 = (p) => buf.readInt32LE(p);
   const field = (t, slot) => {
@@ -39,6 +41,11 @@ export function parseModel(buf) {
     return o ? t + o : 0;
   };
   const deref = (p) => p + u32(p);
+  return { u32, i32, field, deref };
+}
+
+export function parseModel(buf) {
+  const { u32, i32, field, deref } = fbAccess(buf);
   const ints = (f) => {
     if (!f) return [];
     const v = deref(f);
