@@ -177,6 +177,24 @@ static tml_dataset *cnn_dataset(int32_t count, uint32_t seed)
     return d;
 }
 
+/* Calibrates g on count samples of elems floats each (data, row-major) and
+ * returns its int8 quantization (a clone; g keeps its float weights). */
+static tml_ir_graph *calibrated_int8(tml_ir_graph *g, const float *data,
+                                     int32_t count, size_t elems, int io_int8)
+{
+    tml_dataset *d = tml_dataset_from_floats(1, count, &elems,
+                                             (const float *const[]){data});
+    assert_non_null(d);
+    char err[256] = "";
+    if (tml_calibrate(g, d, 0, 0, err, sizeof err) != 0)
+        fail_msg("calibrate: %s", err);
+    tml_dataset_free(d);
+    tml_ir_graph *q = tml_ir_clone(g);
+    if (tml_quantize_int8(q, io_int8, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return q;
+}
+
 /* ------------------------------------------------------ arithmetic */
 
 static void test_f16_bits(void **state)
@@ -766,14 +784,7 @@ static void test_int8_concat_and_fixed(void **state)
 
     float *data = malloc(sizeof(float) * 32 * 40);
     fill(data, 32 * 40, 8, -1.0f, 1.0f);
-    size_t elems = 32;
-    tml_dataset *d = tml_dataset_from_floats(1, 40, &elems,
-                                             (const float *const[]){data});
-    char err[256] = "";
-    assert_int_equal(tml_calibrate(g, d, 0, 0, err, sizeof err), 0);
-    tml_ir_graph *q = tml_ir_clone(g);
-    if (tml_quantize_int8(q, 1, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    tml_ir_graph *q = calibrated_int8(g, data, 40, 32, 1);
     /* ops: conv, QUANTIZE (x requantized), concat, pool, tanh, reshape,
      * logistic. */
     assert_int_equal(q->nops, 7);
@@ -804,7 +815,6 @@ static void test_int8_concat_and_fixed(void **state)
             assert_true(fabsf(yf[k] - yq[k]) < 0.02f);
     }
     free(data);
-    tml_dataset_free(d);
     tml_ir_free(g);
     tml_ir_free(q);
 }
@@ -853,14 +863,7 @@ static void test_int8_residual_and_constants(void **state)
 
     float *data = malloc(sizeof(float) * 64 * 50);
     fill(data, 64 * 50, 41, -2.0f, 2.0f);
-    size_t elems = 64;
-    tml_dataset *d = tml_dataset_from_floats(1, 50, &elems,
-                                             (const float *const[]){data});
-    char err[256] = "";
-    assert_int_equal(tml_calibrate(g, d, 0, 0, err, sizeof err), 0);
-    tml_ir_graph *q = tml_ir_clone(g);
-    if (tml_quantize_int8(q, 0, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    tml_ir_graph *q = calibrated_int8(g, data, 50, 64, 0);
     /* gamma: int8 over its own range [-1, 2] (widened to include 0). */
     const tml_ir_tensor *qg = &q->tensors[tg];
     assert_int_equal(qg->dtype, TML_INT8);
@@ -901,7 +904,6 @@ static void test_int8_residual_and_constants(void **state)
         }
     }
     free(data);
-    tml_dataset_free(d);
     tml_ir_free(g);
     tml_ir_free(q);
 }
@@ -949,14 +951,7 @@ static void test_int8_nested_concat(void **state)
 
     float *data = malloc(sizeof(float) * 18 * 30);
     fill(data, 18 * 30, 70, -1.0f, 1.0f);
-    size_t elems = 18;
-    tml_dataset *d = tml_dataset_from_floats(1, 30, &elems,
-                                             (const float *const[]){data});
-    char err[256] = "";
-    assert_int_equal(tml_calibrate(g, d, 0, 0, err, sizeof err), 0);
-    tml_ir_graph *q = tml_ir_clone(g);
-    if (tml_quantize_int8(q, 1, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    tml_ir_graph *q = calibrated_int8(g, data, 30, 18, 1);
     /* conv0, conv1, conv2, cat1, QUANTIZE (cat1 requantized), cat2. */
     assert_int_equal(q->nops, 6);
     assert_int_equal(q->ops[4].builtin, TML_B_QUANTIZE);
@@ -979,7 +974,6 @@ static void test_int8_nested_concat(void **state)
             assert_true(fabsf(yf[k] - yq[k]) <= 3.0f * step);
     }
     free(data);
-    tml_dataset_free(d);
     tml_ir_free(g);
     tml_ir_free(q);
 }
@@ -1003,14 +997,7 @@ static void test_int8_dead_channel_bias(void **state)
     tml_ir_add_output(g, y);
     float data[8 * 20];
     fill(data, 160, 80, -1.0f, 1.0f);
-    size_t elems = 8;
-    tml_dataset *d = tml_dataset_from_floats(1, 20, &elems,
-                                             (const float *const[]){data});
-    char err[256] = "";
-    assert_int_equal(tml_calibrate(g, d, 0, 0, err, sizeof err), 0);
-    tml_ir_graph *q = tml_ir_clone(g);
-    if (tml_quantize_int8(q, 0, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    tml_ir_graph *q = calibrated_int8(g, data, 20, 8, 0);
     const tml_ir_tensor *qw = &q->tensors[tw];
     const tml_ir_tensor *qb = &q->tensors[tb];
     float in_scale = q->tensors[q->ops[0].outputs[0]].quant.scales[0];
@@ -1027,7 +1014,6 @@ static void test_int8_dead_channel_bias(void **state)
         assert_true(fabsf(yq[k] - 0.75f) <= step);
         assert_true(fabsf(yf[k + 1] - yq[k + 1]) <= 2.0f * step);
     }
-    tml_dataset_free(d);
     tml_ir_free(g);
     tml_ir_free(q);
 }
